@@ -1,0 +1,155 @@
+"""`${var}` templates shared by every channel (email, SMS, voice, WeChat rule values).
+
+The syntax is exactly string.Template's: `${name}` or `$name`, `$$` for a literal dollar,
+identifiers are ASCII letters, digits and underscores not starting with a digit. Anything else
+after a `$` is malformed and is reported with its position instead of being sent as is.
+"""
+
+from __future__ import annotations
+
+import html as html_module
+import re
+from collections.abc import Mapping
+from html.parser import HTMLParser
+from string import Template
+
+from smsctl.core.errors import UsageError
+
+_PATTERN: re.Pattern[str] = Template.pattern
+_SNIPPET_LENGTH = 12
+
+
+def variables(text: str) -> list[str]:
+    """Variable names in order of first appearance (malformed placeholders are ignored)."""
+    seen: dict[str, None] = {}
+    for match in _PATTERN.finditer(text):
+        name = match.group("named") or match.group("braced")
+        if name:
+            seen.setdefault(name, None)
+    return list(seen)
+
+
+def find_malformed(text: str) -> list[tuple[int, int, str]]:
+    """(line, column, snippet) of every `$` that starts no valid placeholder; 1-based positions."""
+    problems = []
+    for match in _PATTERN.finditer(text):
+        if match.group("invalid") is None:
+            continue
+        offset = match.start()
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        snippet = text[offset : offset + _SNIPPET_LENGTH].split("\n", 1)[0]
+        problems.append((line, column, snippet))
+    return problems
+
+
+def check_syntax(text: str, *, what: str = "template") -> None:
+    """Raise UsageError listing every malformed placeholder of text."""
+    problems = find_malformed(text)
+    if not problems:
+        return
+    listed = "; ".join(f"line {line}, column {col}: {snippet!r}" for line, col, snippet in problems)
+    raise UsageError(
+        f"Malformed placeholder in the {what}: {listed}",
+        hint="Write variables as ${name} (letters, digits, underscores; not starting with a "
+        "digit) and a literal dollar sign as $$.",
+    )
+
+
+def render(text: str, values: Mapping[str, object], *, escape_html: bool = False) -> str:
+    """Substitute every variable; missing or unknown variables are a UsageError naming them.
+
+    With escape_html, values are HTML-escaped (the template text itself is left alone).
+    """
+    check_syntax(text)
+    expected = variables(text)
+    given = [str(key) for key in values]
+    missing = [name for name in expected if name not in values]
+    unknown = [name for name in given if name not in expected]
+    if missing or unknown:
+        raise _variable_error(missing, unknown, expected)
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group("named") or match.group("braced")
+        if name is None:  # the escaped `$$`
+            return "$"
+        value = str(values[name])
+        return html_module.escape(value, quote=True) if escape_html else value
+
+    return _PATTERN.sub(substitute, text)
+
+
+def _variable_error(missing: list[str], unknown: list[str], expected: list[str]) -> UsageError:
+    parts = []
+    if missing:
+        parts.append("missing value for " + ", ".join(missing))
+    if unknown:
+        parts.append("unknown variable " + ", ".join(unknown))
+    accepted = ", ".join(expected) if expected else "none"
+    return UsageError(
+        "Template variables do not match: " + "; ".join(parts),
+        hint=f"The template's variables are: {accepted}. Give each exactly once "
+        "(e.g. --param code=123456).",
+        details={"missing": missing, "unknown": unknown, "variables": expected},
+    )
+
+
+_BLOCK_TAGS = {
+    "address", "article", "aside", "blockquote", "div", "dl", "dt", "dd", "fieldset",
+    "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
+    "hr", "main", "nav", "ol", "p", "pre", "section", "table", "tr", "ul",
+}  # fmt: skip
+_SKIPPED_TAGS = {"head", "script", "style", "title", "template"}
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self._skip_depth = 0
+        self._links: list[tuple[str | None, int]] = []  # (href, chunk index where the link began)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIPPED_TAGS:
+            self._skip_depth += 1
+        elif tag == "br":
+            self.chunks.append("\n")
+        elif tag == "li":
+            self.chunks.append("\n- ")
+        elif tag in _BLOCK_TAGS:
+            self.chunks.append("\n\n")
+        elif tag in ("td", "th"):
+            self.chunks.append(" ")
+        elif tag == "a":
+            self._links.append((dict(attrs).get("href"), len(self.chunks)))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "a":
+            self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIPPED_TAGS:
+            self._skip_depth = max(0, self._skip_depth - 1)
+        elif tag == "li":
+            self.chunks.append("\n")
+        elif tag in _BLOCK_TAGS:
+            self.chunks.append("\n\n")
+        elif tag == "a" and self._links:
+            href, start = self._links.pop()
+            label = " ".join("".join(self.chunks[start:]).split())
+            if href and not href.startswith(("#", "javascript:")) and href != label:
+                self.chunks.append(f" ({href})" if label else href)
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip_depth:
+            self.chunks.append(re.sub(r"\s+", " ", data))
+
+
+def html_to_text(html: str) -> str:
+    """A readable plain-text version of an HTML body: paragraphs, line breaks, link URLs kept."""
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    lines = [line.strip() for line in "".join(parser.chunks).split("\n")]
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
