@@ -1,0 +1,3 @@
+from smsctl.entry import main
+
+main()

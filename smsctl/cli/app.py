@@ -1,0 +1,158 @@
+"""The root command: global options, the command tree, and the mapping of failures to exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from smsctl import __version__
+from smsctl.cli import account, config
+from smsctl.cli.context import AppContext, env_flag
+from smsctl.core.errors import Interrupted, SmsctlError, UnexpectedError, UsageError
+
+HELP = """Administer the notification channels an application uses to reach its users: SMS and
+voice calls through Alibaba Cloud, email through SMTP, WeChat official-account template messages.
+
+Top-level account, signature, template, authorize, validate and send-test are the SMS channel;
+voice, email and wechat hold the same shape for their channel. Global options may be given
+anywhere on the command line."""
+
+EXIT_CODES_EPILOG = (
+    "Exit codes: 0 ok, 1 unexpected/aborted, 2 usage, 3 configuration, 4 credentials, "
+    "5 provider refused, 6 rate limited, 7 provider unreachable, 8 not delivered, 130 interrupted."
+)
+
+app = typer.Typer(
+    name="smsctl",
+    help=HELP,
+    epilog=EXIT_CODES_EPILOG,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config_path: str = typer.Option(
+        None,
+        "--config",
+        metavar="PATH",
+        help="Config file (default: $SMSCTL_CONFIG, else ~/.config/smsctl/config.toml).",
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print exactly one JSON document."),
+    no_input: bool = typer.Option(False, "--no-input", help="Never prompt (env SMSCTL_NO_INPUT)."),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="Only results and errors."),
+    verbose: bool = typer.Option(
+        False, "-v", "--verbose", help="Debug details on stderr (secrets redacted)."
+    ),
+    no_color: bool = typer.Option(False, "--no-color", help="No colour (also NO_COLOR)."),
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    if version:
+        typer.echo(f"smsctl {__version__}")
+        raise typer.Exit()
+
+
+app.add_typer(account.app, name="account")
+app.add_typer(config.app, name="config")
+
+
+# --- running ----------------------------------------------------------------------------------
+
+BOOLEAN_GLOBALS = {
+    "--json": "json",
+    "--no-input": "no_input",
+    "-q": "quiet",
+    "--quiet": "quiet",
+    "-v": "verbose",
+    "--verbose": "verbose",
+    "--no-color": "no_color",
+}
+
+
+def split_global_options(argv: list[str]) -> tuple[AppContext, list[str]]:
+    """Take the global options out of argv wherever they stand (before a `--`)."""
+    context = AppContext(no_input=env_flag("SMSCTL_NO_INPUT"))
+    rest: list[str] = []
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--":
+            rest.extend(argv[index:])
+            break
+        if arg in BOOLEAN_GLOBALS:
+            setattr(context, BOOLEAN_GLOBALS[arg], True)
+        elif arg == "--config":
+            if index + 1 >= len(argv):
+                rest.append(arg)  # let the parser report the missing value
+            else:
+                context.config_flag = argv[index + 1]
+                index += 1
+        elif arg.startswith("--config="):
+            context.config_flag = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+        index += 1
+    return context, rest
+
+
+def run(argv: list[str]) -> int:
+    context, args = split_global_options(argv)
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="smsctl", standalone_mode=False, obj=context)
+        return result if isinstance(result, int) else 0
+    except SmsctlError as err:
+        context.output.error(err)
+        return err.exit_code
+    except typer._click.exceptions.UsageError as err:
+        return _usage_error(context, err)
+    except typer._click.exceptions.Abort:
+        context.output.error(SmsctlError("Aborted"))
+        return 1
+    except KeyboardInterrupt:
+        context.output.error(Interrupted("Interrupted."))
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # a bug: say so, without a traceback unless asked
+        return _unexpected(context, exc)
+
+
+def _usage_error(context: AppContext, err: typer._click.exceptions.UsageError) -> int:
+    if context.json:
+        context.output.error(UsageError(err.format_message(), code="usage"))
+    else:
+        err.show(file=sys.stderr)
+    return 2
+
+
+def _unexpected(context: AppContext, exc: Exception) -> int:
+    from smsctl.core.redaction import redact
+
+    if env_flag("SMSCTL_DEBUG"):
+        import traceback
+
+        sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+    error = UnexpectedError(
+        f"Unexpected {type(exc).__name__}: {redact(str(exc))}"[:500],
+        hint="This is a bug in smsctl. Re-run with SMSCTL_DEBUG=1 for the traceback "
+        "(secrets are redacted) and report it.",
+    )
+    context.output.error(error)
+    return 1
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

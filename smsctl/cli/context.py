@@ -1,0 +1,117 @@
+"""The per-run context: global flags and lazily built dependencies (the gh CLI's Factory).
+
+Nothing is constructed until a command asks for it, so a command that only reads the config
+never loads the keyring, and tests replace any piece by assigning it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import typer
+
+from smsctl.core.config import Config, ConfigStore
+from smsctl.core.errors import Aborted, ConfirmationRequired, CredentialError, UsageError
+from smsctl.core.output import Output
+from smsctl.core.paths import config_path
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass
+class AppContext:
+    json: bool = False
+    no_input: bool = False
+    quiet: bool = False
+    verbose: bool = False
+    no_color: bool = False
+    config_flag: str | None = None
+    _output: Output | None = field(default=None, repr=False)
+    _store: ConfigStore | None = field(default=None, repr=False)
+    _config: Config | None = field(default=None, repr=False)
+    _secrets: Any = field(default=None, repr=False)
+
+    @property
+    def output(self) -> Output:
+        if self._output is None:
+            self._output = Output(
+                json_mode=self.json, quiet=self.quiet, verbose=self.verbose, no_color=self.no_color
+            )
+        return self._output
+
+    @property
+    def store(self) -> ConfigStore:
+        if self._store is None:
+            path, source = config_path(self.config_flag)
+            self._store = ConfigStore(path, source)
+        return self._store
+
+    def config(self, *, fresh: bool = False) -> Config:
+        if self._config is None or fresh:
+            self._config = self.store.load()
+        return self._config
+
+    @property
+    def secrets(self) -> Any:
+        if self._secrets is None:
+            from smsctl.core.secrets import SecretStore
+
+            self._secrets = SecretStore(configured_backend=self.config().secrets_backend())
+        return self._secrets
+
+    # --- interaction ---------------------------------------------------------------------
+
+    def can_prompt(self) -> bool:
+        if self.no_input or env_flag("SMSCTL_NO_INPUT"):
+            return False
+        return _isatty(sys.stdin) and _isatty(sys.stderr)
+
+    def confirm(self, question: str, *, yes: bool, what: str) -> None:
+        """Go on when --yes was given or the user says yes; otherwise stop (SPEC §6)."""
+        if yes:
+            return
+        if not self.can_prompt():
+            raise ConfirmationRequired(
+                f"{what} needs confirmation, and this run cannot ask (no terminal or --no-input).",
+                hint="Add --yes to confirm in a script.",
+                code="confirmation_required",
+            )
+        if not typer.confirm(question, default=False, err=True):
+            raise Aborted()
+
+    def read_secret(self, label: str, *, from_stdin: bool) -> str | None:
+        """A secret from one line of stdin, or a hidden prompt with confirmation; never argv."""
+        if from_stdin:
+            line = sys.stdin.readline()
+            value = line[:-1] if line.endswith("\n") else line
+            value = value[:-1] if value.endswith("\r") else value
+            if not value:
+                raise UsageError(
+                    f"--secret-stdin: standard input gave an empty {label}.", code="empty_secret"
+                )
+            return value
+        if not self.can_prompt():
+            return None
+        value = typer.prompt(label, hide_input=True, confirmation_prompt=True, err=True)
+        if not value:
+            raise CredentialError(f"Empty {label}.", code="empty_secret")
+        return value
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppContext):
+        root.obj = AppContext()
+    return root.obj
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,280 @@
+"""Accounts of every channel: add, edit, enable, delete, activate — config and secret together.
+
+An account is never saved without its secret, and a secret is never left behind for an account
+that was not saved: the keyring write happens under the config lock, and is undone if the
+config write fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from smsctl.core import audit
+from smsctl.core.config import Config, ConfigStore, unknown_item_error
+from smsctl.core.errors import ConfigError
+from smsctl.core.schema import CHANNEL_COLLECTIONS
+from smsctl.core.secrets import SecretStore
+
+SecretSource = Callable[[], "str | None"]
+
+
+@dataclass
+class AccountChange:
+    name: str
+    changed: bool
+    fields: dict[str, Any] = field(default_factory=dict)
+    secret_source: str | None = None
+    removed_dependents: list[tuple[str, str]] = field(default_factory=list)
+    secret_deleted: bool = False
+    was_active: bool = False
+
+
+def command_prefix(channel: str) -> str:
+    return "smsctl " if channel == "sms" else f"smsctl {channel} "
+
+
+def add(
+    store: ConfigStore,
+    secrets: SecretStore,
+    channel: str,
+    name: str,
+    values: dict[str, Any],
+    obtain_secret: SecretSource,
+    *,
+    verify: Callable[[str], None] | None = None,
+    command: str = "account add",
+) -> AccountChange:
+    """Add an account. The same values again is success without change (idempotent)."""
+    values = {k: v for k, v in values.items() if v is not None}
+    existing = store.load().find(channel, "accounts", name)
+    if existing is not None:
+        return _same_or_conflict(channel, name, existing, values)
+
+    env_secret = secrets.from_env(channel, name)
+    secret = env_secret.value if env_secret else obtain_secret()
+    if secret is None:
+        from smsctl.core.secrets import missing_secret_error
+
+        raise missing_secret_error(channel, name)
+    if verify is not None:
+        verify(secret)  # a live check, before anything is written
+
+    stored_in_keyring = False
+    try:
+        with store.edit() as editor:
+            current = editor.get_item(channel, "accounts", name)
+            if current is not None:  # someone added it while we were asking for the secret
+                return _same_or_conflict(
+                    channel, name, editor.plain()[channel]["accounts"][name], values
+                )
+            if env_secret is None:
+                secrets.store(channel, name, secret)
+                stored_in_keyring = True
+            editor.set_item(channel, "accounts", name, values)
+    except BaseException:
+        if stored_in_keyring:
+            with contextlib.suppress(Exception):
+                secrets.delete(channel, name)
+        raise
+    source = env_secret.source if env_secret else "keyring"
+    audit.record(
+        "config.change",
+        command=command,
+        channel=channel,
+        account=name,
+        action="account.add",
+        changed=sorted(values),
+        secret=f"stored ({source})",
+    )
+    return AccountChange(name, True, values, secret_source=source)
+
+
+def _same_or_conflict(
+    channel: str, name: str, existing: dict[str, Any], values: dict[str, Any]
+) -> AccountChange:
+    differing = sorted(k for k, v in values.items() if existing.get(k) != v)
+    if not differing:
+        return AccountChange(name, False, values)
+    raise ConfigError(
+        f"{channel} account `{name}` already exists with other values for: {', '.join(differing)}.",
+        hint=f"Change it with `{command_prefix(channel)}account edit {name}`, or choose another "
+        "name.",
+        code="account_exists",
+    )
+
+
+def edit(
+    store: ConfigStore,
+    secrets: SecretStore,
+    channel: str,
+    name: str,
+    changes: dict[str, Any],
+    *,
+    rename: str | None = None,
+    new_secret: SecretSource | None = None,
+    command: str = "account edit",
+) -> AccountChange:
+    """Change fields (None removes a field), rename, or rotate the secret."""
+    config = store.load()
+    config.get(channel, "accounts", name)
+    if rename and config.find(channel, "accounts", rename) is not None:
+        raise ConfigError(f"{channel} account `{rename}` already exists.", code="account_exists")
+    secret = new_secret() if new_secret else None
+    old_secret = None
+    if rename:
+        lookup = secrets.lookup(channel, name)
+        old_secret = lookup.value if lookup.source == "keyring" else None
+
+    final_name = rename or name
+    with store.edit() as editor:
+        if editor.get_item(channel, "accounts", name) is None:
+            raise unknown_item_error(channel, "accounts", name, [])
+        editor.set_item(channel, "accounts", name, changes)
+        if rename:
+            editor.rename_item(channel, "accounts", name, rename)
+            _repoint_dependents(editor, channel, name, rename)
+            if editor.get_value((channel,), "active_account") == name:
+                editor.set_value((channel,), "active_account", rename)
+        if secret is not None or (rename and old_secret is not None):
+            secrets.store(channel, final_name, secret if secret is not None else old_secret)
+        changed = editor.changed or secret is not None
+    if rename and old_secret is not None:
+        with contextlib.suppress(Exception):
+            secrets.delete(channel, name)
+    audit.record(
+        "config.change",
+        command=command,
+        channel=channel,
+        account=final_name,
+        action="account.edit",
+        changed=sorted(changes),
+        renamed_from=name if rename else None,
+        secret="rotated" if secret is not None else None,
+    )
+    return AccountChange(
+        final_name, changed, changes, secret_source="keyring" if secret is not None else None
+    )
+
+
+def _repoint_dependents(editor: Any, channel: str, old: str, new: str) -> None:
+    plain = editor.plain().get(channel, {})
+    for kind in CHANNEL_COLLECTIONS[channel][1:]:
+        for item_name, item in plain.get(kind, {}).items():
+            if item.get("account") == old:
+                editor.set_item(channel, kind, item_name, {"account": new})
+
+
+def set_enabled(store: ConfigStore, channel: str, name: str, enabled: bool) -> AccountChange:
+    return set_item_enabled(store, channel, "accounts", name, enabled)
+
+
+def set_item_enabled(
+    store: ConfigStore, channel: str, kind: str, name: str, enabled: bool
+) -> AccountChange:
+    store.load().get(channel, kind, name)
+    with store.edit() as editor:
+        editor.set_item(channel, kind, name, {"enabled": enabled})
+        changed = editor.changed
+    if changed:
+        audit.record(
+            "config.change",
+            command="enable" if enabled else "disable",
+            channel=channel,
+            action=f"{kind[:-1]}.{'enable' if enabled else 'disable'}",
+            item=name,
+        )
+    return AccountChange(name, changed, {"enabled": enabled})
+
+
+def dependents(config: Config, channel: str, account: str) -> list[tuple[str, str]]:
+    found = []
+    for kind in CHANNEL_COLLECTIONS[channel][1:]:
+        for item_name, item in config.collection(channel, kind).items():
+            if item.get("account") == account:
+                found.append((kind, item_name))
+    return found
+
+
+def delete(
+    store: ConfigStore,
+    secrets: SecretStore,
+    channel: str,
+    name: str,
+    confirm: Callable[[list[tuple[str, str]]], None],
+) -> AccountChange:
+    """Delete an account, the items that belong to it, and its keyring entry.
+
+    `confirm(dependents)` raises when the user (or a missing --yes) does not allow it.
+    """
+    config = store.load()
+    config.get(channel, "accounts", name)
+    confirm(dependents(config, channel, name))
+    with store.edit() as editor:
+        removed = dependents(_editor_config(editor, store), channel, name)
+        for kind, item_name in removed:
+            editor.remove_item(channel, kind, item_name)
+        was_active = editor.get_value((channel,), "active_account") == name
+        if was_active:
+            editor.set_value((channel,), "active_account", None)
+        editor.remove_item(channel, "accounts", name)
+    secret_deleted = False
+    try:
+        if secrets.from_env(channel, name) is None:
+            secret_deleted = secrets.delete(channel, name)
+    except Exception as exc:  # the config change stands; say what is left behind
+        audit.record(
+            "config.change",
+            command="account delete",
+            channel=channel,
+            account=name,
+            action="account.delete",
+            warning=f"keyring entry not removed: {exc}",
+        )
+        raise
+    audit.record(
+        "config.change",
+        command="account delete",
+        channel=channel,
+        account=name,
+        action="account.delete",
+        removed=[f"{k}:{n}" for k, n in removed],
+        secret="deleted" if secret_deleted else "none in keyring",
+    )
+    return AccountChange(
+        name, True, removed_dependents=removed, secret_deleted=secret_deleted, was_active=was_active
+    )
+
+
+def _editor_config(editor: Any, store: ConfigStore) -> Config:
+    return Config(editor.plain(), store.path)
+
+
+def activate(store: ConfigStore, channel: str, name: str, command: str) -> str | None:
+    """Make `name` the active account of the channel; returns the previously active one."""
+    with store.edit() as editor:
+        previous = editor.get_value((channel,), "active_account")
+        editor.set_value((channel,), "active_account", name)
+    if previous != name:
+        audit.record(
+            "config.change",
+            command=command,
+            channel=channel,
+            account=name,
+            action="account.activate",
+            previous=previous,
+        )
+    return previous
+
+
+def summary(config: Config, channel: str, name: str, item: dict[str, Any]) -> dict[str, Any]:
+    """The account as shown to people and scripts (AccessKey ID masked)."""
+    from smsctl.core.masking import mask_access_key_id
+
+    shown = {"name": name, "channel": channel}
+    for key, value in item.items():
+        shown[key] = mask_access_key_id(value) if key == "access_key_id" else value
+    shown["active"] = config.active_account(channel) == name
+    return shown

@@ -1,0 +1,572 @@
+"""The config file: reading, validating, and changing it safely (SPEC §4).
+
+Reads use stdlib tomllib (cheap). Changes go through `ConfigStore.edit()`, which follows git's
+`config.lock` protocol: take `<file>.lock` exclusively, re-read the file, let the caller edit the
+tomlkit document in place (comments, order and formatting survive), validate the result, write
+it to a temp file in the same directory, fsync, rename over the file, fsync the directory,
+release the lock. A reader sees the old file or the new one, never a mix; two writers never lose
+each other's changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import json
+import os
+import socket
+import stat
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from smsctl.core import schema
+from smsctl.core.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+LOCK_WAIT_SECONDS = float(os.environ.get("SMSCTL_LOCK_TIMEOUT", "10"))
+# A lock file without an owner record younger than this is being created, not abandoned.
+FRESH_LOCK_SECONDS = 5.0
+
+HEADER_COMMENT = (
+    "# smsctl configuration. Non-secret settings only: secrets live in the OS keyring or in\n"
+    "# SMSCTL_SECRET_<CHANNEL>_<ACCOUNT> environment variables. See smsctl.example.toml.\n"
+)
+
+
+class Config:
+    """A validated, read-only view of the config file."""
+
+    def __init__(self, data: dict[str, Any], path: Path, text: str = "") -> None:
+        self.data = data
+        self.path = path
+        self.text = text
+
+    # --- generic access ------------------------------------------------------------------
+
+    def channel(self, channel: str) -> dict[str, Any]:
+        return self.data.get(channel, {})
+
+    def collection(self, channel: str, kind: str) -> dict[str, dict[str, Any]]:
+        fields = schema.COLLECTIONS[(channel, kind)]
+        items = self.channel(channel).get(kind, {})
+        return {name: _with_defaults(item, fields) for name, item in items.items()}
+
+    def find(self, channel: str, kind: str, name: str) -> dict[str, Any] | None:
+        return self.collection(channel, kind).get(name)
+
+    def get(self, channel: str, kind: str, name: str) -> dict[str, Any]:
+        """The item, or a ConfigError that suggests the closest name."""
+        item = self.find(channel, kind, name)
+        if item is None:
+            raise unknown_item_error(channel, kind, name, list(self.collection(channel, kind)))
+        return item
+
+    def accounts(self, channel: str) -> dict[str, dict[str, Any]]:
+        return self.collection(channel, "accounts")
+
+    def active_account(self, channel: str) -> str | None:
+        return self.channel(channel).get("active_account")
+
+    def apps(self) -> dict[str, dict[str, Any]]:
+        return {
+            name: _with_defaults(item, schema.APP_TABLE)
+            for name, item in self.data.get("apps", {}).items()
+        }
+
+    def timeouts(self) -> tuple[float, float]:
+        """(connect, read) timeouts in seconds."""
+        defaults = _with_defaults(self.data.get("defaults", {}), schema.DEFAULTS_TABLE)
+        return float(defaults["connect_timeout"]), float(defaults["timeout"])
+
+    def guard_limits(self, channel: str) -> dict[str, int]:
+        limits = dict(schema.GUARD_DEFAULTS[channel])
+        limits.update(self.data.get("guard", {}).get(channel, {}))
+        return limits
+
+    def secrets_backend(self) -> str | None:
+        return self.data.get("secrets", {}).get("backend")
+
+    def line_of(self, *path: str) -> int | None:
+        return schema.locate_line(self.text, tuple(path))
+
+    # --- reference checks (config check, doctor) -----------------------------------------
+
+    def reference_problems(self) -> list[schema.Problem]:
+        problems: list[schema.Problem] = []
+        apps = set(self.apps())
+        for channel in schema.CHANNELS:
+            accounts = self.accounts(channel)
+            active = self.active_account(channel)
+            if active and active not in accounts:
+                problems.append(
+                    self._problem(
+                        (channel, "active_account"),
+                        f"names account `{active}`, which does not exist",
+                    )
+                )
+            for kind in schema.CHANNEL_COLLECTIONS[channel][1:]:
+                for name, item in self.collection(channel, kind).items():
+                    path = (channel, kind, name)
+                    account = item.get("account")
+                    if account and account not in accounts:
+                        problems.append(
+                            self._problem(
+                                (*path, "account"),
+                                f"names account `{account}`, which does not exist",
+                            )
+                        )
+                    for app in item.get("apps", []):
+                        if app not in apps:
+                            problems.append(
+                                self._problem(
+                                    (*path, "apps"), f"names app `{app}`, which is not in [apps]"
+                                )
+                            )
+        return problems
+
+    def _problem(self, path: tuple[str, ...], message: str) -> schema.Problem:
+        return schema.Problem(path, message, self.line_of(*path))
+
+
+def _with_defaults(item: dict[str, Any], fields: dict[str, schema.Field]) -> dict[str, Any]:
+    merged = {key: _copy(field.default) for key, field in fields.items()}
+    merged.update(item)
+    return merged
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, (list, dict)):
+        return type(value)(value)
+    return value
+
+
+def unknown_item_error(channel: str, kind: str, name: str, known: list[str]) -> ConfigError:
+    noun = {
+        "accounts": "account",
+        "signatures": "signature",
+        "templates": "template",
+        "rules": "rule",
+    }[kind]
+    label = f"{channel} {noun}" if channel != "sms" else noun
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        hint = f"Did you mean `{close[0]}`?"
+    elif known:
+        hint = f"Known: {', '.join(sorted(known))}."
+    else:
+        hint = f"There are none yet; add one with `smsctl {_command_prefix(channel)}{noun} add`."
+    return ConfigError(f"Unknown {label} `{name}`.", hint=hint, code="unknown_" + noun)
+
+
+def _command_prefix(channel: str) -> str:
+    return "" if channel == "sms" else f"{channel} "
+
+
+class ConfigStore:
+    """Where the config lives, and the only way to read or change it."""
+
+    def __init__(self, path: Path, source: str = "default") -> None:
+        self.path = path
+        self.source = source
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def load(self) -> Config:
+        text = self._read_text()
+        return parse_config(text, self.path)
+
+    @contextlib.contextmanager
+    def edit(self) -> Iterator[ConfigEditor]:
+        """Lock, re-read, let the caller change the document, validate, write atomically."""
+        self._ensure_dir()
+        with FileLock(self.lock_path):
+            self._remove_orphaned_temp_files()
+            text = self._read_text()
+            before = parse_config(text, self.path)  # refuse to build on a broken file
+            known_problems = {p.message for p in before.reference_problems()}
+            import tomlkit
+
+            document = tomlkit.parse(text) if text.strip() else tomlkit.parse(HEADER_COMMENT)
+            editor = ConfigEditor(document)
+            yield editor
+            if not editor.changed:
+                return
+            new_text = tomlkit.dumps(document)
+            config = parse_config(new_text, self.path)
+            problems = [p for p in config.reference_problems() if p.message not in known_problems]
+            if problems:
+                raise ConfigError(
+                    "The change would leave the config inconsistent: "
+                    + "; ".join(p.describe() for p in problems),
+                    hint="Nothing was written.",
+                )
+            self._write_atomically(new_text)
+
+    # --- file handling -------------------------------------------------------------------
+
+    def _read_text(self) -> str:
+        try:
+            info = os.lstat(self.path)
+        except FileNotFoundError:
+            return ""
+        except OSError as exc:
+            raise ConfigError(f"Cannot read {self.path}: {exc.strerror}.") from None
+        self._check_safe(info)
+        try:
+            return self.path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError(f"{self.path} is not UTF-8 text.") from None
+        except OSError as exc:
+            raise ConfigError(f"Cannot read {self.path}: {exc.strerror}.") from None
+
+    def _check_safe(self, info: os.stat_result) -> None:
+        if stat.S_ISLNK(info.st_mode):
+            raise ConfigError(
+                f"{self.path} is a symbolic link; smsctl refuses to read or write through one.",
+                hint="Point --config or SMSCTL_CONFIG at the real file.",
+            )
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(f"{self.path} is not a regular file.")
+        if hasattr(os, "getuid") and info.st_uid != os.getuid():
+            raise ConfigError(
+                f"{self.path} is owned by another user (uid {info.st_uid}); smsctl refuses it, "
+                "because whoever owns it decides which credentials and numbers are used.",
+                hint="Copy it to a file you own, or run smsctl as its owner.",
+            )
+        if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise ConfigError(
+                f"{self.path} is writable by group or others "
+                f"(mode {stat.S_IMODE(info.st_mode):04o}); smsctl refuses it.",
+                hint=f"Run: chmod 600 {self.path}",
+            )
+
+    def _ensure_dir(self) -> None:
+        directory = self.path.parent
+        if not directory.exists():
+            try:
+                directory.mkdir(mode=0o700, parents=True)
+            except OSError as exc:
+                raise ConfigError(f"Cannot create {directory}: {exc.strerror}.") from None
+
+    def _write_atomically(self, text: str) -> None:
+        directory = self.path.parent
+        temp = directory / f".{self.path.name}.tmp-{os.getpid()}-{time.monotonic_ns()}"
+        mode = 0o600
+        with contextlib.suppress(FileNotFoundError):
+            mode = stat.S_IMODE(os.lstat(self.path).st_mode) & 0o640
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temp, mode)
+            os.replace(temp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+        _fsync_dir(directory)
+
+    def _remove_orphaned_temp_files(self) -> None:
+        """Temp files left by a writer killed before its rename: never read, safe to remove."""
+        for leftover in self.path.parent.glob(f".{self.path.name}.tmp-*"):
+            pid = leftover.name.split("-")[-2] if leftover.name.count("-") >= 2 else ""
+            if pid.isdigit() and _process_alive(int(pid)):
+                continue
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def parse_config(text: str, path: Path) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not valid TOML: {exc}.",
+            hint="Fix the line named above; `smsctl config check` re-checks the file.",
+            code="invalid_toml",
+        ) from None
+    problems = schema.validate(data)
+    if problems:
+        located = [
+            schema.Problem(p.path, p.message, schema.locate_line(text, p.path)) for p in problems
+        ]
+        raise ConfigError(
+            f"{path} has {len(located)} problem(s):\n  "
+            + "\n  ".join(p.describe() for p in located),
+            hint="Fix the lines named above; `smsctl config check` re-checks the file.",
+            code="invalid_config",
+            details={"problems": [p.describe() for p in located]},
+        )
+    return Config(data, path, text)
+
+
+class ConfigEditor:
+    """In-place changes to the tomlkit document; every write goes through here."""
+
+    def __init__(self, document: Any) -> None:
+        self.document = document
+        self.changed = False
+
+    def _table(self, *path: str, create: bool = True, super_table: bool = False) -> Any:
+        import tomlkit
+
+        node = self.document
+        for depth, key in enumerate(path):
+            if key not in node:
+                if not create:
+                    return None
+                # A collection such as [sms.accounts] is a "super table": it renders only
+                # through its children, so the file shows [sms.accounts.prod] alone.
+                last = depth == len(path) - 1
+                node[key] = tomlkit.table(is_super_table=super_table and last)
+                self.changed = True
+            node = node[key]
+        return node
+
+    def get_item(self, channel: str, kind: str, name: str) -> Any:
+        collection = self._table(channel, kind, create=False)
+        if collection is None or name not in collection:
+            return None
+        return collection[name]
+
+    def set_item(self, channel: str, kind: str, name: str, values: dict[str, Any]) -> None:
+        """Create [channel.kind."name"] or update its keys in place (other keys untouched)."""
+        import tomlkit
+
+        collection = self._table(channel, kind, super_table=True)
+        if name not in collection:
+            collection[name] = tomlkit.table()
+        item = collection[name]
+        for key, value in values.items():
+            if value is None:
+                if key in item:
+                    del item[key]
+                    self.changed = True
+                continue
+            if key in item and _plain(item[key]) == value:
+                continue
+            item[key] = _toml_value(value)
+            self.changed = True
+
+    def remove_item(self, channel: str, kind: str, name: str) -> bool:
+        collection = self._table(channel, kind, create=False)
+        if collection is None or name not in collection:
+            return False
+        del collection[name]
+        self.changed = True
+        self._prune_empty(channel, kind)
+        return True
+
+    def _prune_empty(self, *path: str) -> None:
+        """Drop tables left empty by a removal, innermost first, so no bare headers remain."""
+        for depth in range(len(path), 0, -1):
+            parent = self._table(*path[: depth - 1], create=False) if depth > 1 else self.document
+            key = path[depth - 1]
+            if parent is None or key not in parent or len(parent[key]) > 0:
+                return
+            del parent[key]
+
+    def rename_item(self, channel: str, kind: str, old: str, new: str) -> None:
+        import tomlkit
+
+        collection = self._table(channel, kind, super_table=True)
+        values = {key: _plain(value) for key, value in collection[old].items()}
+        del collection[old]
+        collection[new] = tomlkit.table()
+        for key, value in values.items():
+            collection[new][key] = _toml_value(value)
+        self.changed = True
+
+    def set_value(self, path: tuple[str, ...], key: str, value: Any) -> None:
+        table = self._table(*path)
+        if value is None:
+            if key in table:
+                del table[key]
+                self.changed = True
+            return
+        if key in table and _plain(table[key]) == value:
+            return
+        table[key] = _toml_value(value)
+        self.changed = True
+
+    def get_value(self, path: tuple[str, ...], key: str) -> Any:
+        table = self._table(*path, create=False)
+        if table is None or key not in table:
+            return None
+        return _plain(table[key])
+
+    def plain(self) -> dict[str, Any]:
+        return _plain(self.document)
+
+
+def _plain(value: Any) -> Any:
+    unwrap = getattr(value, "unwrap", None)
+    return unwrap() if unwrap else value
+
+
+def _toml_value(value: Any) -> Any:
+    import tomlkit
+
+    if isinstance(value, str) and "\n" in value:
+        return tomlkit.string(value, multiline=True)
+    if isinstance(value, list):
+        array = tomlkit.array()
+        array.extend(value)
+        return array
+    if isinstance(value, dict):
+        inline = tomlkit.inline_table()
+        inline.update(value)
+        return inline
+    return value
+
+
+# --- the lock -----------------------------------------------------------------------------
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+class FileLock:
+    """`<file>.lock`, created exclusively and held with flock while the owner lives.
+
+    A lock whose flock can be taken belongs to nobody alive (the kernel drops flocks of dead
+    processes) and is removed, unless it is only seconds old and has no owner record yet (its
+    creator is between O_EXCL and flock). The inode is re-checked before unlinking so that a lock
+    another process has just re-created is never removed.
+    """
+
+    def __init__(self, path: Path, wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
+        self.path = path
+        self.wait_seconds = wait_seconds
+        self._fd: int | None = None
+        self.broke_stale: dict[str, Any] | None = None
+
+    def __enter__(self) -> FileLock:
+        deadline = time.monotonic() + self.wait_seconds
+        delay = 0.005
+        while True:
+            if self._try_create():
+                return self
+            self._break_if_stale()
+            if time.monotonic() >= deadline:
+                raise ConfigError(
+                    f"Another smsctl process is changing the config: {self.path} is held"
+                    f"{self._owner_text()} and was not released within {self.wait_seconds:g} s.",
+                    hint="Wait for the other command to finish and retry. If no smsctl is "
+                    f"running, the lock is left over: remove {self.path}.",
+                    code="config_locked",
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+            os.close(self._fd)
+            self._fd = None
+
+    def _try_create(self) -> bool:
+        import fcntl
+
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise ConfigError(f"Cannot create the lock {self.path}: {exc.strerror}.") from None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        record = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
+        os.write(fd, json.dumps(record).encode())
+        os.fsync(fd)
+        self._fd = fd
+        return True
+
+    def _break_if_stale(self) -> None:
+        import fcntl
+
+        try:
+            fd = os.open(self.path, os.O_RDONLY | _NOFOLLOW)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            if os.path.islink(self.path):
+                raise ConfigError(
+                    f"{self.path} is a symbolic link; refusing to use it as a lock.",
+                    hint=f"Remove {self.path}.",
+                ) from None
+            raise ConfigError(f"Cannot open the lock {self.path}: {exc.strerror}.") from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # held by a live process
+            info = os.fstat(fd)
+            content = os.read(fd, 4096)
+            if not content and time.time() - info.st_mtime < FRESH_LOCK_SECONDS:
+                return
+            try:
+                current = os.stat(self.path, follow_symlinks=False)
+            except FileNotFoundError:
+                return
+            if current.st_ino != info.st_ino:
+                return
+            os.unlink(self.path)
+            self.broke_stale = _parse_record(content)
+            owner = self.broke_stale.get("pid", "unknown")
+            sys.stderr.write(
+                f"Warning: removed a stale lock {self.path} left by process {owner}, which is "
+                "no longer running (killed while changing the config). The config itself is "
+                "intact: writes are atomic.\n"
+            )
+        finally:
+            os.close(fd)
+
+    def _owner_text(self) -> str:
+        try:
+            record = _parse_record(self.path.read_bytes())
+        except OSError:
+            return ""
+        if "pid" in record:
+            return f" by process {record['pid']} on {record.get('host', '?')}"
+        return ""
+
+
+def _parse_record(content: bytes) -> dict[str, Any]:
+    try:
+        record = json.loads(content.decode() or "{}")
+        return record if isinstance(record, dict) else {}
+    except (ValueError, UnicodeDecodeError):
+        return {}
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,199 @@
+"""The one object that decides how results reach the user (SPEC §5).
+
+- `--json`: stdout holds exactly one JSON document; errors go to stderr as {"error": {...}}.
+- Human mode on a terminal: Rich tables and ✓/✗ lines, colour unless NO_COLOR/--no-color.
+- Human mode in a pipe: the same content as plain aligned text, without importing Rich.
+Warnings, hints and progress always go to stderr so stdout stays parseable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+from smsctl.core.errors import SmsctlError
+
+
+class Output:
+    def __init__(
+        self,
+        *,
+        json_mode: bool = False,
+        quiet: bool = False,
+        verbose: bool = False,
+        no_color: bool = False,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+    ) -> None:
+        self.json_mode = json_mode
+        self.quiet = quiet
+        self.verbose = verbose
+        self._stdout = stdout
+        self._stderr = stderr
+        self.color = not no_color and "NO_COLOR" not in os.environ
+        self._emitted = False
+
+    @property
+    def stdout(self) -> TextIO:
+        return self._stdout or sys.stdout
+
+    @property
+    def stderr(self) -> TextIO:
+        return self._stderr or sys.stderr
+
+    @property
+    def is_tty(self) -> bool:
+        return _isatty(self.stdout)
+
+    @property
+    def stderr_is_tty(self) -> bool:
+        return _isatty(self.stderr)
+
+    # --- results -------------------------------------------------------------------------
+
+    def emit(self, data: Any, render: Callable[[Output], None] | None = None) -> None:
+        """The command's result: `data` as JSON, or `render(self)` for people."""
+        self._emitted = True
+        if self.json_mode:
+            self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+            self.stdout.flush()
+            return
+        if render is not None:
+            render(self)
+        elif isinstance(data, dict):
+            self.fields(data)
+        elif isinstance(data, list):
+            for item in data:
+                self.line(str(item))
+
+    def line(self, text: str = "") -> None:
+        if not self.json_mode:
+            self.stdout.write(text + "\n")
+
+    def success(self, text: str) -> None:
+        if not self.json_mode and not self.quiet:
+            self._styled_line("✓", text, "green")
+
+    def failure(self, text: str) -> None:
+        if not self.json_mode:
+            self._styled_line("✗", text, "red")
+
+    def check(self, ok: bool, text: str) -> None:
+        (self.success if ok else self.failure)(text)
+
+    def table(
+        self, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None = None
+    ) -> None:
+        if self.json_mode:
+            return
+        cells = [["" if value is None else str(value) for value in row] for row in rows]
+        if self.is_tty:
+            self._rich_table(columns, cells, title)
+            return
+        if title:
+            self.stdout.write(title + "\n")
+        widths = [len(c) for c in columns]
+        for row in cells:
+            widths = [max(w, len(v)) for w, v in zip(widths, row, strict=False)]
+        for row in [list(columns), *cells]:
+            padded = [v.ljust(w) for v, w in zip(row, widths, strict=False)]
+            self.stdout.write("  ".join(padded).rstrip() + "\n")
+
+    def fields(self, pairs: dict[str, Any], *, title: str | None = None) -> None:
+        """A detail view: one `key: value` line per field."""
+        if self.json_mode:
+            return
+        if title:
+            self.stdout.write(title + "\n")
+        width = max((len(k) for k in pairs), default=0)
+        for key, value in pairs.items():
+            if isinstance(value, (list, tuple)):
+                value = ", ".join(str(v) for v in value) or "-"
+            elif isinstance(value, bool):
+                value = "yes" if value else "no"
+            elif value is None or value == "":
+                value = "-"
+            self.stdout.write(f"{key.ljust(width)}  {value}\n")
+
+    # --- diagnostics (stderr) ------------------------------------------------------------
+
+    def info(self, text: str) -> None:
+        if not self.quiet:
+            self.stderr.write(text + "\n")
+
+    def warn(self, text: str) -> None:
+        self.stderr.write(f"Warning: {text}\n")
+
+    def hint(self, text: str) -> None:
+        if not self.quiet and not self.json_mode:
+            self.stderr.write(f"Hint: {text}\n")
+
+    def debug(self, text: str) -> None:
+        if self.verbose:
+            from smsctl.core.redaction import redact
+
+            self.stderr.write(f"debug: {redact(text)}\n")
+
+    def error(self, err: SmsctlError) -> None:
+        from smsctl.core.redaction import redact
+
+        if self.json_mode:
+            body = {"error": err.to_dict()}
+            self.stderr.write(redact(json.dumps(body, ensure_ascii=False, default=str)) + "\n")
+            return
+        lines = [f"Error: {err.message}"]
+        if err.code and err.code not in err.message:
+            lines.append(f"  code: {err.code}")
+        if err.request_id:
+            lines.append(f"  request id: {err.request_id}")
+        if err.hint:
+            lines.append(f"Hint: {err.hint}")
+        self.stderr.write(redact("\n".join(lines)) + "\n")
+
+    @contextmanager
+    def progress(self, text: str) -> Iterator[Callable[[str], None]]:
+        """A spinner on a terminal's stderr; silent otherwise. Yields a function to update it."""
+        if self.json_mode or self.quiet or not self.stderr_is_tty:
+            yield lambda _text: None
+            return
+        from rich.console import Console
+
+        console = Console(file=self.stderr, no_color=not self.color)
+        with console.status(text) as status:
+            yield lambda new_text: status.update(new_text)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _styled_line(self, mark: str, text: str, colour: str) -> None:
+        if self.is_tty and self.color:
+            self.stdout.write(f"\x1b[{_ANSI[colour]}m{mark}\x1b[0m {text}\n")
+        else:
+            self.stdout.write(f"{mark} {text}\n")
+
+    def _rich_table(
+        self, columns: Sequence[str], cells: list[list[str]], title: str | None
+    ) -> None:
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title=title, show_edge=False, header_style="bold" if self.color else "")
+        for column in columns:
+            table.add_column(column)
+        for row in cells:
+            table.add_row(*(Text(value) for value in row))
+        Console(file=self.stdout, no_color=not self.color, highlight=False).print(table)
+
+
+_ANSI = {"green": "32", "red": "31", "yellow": "33"}
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

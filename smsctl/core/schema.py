@@ -1,0 +1,362 @@
+"""What the config file may contain, and the checks that find what it must not.
+
+Validation works on the plain dict that stdlib tomllib produces; each problem carries the key
+path so that `locate_line` can point at the line in the operator's file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+CHANNELS = ("sms", "voice", "email", "wechat")
+SCENARIOS = ("register", "login", "reset-password", "notification", "alert", "test")
+VERIFICATION_SCENARIOS = ("register", "login", "reset-password")
+STATUSES = ("approved", "pending", "rejected", "cancelled", "unknown")
+SECURITY_MODES = ("starttls", "ssl", "none")
+
+# Keys whose presence means a secret was written where it must never be (SPEC §4).
+SECRET_KEY_PATTERN = re.compile(
+    r"(secret|password|passwd|token|private_key|credential|api_key|apikey)", re.IGNORECASE
+)
+# Keys that contain those words but hold no secret.
+NOT_SECRET_KEYS = {"access_key_id"}
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: str  # "str" | "int" | "float" | "bool" | "str_list" | "str_map"
+    choices: tuple[str, ...] | None = None
+    default: Any = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+def _str(default: Any = None, choices: tuple[str, ...] | None = None) -> Field:
+    return Field("str", choices=choices, default=default)
+
+
+_COMMON_ITEM = {"enabled": Field("bool", default=True), "note": _str("")}
+_AUTHORIZABLE = {"default": Field("bool", default=False), "apps": Field("str_list", default=[])}
+
+ALIBABA_ACCOUNT = {
+    "access_key_id": _str(),
+    "endpoint": _str(),
+    "region": _str(),
+    "allow_insecure_endpoint": Field("bool", default=False),
+    **_COMMON_ITEM,
+}
+
+COLLECTIONS: dict[tuple[str, str], dict[str, Field]] = {
+    ("sms", "accounts"): ALIBABA_ACCOUNT,
+    ("sms", "signatures"): {
+        "account": _str(),
+        "status": _str("unknown", STATUSES),
+        "reason": _str(""),
+        "checked_at": _str(),
+        **_COMMON_ITEM,
+        **_AUTHORIZABLE,
+    },
+    ("sms", "templates"): {
+        "account": _str(),
+        "scenario": _str(None, SCENARIOS),
+        "name": _str(""),
+        "content": _str(""),
+        "variables": Field("str_list", default=[]),
+        "type": _str("notification"),
+        "status": _str("unknown", STATUSES),
+        "reason": _str(""),
+        "related_signature": _str(""),
+        "checked_at": _str(),
+        **_COMMON_ITEM,
+        **_AUTHORIZABLE,
+    },
+    ("voice", "accounts"): {**ALIBABA_ACCOUNT, "called_show_number": _str()},
+    ("voice", "templates"): {
+        "account": _str(),
+        "scenario": _str(None, SCENARIOS),
+        "name": _str(""),
+        "kind": _str("tts", ("tts", "voice-file")),
+        "content": _str(""),
+        "variables": Field("str_list", default=[]),
+        **_COMMON_ITEM,
+        **_AUTHORIZABLE,
+    },
+    ("email", "accounts"): {
+        "host": _str(),
+        "port": Field("int", minimum=1, maximum=65535),
+        "security": _str("starttls", SECURITY_MODES),
+        "username": _str(),
+        "from_address": _str(),
+        "from_name": _str(""),
+        "ca_file": _str(),
+        "timeout": Field("float", minimum=0.1, maximum=600),
+        "allow_insecure_endpoint": Field("bool", default=False),
+        **_COMMON_ITEM,
+    },
+    ("email", "templates"): {
+        "account": _str(),
+        "scenario": _str(None, SCENARIOS),
+        "subject": _str(""),
+        "html": _str(""),
+        "text": _str(),
+        "variables": Field("str_list", default=[]),
+        **_COMMON_ITEM,
+        **_AUTHORIZABLE,
+    },
+    ("wechat", "accounts"): {
+        "app_id": _str(),
+        "endpoint": _str(),
+        "allow_insecure_endpoint": Field("bool", default=False),
+        **_COMMON_ITEM,
+    },
+    ("wechat", "rules"): {
+        "account": _str(),
+        "template_id": _str(),
+        "template_title": _str(""),
+        "scenario": _str(None, SCENARIOS),
+        "vars": Field("str_map", default={}),
+        "variables": Field("str_list", default=[]),
+        "url": _str(),
+        "miniprogram_appid": _str(),
+        "miniprogram_path": _str(),
+        **_COMMON_ITEM,
+        **_AUTHORIZABLE,
+    },
+}
+
+CHANNEL_COLLECTIONS = {
+    "sms": ("accounts", "signatures", "templates"),
+    "voice": ("accounts", "templates"),
+    "email": ("accounts", "templates"),
+    "wechat": ("accounts", "rules"),
+}
+
+# Fields each item must have to be usable.
+REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
+    ("sms", "accounts"): ("access_key_id",),
+    ("voice", "accounts"): ("access_key_id",),
+    ("email", "accounts"): ("host", "port", "security", "username", "from_address"),
+    ("wechat", "accounts"): ("app_id",),
+    ("sms", "signatures"): ("account",),
+    ("sms", "templates"): ("account", "scenario"),
+    ("voice", "templates"): ("account", "scenario"),
+    ("email", "templates"): ("scenario", "subject", "html"),
+    ("wechat", "rules"): ("account", "template_id"),
+}
+
+DEFAULTS_TABLE = {
+    "timeout": Field("float", default=10.0, minimum=0.1, maximum=600),
+    "connect_timeout": Field("float", default=5.0, minimum=0.1, maximum=600),
+}
+SECRETS_TABLE = {"backend": _str()}
+GUARD_TABLE = {
+    "per_minute": Field("int", minimum=0, maximum=1_000_000),
+    "per_hour": Field("int", minimum=0, maximum=1_000_000),
+    "per_day": Field("int", minimum=0, maximum=1_000_000),
+}
+GUARD_DEFAULTS = {
+    "sms": {"per_minute": 1, "per_hour": 5, "per_day": 10},
+    "voice": {"per_minute": 1, "per_hour": 5, "per_day": 20},
+    "email": {"per_minute": 5, "per_hour": 30, "per_day": 100},
+    "wechat": {"per_minute": 5, "per_hour": 30, "per_day": 100},
+}
+APP_TABLE = {"note": _str("")}
+TOP_LEVEL = ("defaults", "secrets", "guard", "apps", *CHANNELS)
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: tuple[str, ...]
+    message: str
+    line: int | None = None
+
+    def describe(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return f"{where}{'.'.join(self.path) or '(file)'}: {self.message}"
+
+
+def is_secret_key(key: str) -> bool:
+    return key not in NOT_SECRET_KEYS and bool(SECRET_KEY_PATTERN.search(key))
+
+
+def find_secret_keys(data: Any, path: tuple[str, ...] = ()) -> list[Problem]:
+    problems: list[Problem] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if is_secret_key(str(key)):
+                problems.append(
+                    Problem(
+                        (*path, key),
+                        "looks like a secret; secrets never go in the config file. Remove it and "
+                        "store it with the keyring (the account's add/edit --rotate-secret) or the "
+                        "SMSCTL_SECRET_<CHANNEL>_<ACCOUNT> environment variable.",
+                    )
+                )
+            problems.extend(find_secret_keys(value, (*path, key)))
+    elif isinstance(data, list):
+        for item in data:
+            problems.extend(find_secret_keys(item, path))
+    return problems
+
+
+def validate(data: dict[str, Any]) -> list[Problem]:
+    """Structural problems: unknown keys, wrong types, bad choices, secret keys."""
+    problems = find_secret_keys(data)
+    for key, value in data.items():
+        if key not in TOP_LEVEL:
+            problems.append(_unknown((key,), key, TOP_LEVEL))
+            continue
+        if not isinstance(value, dict):
+            problems.append(Problem((key,), "must be a table"))
+            continue
+        if key == "defaults":
+            problems.extend(_check_fields((key,), value, DEFAULTS_TABLE))
+        elif key == "secrets":
+            problems.extend(_check_fields((key,), value, SECRETS_TABLE))
+        elif key == "guard":
+            for channel, limits in value.items():
+                if channel not in CHANNELS:
+                    problems.append(_unknown((key, channel), channel, CHANNELS))
+                elif not isinstance(limits, dict):
+                    problems.append(Problem((key, channel), "must be a table"))
+                else:
+                    problems.extend(_check_fields((key, channel), limits, GUARD_TABLE))
+        elif key == "apps":
+            for app, fields in value.items():
+                problems.extend(_check_item((key, app), fields, APP_TABLE))
+        else:
+            problems.extend(_check_channel(key, value))
+    return [p for p in problems if p.message]
+
+
+def _check_channel(channel: str, table: dict[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    allowed = ("active_account", *CHANNEL_COLLECTIONS[channel])
+    for key, value in table.items():
+        path = (channel, key)
+        if key not in allowed:
+            problems.append(_unknown(path, key, allowed))
+        elif key == "active_account":
+            if not isinstance(value, str):
+                problems.append(Problem(path, "must be a string (an account name)"))
+        elif not isinstance(value, dict):
+            problems.append(Problem(path, "must be a table"))
+        else:
+            fields = COLLECTIONS[(channel, key)]
+            for name, item in value.items():
+                problems.extend(_check_item((*path, name), item, fields))
+                if isinstance(item, dict):
+                    for required in REQUIRED.get((channel, key), ()):
+                        if required not in item:
+                            problems.append(Problem((*path, name), f"missing `{required}`"))
+    return problems
+
+
+def _check_item(path: tuple[str, ...], item: Any, fields: dict[str, Field]) -> list[Problem]:
+    if not isinstance(item, dict):
+        return [Problem(path, "must be a table")]
+    return _check_fields(path, item, fields)
+
+
+def _check_fields(path: tuple[str, ...], table: dict[str, Any], fields: dict[str, Field]):
+    problems: list[Problem] = []
+    for key, value in table.items():
+        if is_secret_key(key):
+            continue  # already reported as a secret
+        if key not in fields:
+            problems.append(_unknown((*path, key), key, tuple(fields)))
+            continue
+        message = _type_problem(fields[key], value)
+        if message:
+            problems.append(Problem((*path, key), message))
+    return problems
+
+
+def _type_problem(field: Field, value: Any) -> str | None:
+    kind = field.kind
+    if kind == "str" and not isinstance(value, str):
+        return "must be a string"
+    if kind == "bool" and not isinstance(value, bool):
+        return "must be true or false"
+    if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+        return "must be a whole number"
+    if kind == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        return "must be a number"
+    if kind == "str_list" and not (
+        isinstance(value, list) and all(isinstance(v, str) for v in value)
+    ):
+        return "must be a list of strings"
+    if kind == "str_map" and not (
+        isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    ):
+        return "must be a table of strings"
+    if field.choices and value not in field.choices:
+        return f"must be one of {', '.join(field.choices)} (got {value!r})"
+    if kind in ("int", "float"):
+        if field.minimum is not None and value < field.minimum:
+            return f"must be at least {field.minimum:g}"
+        if field.maximum is not None and value > field.maximum:
+            return f"must be at most {field.maximum:g}"
+    return None
+
+
+def _unknown(path: tuple[str, ...], key: str, allowed: tuple[str, ...]) -> Problem:
+    close = difflib.get_close_matches(key, allowed, n=1)
+    suggestion = f"; did you mean `{close[0]}`?" if close else f" (known: {', '.join(allowed)})"
+    return Problem(path, f"unknown key `{key}`{suggestion}")
+
+
+def locate_line(text: str, path: tuple[str, ...]) -> int | None:
+    """The 1-based line where `path` is defined in `text`, found by a light scan of the TOML."""
+    index = key_lines(text)
+    for length in range(len(path), 0, -1):
+        if path[:length] in index:
+            return index[path[:length]]
+    return None
+
+
+_HEADER = re.compile(r"^\s*\[\[?\s*(.+?)\s*\]\]?\s*(#.*)?$")
+_ASSIGN = re.compile(
+    r"^\s*((?:[A-Za-z0-9_-]+|\"(?:[^\"\\]|\\.)*\"|'[^']*')"
+    r"(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"(?:[^\"\\]|\\.)*\"|'[^']*'))*)\s*="
+)
+_KEY_PART = re.compile(r"\s*([A-Za-z0-9_-]+|\"(?:[^\"\\]|\\.)*\"|'[^']*')\s*(?:\.|$)")
+
+
+def _split_key(dotted: str) -> tuple[str, ...]:
+    parts = []
+    for match in _KEY_PART.finditer(dotted):
+        token = match.group(1)
+        if token.startswith('"'):
+            token = bytes(token[1:-1], "utf-8").decode("unicode_escape", errors="replace")
+        elif token.startswith("'"):
+            token = token[1:-1]
+        parts.append(token)
+    return tuple(parts)
+
+
+def key_lines(text: str) -> dict[tuple[str, ...], int]:
+    lines: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    in_multiline: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if in_multiline:
+            if line.count(in_multiline) % 2 == 1:
+                in_multiline = None
+            continue
+        header = _HEADER.match(line)
+        if header and "=" not in header.group(1).split("#")[0].split("]")[0]:
+            table = _split_key(header.group(1))
+            lines.setdefault(table, number)
+            continue
+        assign = _ASSIGN.match(line)
+        if assign:
+            lines.setdefault((*table, *_split_key(assign.group(1))), number)
+            rest = line[assign.end() :]
+            for quote in ('"""', "'''"):
+                if rest.count(quote) % 2 == 1:
+                    in_multiline = quote
+    return lines

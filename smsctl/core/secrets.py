@@ -1,0 +1,232 @@
+"""Secrets: the OS keyring by default, an environment variable when a pipeline sets one (SPEC §4).
+
+Resolution order for reading: `SMSCTL_SECRET_<CHANNEL>_<ACCOUNT>` (the keyring is then not
+touched at all), then the keyring entry `<channel>/<account>` of service `smsctl`. Every keyring
+call runs with a time limit, so a hung D-Bus cannot hang smsctl. Backends that would store
+nothing or store in plain text are used only when the user names one explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from smsctl.core.errors import CredentialError
+from smsctl.core.redaction import register_secret
+
+SERVICE = "smsctl"
+DEFAULT_TIMEOUT = float(os.environ.get("SMSCTL_KEYRING_TIMEOUT", "5"))
+
+# Backends that do not keep a secret safe: refused unless chosen explicitly.
+UNSAFE_BACKEND_MARKERS = ("fail.", "null.", "plaintext", "keyrings.alt.file", "unencrypted")
+
+T = TypeVar("T")
+
+
+def env_var_name(channel: str, account: str) -> str:
+    return "SMSCTL_SECRET_" + re.sub(r"[^A-Z0-9]", "_", f"{channel}_{account}".upper())
+
+
+def entry_name(channel: str, account: str) -> str:
+    return f"{channel}/{account}"
+
+
+@dataclass(frozen=True)
+class SecretLookup:
+    value: str | None
+    source: str | None  # "env SMSCTL_SECRET_...", "keyring", or None when missing
+
+    def __repr__(self) -> str:  # never show the value
+        return f"SecretLookup(source={self.source!r}, present={self.value is not None})"
+
+
+class SecretStore:
+    def __init__(self, configured_backend: str | None = None, timeout: float = DEFAULT_TIMEOUT):
+        self.configured_backend = configured_backend
+        self.timeout = timeout
+        self._backend: Any = None
+
+    # --- reading -------------------------------------------------------------------------
+
+    def from_env(self, channel: str, account: str) -> SecretLookup | None:
+        name = env_var_name(channel, account)
+        value = os.environ.get(name)
+        if value:
+            register_secret(value)
+            return SecretLookup(value, f"env {name}")
+        return None
+
+    def lookup(self, channel: str, account: str) -> SecretLookup:
+        env = self.from_env(channel, account)
+        if env:
+            return env
+        value = self._call(
+            lambda backend: backend.get_password(SERVICE, entry_name(channel, account))
+        )
+        if value:
+            register_secret(value)
+            return SecretLookup(value, "keyring")
+        return SecretLookup(None, None)
+
+    def require(self, channel: str, account: str) -> str:
+        found = self.lookup(channel, account)
+        if found.value is None:
+            raise missing_secret_error(channel, account)
+        return found.value
+
+    def status(self, channel: str, account: str) -> str:
+        """`set (env ...)`, `set (keyring)`, `missing`, or why the keyring could not be asked."""
+        try:
+            found = self.lookup(channel, account)
+        except CredentialError as exc:
+            return f"unknown ({exc.message})"
+        return f"set ({found.source})" if found.value is not None else "missing"
+
+    # --- writing -------------------------------------------------------------------------
+
+    def store(self, channel: str, account: str, value: str) -> None:
+        register_secret(value)
+        self._call(
+            lambda backend: backend.set_password(SERVICE, entry_name(channel, account), value)
+        )
+
+    def delete(self, channel: str, account: str) -> bool:
+        """Remove the keyring entry; False when there was none."""
+
+        def remove(backend: Any) -> bool:
+            import keyring.errors
+
+            if backend.get_password(SERVICE, entry_name(channel, account)) is None:
+                return False
+            try:
+                backend.delete_password(SERVICE, entry_name(channel, account))
+            except keyring.errors.PasswordDeleteError:
+                return False
+            return True
+
+        return self._call(remove)
+
+    def backend_name(self) -> str:
+        backend = self._get_backend()
+        return f"{type(backend).__module__}.{type(backend).__name__}"
+
+    # --- the backend ---------------------------------------------------------------------
+
+    def _get_backend(self) -> Any:
+        if self._backend is None:
+            self._backend = _bounded(self._choose_backend, self.timeout, "choosing a backend")
+        return self._backend
+
+    def _choose_backend(self) -> Any:
+        import keyring
+        import keyring.core
+
+        explicit = os.environ.get("PYTHON_KEYRING_BACKEND") or self.configured_backend
+        if explicit:
+            try:
+                return keyring.core.load_keyring(explicit)
+            except Exception as exc:  # an import path that does not load
+                raise CredentialError(
+                    f"Cannot load the keyring backend `{explicit}`: {type(exc).__name__}.",
+                    hint="Check PYTHON_KEYRING_BACKEND or [secrets] backend in the config.",
+                    code="keyring_backend",
+                ) from None
+        backend = keyring.get_keyring()
+        unsafe = _unsafe_backends(backend)
+        if unsafe:
+            raise CredentialError(
+                f"No usable keyring: the only backend found is {', '.join(unsafe)}, which "
+                "would not keep secrets safe, so smsctl will not use it unless you name it.",
+                hint=HEADLESS_HINT,
+                code="no_keyring",
+            )
+        return backend
+
+    def _call(self, operation: Callable[[Any], T]) -> T:
+        backend = self._get_backend()
+        return _bounded(lambda: operation(backend), self.timeout, "answering")
+
+
+HEADLESS_HINT = (
+    "On a desktop, log in so the Secret Service (GNOME Keyring, KWallet) runs. On a headless "
+    "machine either start one (`dbus-run-session -- sh -c 'echo PASSWORD | "
+    "gnome-keyring-daemon --unlock --components=secrets; smsctl ...'`), or give each secret "
+    "as SMSCTL_SECRET_<CHANNEL>_<ACCOUNT> in the environment (no keyring needed), or name a "
+    "backend explicitly with PYTHON_KEYRING_BACKEND or `[secrets] backend` in the config."
+)
+
+
+def missing_secret_error(channel: str, account: str) -> CredentialError:
+    prefix = "" if channel == "sms" else f"{channel} "
+    return CredentialError(
+        f"No secret for {channel} account `{account}`: neither {env_var_name(channel, account)} "
+        f"is set nor the keyring has `{entry_name(channel, account)}`.",
+        hint=f"Store it with `smsctl {prefix}account edit {account} --rotate-secret` "
+        f"(add --secret-stdin to pipe it in), or set {env_var_name(channel, account)}.",
+        code="secret_missing",
+    )
+
+
+def _unsafe_backends(backend: Any) -> list[str]:
+    backends = getattr(backend, "backends", None)
+    candidates = list(backends) if backends is not None else [backend]
+    names = [f"{type(b).__module__}.{type(b).__name__}" for b in candidates]
+    if not names:
+        return ["no backend at all"]
+    safe = [n for n in names if not any(m in n.lower() for m in UNSAFE_BACKEND_MARKERS)]
+    return [] if safe else names
+
+
+def _bounded(operation: Callable[[], T], timeout: float, doing: str) -> T:
+    """Run a keyring operation in a daemon thread; give up after `timeout` seconds."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = operation()
+        except BaseException as exc:  # noqa: BLE001 - re-raised below in the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="smsctl-keyring", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise CredentialError(
+            f"The keyring did not answer within {timeout:g} s while {doing} (a hung D-Bus, or a "
+            "keyring waiting for an unlock prompt nobody can see).",
+            hint="Unlock the keyring, or set SMSCTL_SECRET_<CHANNEL>_<ACCOUNT> instead; "
+            "SMSCTL_KEYRING_TIMEOUT changes the limit.",
+            code="keyring_timeout",
+        )
+    if "error" in outcome:
+        raise _keyring_error(outcome["error"])
+    return outcome["value"]
+
+
+def _keyring_error(exc: BaseException) -> BaseException:
+    if isinstance(exc, CredentialError):
+        return exc
+    name = type(exc).__name__
+    if name == "KeyringLocked":
+        return CredentialError(
+            "The keyring is locked.",
+            hint="Unlock it (log in to the desktop session, or `gnome-keyring-daemon --unlock`), "
+            "or set SMSCTL_SECRET_<CHANNEL>_<ACCOUNT> instead.",
+            code="keyring_locked",
+        )
+    if name in ("NoKeyringError", "InitError"):
+        return CredentialError(
+            "No usable keyring backend is available.", hint=HEADLESS_HINT, code="no_keyring"
+        )
+    if isinstance(exc, Exception):
+        return CredentialError(
+            f"The keyring failed: {name}.",
+            hint="Check that the Secret Service is running and unlocked, or set "
+            "SMSCTL_SECRET_<CHANNEL>_<ACCOUNT> instead.",
+            code="keyring_error",
+        )
+    return exc
