@@ -203,7 +203,7 @@ class ConfigStore:
             yield editor
             if not editor.changed:
                 return
-            new_text = tomlkit.dumps(document)
+            new_text = tomlkit.dumps(document).rstrip("\n") + "\n"
             config = parse_config(new_text, self.path)
             problems = [p for p in config.reference_problems() if p.message not in known_problems]
             if problems:
