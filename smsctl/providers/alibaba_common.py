@@ -1,0 +1,481 @@
+"""What the Alibaba Cloud SMS and voice adapters share: credentials, client config, error
+translation and the safe-retry policy (SPEC §7).
+
+The SDKs are imported inside functions only (architecture.md). Every failure leaves this module
+as an SmsctlError built from safe fields (code, message, request id, status) and never chained to
+the SDK exception: ``UnretryableException.last_request`` carries the signed request headers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from smsctl.core.catalog import to_error
+from smsctl.core.catalog.alibaba import flow_control_sentence, flow_control_window
+from smsctl.core.errors import ConfigError, ProviderUnavailable, SmsctlError
+
+T = TypeVar("T")
+
+SMS_ENDPOINT = "dysmsapi.aliyuncs.com"
+VOICE_ENDPOINT = "dyvmsapi.aliyuncs.com"
+DEFAULT_REGION = "cn-hangzhou"
+
+# smsctl's own codes for failures that carry no provider code.
+NEVER_CONNECTED = "ConnectionFailed"
+RESPONSE_LOST = "ResponseLost"
+TLS_FAILED = "TLSError"
+BAD_RESPONSE = "BadResponse"
+
+
+@dataclass(frozen=True)
+class AlibabaAccess:
+    """Everything needed to call dysmsapi/dyvmsapi for one account. Timeouts in seconds."""
+
+    access_key_id: str
+    access_key_secret: str = field(repr=False)
+    endpoint: str | None = None
+    region: str | None = None
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+    allow_insecure_endpoint: bool = False
+
+    def __repr__(self) -> str:
+        return (
+            f"AlibabaAccess(access_key_id={mask_key_id(self.access_key_id)!r}, "
+            f"endpoint={self.endpoint!r}, region={self.region!r}, "
+            f"connect_timeout={self.connect_timeout}, read_timeout={self.read_timeout})"
+        )
+
+    __str__ = __repr__
+
+
+def mask_key_id(key_id: str) -> str:
+    if len(key_id) <= 8:
+        return "****"
+    return f"{key_id[:4]}****{key_id[-4:]}"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries for the two safe cases: never connected, throttled with retry-after."""
+
+    max_attempts: int = 3
+    base_delay: float = 0.5
+    max_wait: float = 10.0
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str  # "host" or "host:port", as the SDK wants it
+    protocol: str  # "https" | "http"
+
+
+def parse_endpoint(
+    endpoint: str | None, default_host: str, *, allow_insecure: bool = False
+) -> Endpoint:
+    """Accept "host", "host:port", "https://host[:port]" and "http://127.0.0.1:port".
+
+    The SDK signs the Host header exactly as given, so the scheme is split off here and passed
+    as Config.protocol instead.
+    """
+    text = (endpoint or "").strip()
+    if not text:
+        return Endpoint(default_host, "https")
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"Endpoint {endpoint!r} is not a host, host:port or http(s) URL.",
+            hint="Use e.g. dysmsapi.aliyuncs.com, or http://127.0.0.1:PORT for the sandbox.",
+        )
+    if parts.path not in ("", "/") or parts.query:
+        raise ConfigError(
+            f"Endpoint {endpoint!r} must not contain a path or query.",
+            hint="Give only the host (and port), e.g. dysmsapi.aliyuncs.com.",
+        )
+    if scheme == "http" and not allow_insecure and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            f"Endpoint {endpoint!r} uses plain http:// on a non-loopback address.",
+            hint="Use https://, or --allow-insecure-endpoint if you really mean it.",
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"Endpoint {endpoint!r} has an invalid port.") from None
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    return Endpoint(f"{host}:{port}" if port else host, scheme)
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def build_config(access: AlibabaAccess, default_host: str) -> Any:
+    """A tea-openapi Config for this account (timeouts converted to milliseconds)."""
+    from alibabacloud_tea_openapi.utils_models import Config
+
+    endpoint = parse_endpoint(
+        access.endpoint, default_host, allow_insecure=access.allow_insecure_endpoint
+    )
+    return Config(
+        access_key_id=access.access_key_id,
+        access_key_secret=access.access_key_secret,
+        endpoint=endpoint.host,
+        protocol=endpoint.protocol,
+        region_id=access.region or DEFAULT_REGION,
+        connect_timeout=seconds_to_ms(access.connect_timeout),
+        read_timeout=seconds_to_ms(access.read_timeout),
+    )
+
+
+def seconds_to_ms(seconds: float) -> int:
+    return max(1, int(round(seconds * 1000)))
+
+
+# --- error translation -------------------------------------------------------------------------
+
+
+def error_from_body(body: dict[str, Any], *, action: str) -> SmsctlError:
+    """An HTTP-200 answer whose Code is not OK (business errors arrive this way)."""
+    code = _clean(body.get("Code"))
+    return _provider_error(
+        code, _clean(body.get("Message")), _clean(body.get("RequestId")), action=action
+    )
+
+
+def check_body(body: dict[str, Any], *, action: str) -> None:
+    if _clean(body.get("Code")) != "OK":
+        raise error_from_body(body, action=action)
+
+
+def translate(exc: BaseException, *, action: str, is_send: bool = False) -> SmsctlError:
+    """Turn any failure of an SDK call into an SmsctlError (never chained to ``exc``)."""
+    if isinstance(exc, SmsctlError):
+        return exc
+    from alibabacloud_tea_openapi.exceptions import AlibabaCloudException, ThrottlingException
+    from darabonba.exceptions import ResponseException, UnretryableException
+
+    if isinstance(exc, (AlibabaCloudException, ResponseException)):
+        return _from_response_exception(exc, action=action, throttled=_is(exc, ThrottlingException))
+    if isinstance(exc, UnretryableException):
+        return _from_transport_failure(exc.inner_exception, action=action, is_send=is_send)
+    if isinstance(exc, (OSError, ValueError, RuntimeError)):
+        return _from_transport_failure(exc, action=action, is_send=is_send)
+    return ProviderUnavailable(
+        f"Alibaba Cloud {action} failed unexpectedly ({type(exc).__name__}).",
+        hint="Retry; run with -v and report it if it persists.",
+        code=None,
+        details={"action": action, "exception": type(exc).__name__},
+    )
+
+
+def _is(exc: BaseException, cls: type) -> bool:
+    return isinstance(exc, cls)
+
+
+def _from_response_exception(exc: Any, *, action: str, throttled: bool) -> SmsctlError:
+    data = exc.data if isinstance(getattr(exc, "data", None), dict) else {}
+    code = _clean(getattr(exc, "code", None)) or _clean(data.get("Code"))
+    # exc.message is "code: <status>, <Message> request id: <id>"; the body's Message is cleaner.
+    message = _clean(data.get("Message")) or _clean(getattr(exc, "message", None))
+    request_id = _clean(getattr(exc, "request_id", None)) or _clean(data.get("RequestId"))
+    status = getattr(exc, "status_code", None)
+    retry_after_ms = getattr(exc, "retry_after", None) if throttled else None
+    extra: dict[str, Any] = {"status_code": status}
+    if retry_after_ms:
+        extra["retry_after_seconds"] = round(retry_after_ms / 1000, 3)
+    default_exit = 7 if isinstance(status, int) and status >= 500 else 5
+    if throttled:
+        default_exit = 6
+    error = _provider_error(
+        code, message, request_id, action=action, default_exit=default_exit, extra=extra
+    )
+    if retry_after_ms:
+        error.hint = f"Alibaba Cloud asks to retry after {retry_after_ms / 1000:g} s. {error.hint}"
+    return error
+
+
+def _provider_error(
+    code: str | None,
+    message: str | None,
+    request_id: str | None,
+    *,
+    action: str,
+    default_exit: int = 5,
+    extra: dict[str, Any] | None = None,
+) -> SmsctlError:
+    details = {"action": action, **(extra or {})}
+    if code == "isv.BUSINESS_LIMIT_CONTROL":
+        window, permits = flow_control_window(message)
+        details.update(limit_window=window, limit_permits=permits)
+    error = to_error(
+        "alibaba",
+        code,
+        message,
+        request_id=request_id,
+        default_exit=default_exit,
+        details=details,
+    )
+    sentence = flow_control_sentence(message) if code == "isv.BUSINESS_LIMIT_CONTROL" else None
+    if sentence:
+        error.hint = f"{sentence} {error.hint or ''}".strip()
+    return error
+
+
+def _clean(value: Any) -> str | None:
+    """The SDK formats missing fields as the string "None"."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return None if text in ("", "None") else text
+
+
+def _from_transport_failure(
+    inner: BaseException | None, *, action: str, is_send: bool
+) -> SmsctlError:
+    kind = classify_transport_failure(inner)
+    details = {"action": action, "failure": kind}
+    if kind == "never_connected":
+        return ProviderUnavailable(
+            f"Could not connect to Alibaba Cloud ({_connect_reason(inner)}); "
+            "the request was not sent.",
+            hint="Check the network, DNS, proxy settings and the account's endpoint "
+            "(`smsctl account show ACCOUNT`), then retry.",
+            code=NEVER_CONNECTED,
+            details=details,
+        )
+    if kind == "tls":
+        return ProviderUnavailable(
+            "The TLS connection to Alibaba Cloud failed: the certificate could not be verified "
+            "or the endpoint does not speak HTTPS.",
+            hint="Check the endpoint's scheme and host (sandbox endpoints are "
+            "http://127.0.0.1:PORT) and any TLS-intercepting proxy; smsctl never skips "
+            "certificate verification.",
+            code=TLS_FAILED,
+            details=details,
+        )
+    if kind == "bad_response":
+        return ProviderUnavailable(
+            "Alibaba Cloud answered with something that is not an API response (not JSON, e.g. an "
+            "HTML error page from a gateway or proxy).",
+            hint="Retry in a moment; if it persists, check the endpoint and proxy settings.",
+            code=BAD_RESPONSE,
+            details=details,
+        )
+    if is_send:
+        return ProviderUnavailable(
+            f"The response to {action} was lost (timeout or connection dropped after the request "
+            "was sent): the message MAY have been delivered. smsctl did not retry it, to avoid a "
+            "duplicate.",
+            hint="Check before sending again: `smsctl log` shows the OutId of this attempt; "
+            "wait for the receipt with `smsctl send-test ... --wait`, or look the OutId up in the "
+            "provider console's send records.",
+            code=RESPONSE_LOST,
+            details=details,
+        )
+    return ProviderUnavailable(
+        f"Alibaba Cloud did not answer {action} in time (or dropped the connection).",
+        hint="Retry; raise the read timeout in [defaults] timeout if the network is slow.",
+        code=RESPONSE_LOST,
+        details=details,
+    )
+
+
+def classify_transport_failure(inner: BaseException | None) -> str:
+    """never_connected | tls | bad_response | response_lost.
+
+    darabonba wraps requests' IOError in a RetryError carrying only a message; the original
+    exception survives as its ``__context__``.
+    """
+    import requests
+
+    chain = _exception_chain(inner)
+    for exc in chain:
+        if isinstance(exc, requests.exceptions.SSLError):
+            return "tls"
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return "never_connected"
+        if isinstance(exc, requests.exceptions.ReadTimeout):
+            return "response_lost"
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            return "never_connected" if _never_opened(exc) else "response_lost"
+        if isinstance(exc, ValueError) or "parse the value as json" in str(exc):
+            return "bad_response"
+        if isinstance(exc, ConnectionRefusedError):
+            return "never_connected"
+    return "response_lost"
+
+
+def _never_opened(exc: BaseException) -> bool:
+    """requests.ConnectionError covers both refused/DNS (safe) and a dropped response (not)."""
+    import urllib3.exceptions as u3
+
+    for cause in _exception_chain(exc):
+        reason = getattr(cause, "reason", None)
+        for candidate in (cause, reason):
+            if isinstance(candidate, (u3.NewConnectionError, u3.ConnectTimeoutError)):
+                return True
+            if isinstance(candidate, ConnectionRefusedError):
+                return True
+    for arg in getattr(exc, "args", ()):
+        if isinstance(arg, u3.MaxRetryError) and isinstance(
+            arg.reason, (u3.NewConnectionError, u3.ConnectTimeoutError)
+        ):
+            return True
+    return False
+
+
+def _connect_reason(inner: BaseException | None) -> str:
+    import urllib3.exceptions as u3
+
+    for exc in _exception_chain(inner):
+        for candidate in (exc, getattr(exc, "reason", None), *getattr(exc, "args", ())):
+            reason = getattr(candidate, "reason", candidate)
+            # Most specific first: NameResolutionError < NewConnectionError < ConnectTimeoutError.
+            if isinstance(reason, u3.NameResolutionError):
+                return "the host name could not be resolved"
+            if isinstance(reason, u3.NewConnectionError):
+                text = str(reason).lower()
+                return "connection refused" if "refused" in text else "no connection"
+            if isinstance(reason, u3.ConnectTimeoutError):
+                return "connect timed out"
+    return "connection failed"
+
+
+def _exception_chain(exc: BaseException | None) -> list[BaseException]:
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return chain
+
+
+# --- calling with the safe-retry policy --------------------------------------------------------
+
+
+def call(
+    fn: Callable[[], T],
+    *,
+    action: str,
+    is_send: bool = False,
+    retry: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[T, int]:
+    """Run ``fn`` (one SDK call); returns (result, attempts) or raises an SmsctlError.
+
+    Retries only when the connection never opened, or on throttling with a retry-after (honoured,
+    capped at ``retry.max_wait``). A lost response is never retried: a send may have gone out.
+    """
+    policy = retry or RetryPolicy()
+    attempt = 0
+    while True:
+        attempt += 1
+        error = _attempt(fn, action=action, is_send=is_send)
+        if not isinstance(error, SmsctlError):
+            return error, attempt
+        wait = retry_delay(error, attempt, policy)
+        if wait is None or attempt >= policy.max_attempts:
+            error.details["attempts"] = attempt
+            raise error
+        sleep(wait)
+
+
+def _attempt(fn: Callable[[], T], *, action: str, is_send: bool) -> T | SmsctlError:
+    # The error is built and returned outside the except block so that it carries no
+    # __context__ pointing at the SDK exception (whose last_request holds signed headers).
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001 - every SDK failure is translated
+        failure = exc
+    error = translate(failure, action=action, is_send=is_send)
+    del failure
+    return error
+
+
+def retry_delay(error: SmsctlError, attempt: int, policy: RetryPolicy) -> float | None:
+    """Seconds to wait before the next attempt, or None when a retry is not safe."""
+    if error.code == NEVER_CONNECTED:
+        return min(policy.base_delay * (2 ** (attempt - 1)), policy.max_wait)
+    retry_after = error.details.get("retry_after_seconds")
+    if error.exit_code == 6 and retry_after:
+        if retry_after > policy.max_wait:
+            return None  # longer than an interactive command should block: report it instead
+        return float(retry_after)
+    return None
+
+
+# --- shared adapter base -----------------------------------------------------------------------
+
+
+class AlibabaAdapter:
+    """One lazily built SDK client per adapter; every call goes through ``invoke``."""
+
+    default_host = SMS_ENDPOINT
+
+    def __init__(
+        self,
+        access: AlibabaAccess,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._access = access
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._sdk_client: Any = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._access!r})"
+
+    def _make_client(self, config: Any) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _client(self) -> Any:
+        if self._sdk_client is None:
+            config = build_config(self._access, self.default_host)
+            self._sdk_client = self._make_client(config)
+        return self._sdk_client
+
+    def invoke(
+        self, method: str, request: Any, *, action: str, is_send: bool = False
+    ) -> tuple[dict[str, Any], int]:
+        """Call ``client.<method>(request)``; returns (body as a wire-name dict, attempts).
+
+        A body whose Code is not "OK" raises, like an HTTP error does.
+        """
+        client = self._client()
+
+        def once() -> dict[str, Any]:
+            return getattr(client, method)(request).body.to_map()
+
+        body, attempts = call(
+            once, action=action, is_send=is_send, retry=self._retry, sleep=self._sleep
+        )
+        if _clean(body.get("Code")) != "OK":
+            error = error_from_body(body, action=action)
+            error.details["attempts"] = attempts
+            raise error
+        return body, attempts
+
+
+def provider_number(phone: str) -> str:
+    """The number as Alibaba Cloud expects it: mainland as 11 digits, others as country code +
+    number, both without "+" (e.g. +8613800138000 -> 13800138000, +85261234567 -> 85261234567)."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if phone.strip().startswith("+"):
+        if digits.startswith("86") and len(digits) == 13:
+            return digits[2:]
+        return digits
+    return digits

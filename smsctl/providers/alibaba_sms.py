@@ -1,0 +1,241 @@
+"""Alibaba Cloud SMS (dysmsapi 2017-05-25) adapter: plain dataclasses in, plain dataclasses out.
+
+The SDK is imported inside methods only. Every failure is an SmsctlError (alibaba_common).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from smsctl.core.catalog import Explanation
+from smsctl.core.catalog.receipts import explain_receipt
+from smsctl.core.errors import SmsctlError
+from smsctl.providers.alibaba_common import (
+    SMS_ENDPOINT,
+    AlibabaAccess,
+    AlibabaAdapter,
+    RetryPolicy,
+    provider_number,
+)
+
+__all__ = [
+    "AlibabaAccess",
+    "AlibabaSms",
+    "Receipt",
+    "RetryPolicy",
+    "SendResult",
+    "SignatureInfo",
+    "TemplateInfo",
+]
+
+# Numeric audit states shared by QuerySmsSign/GetSmsSign (ints) and GetSmsTemplate (strings).
+_AUDIT_STATUS = {"0": "pending", "1": "approved", "2": "rejected", "10": "cancelled"}
+_TEMPLATE_TYPE = {
+    "0": "verification",
+    "1": "notification",
+    "2": "promotional",
+    "3": "international",
+}
+_RECEIPT_STATUS = {"1": "waiting", "2": "failed", "3": "delivered"}
+# Codes that mean "this endpoint does not offer the newer Get* action": use the legacy Query*.
+_FALLBACK_CODES = frozenset({"InvalidAction.NotFound", "InvalidAction", "InvalidApi.NotFound"})
+_VARIABLE = re.compile(r"\$\{\s*([^}\s]+)\s*\}")
+
+
+@dataclass(frozen=True)
+class SignatureInfo:
+    name: str
+    status: str  # approved | pending | rejected | cancelled
+    reason: str
+    created: str | None
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    code: str
+    name: str
+    content: str
+    variables: tuple[str, ...]
+    type: str  # verification | notification | promotional | international | unknown
+    status: str  # approved | pending | rejected | cancelled
+    reason: str
+    related_signature: str | None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    biz_id: str
+    request_id: str | None
+    code: str
+    message: str | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Receipt:
+    status: str  # waiting | delivered | failed
+    err_code: str | None
+    receive_date: str | None
+    send_date: str | None
+    content: str | None
+    explanation: Explanation | None = None
+
+
+def template_variables(content: str) -> tuple[str, ...]:
+    """The ${var} names of a template, in order of first appearance."""
+    return tuple(dict.fromkeys(_VARIABLE.findall(content or "")))
+
+
+def audit_status(value: Any) -> str:
+    """Provider audit state -> approved|pending|rejected|cancelled ("unknown(x)" otherwise, which
+    is never treated as approved)."""
+    return _AUDIT_STATUS.get(str(value).strip(), f"unknown({value})")
+
+
+class AlibabaSms(AlibabaAdapter):
+    default_host = SMS_ENDPOINT
+
+    def _make_client(self, config: Any) -> Any:
+        from alibabacloud_dysmsapi20170525.client import Client
+
+        return Client(config)
+
+    @staticmethod
+    def _models() -> Any:
+        from alibabacloud_dysmsapi20170525 import models
+
+        return models
+
+    def check_credentials(self) -> None:
+        """A read-only call that needs valid credentials and SMS permissions."""
+        request = self._models().QuerySmsSignListRequest(page_index=1, page_size=1)
+        self.invoke("query_sms_sign_list", request, action="QuerySmsSignList")
+
+    def get_signature(self, name: str) -> SignatureInfo:
+        models = self._models()
+        try:
+            body, _ = self.invoke(
+                "get_sms_sign", models.GetSmsSignRequest(sign_name=name), action="GetSmsSign"
+            )
+            audit = body.get("AuditInfo") or {}
+            reason = audit.get("RejectInfo") or ""
+        except SmsctlError as error:
+            if error.code not in _FALLBACK_CODES:
+                raise _unknown_item(error, "signature", name) from None
+            body, reason = self._query_sms_sign(name)
+        return SignatureInfo(
+            name=body.get("SignName") or name,
+            status=audit_status(body.get("SignStatus")),
+            reason=reason or "",
+            created=body.get("CreateDate"),
+        )
+
+    def _query_sms_sign(self, name: str) -> tuple[dict[str, Any], str]:
+        request = self._models().QuerySmsSignRequest(sign_name=name)
+        try:
+            body, _ = self.invoke("query_sms_sign", request, action="QuerySmsSign")
+        except SmsctlError as error:
+            raise _unknown_item(error, "signature", name) from None
+        return body, body.get("Reason") or ""
+
+    def get_template(self, code: str) -> TemplateInfo:
+        models = self._models()
+        try:
+            body, _ = self.invoke(
+                "get_sms_template",
+                models.GetSmsTemplateRequest(template_code=code),
+                action="GetSmsTemplate",
+            )
+            reason = (body.get("AuditInfo") or {}).get("RejectInfo") or ""
+        except SmsctlError as error:
+            if error.code not in _FALLBACK_CODES:
+                raise _unknown_item(error, "template", code) from None
+            body, reason = self._query_sms_template(code)
+        content = body.get("TemplateContent") or ""
+        return TemplateInfo(
+            code=body.get("TemplateCode") or code,
+            name=body.get("TemplateName") or "",
+            content=content,
+            variables=template_variables(content),
+            type=_TEMPLATE_TYPE.get(str(body.get("TemplateType")), "unknown"),
+            status=audit_status(body.get("TemplateStatus")),
+            reason=reason,
+            related_signature=body.get("RelatedSignName") or None,
+        )
+
+    def _query_sms_template(self, code: str) -> tuple[dict[str, Any], str]:
+        request = self._models().QuerySmsTemplateRequest(template_code=code)
+        try:
+            body, _ = self.invoke("query_sms_template", request, action="QuerySmsTemplate")
+        except SmsctlError as error:
+            raise _unknown_item(error, "template", code) from None
+        return body, body.get("Reason") or ""
+
+    def send(
+        self,
+        phone: str,
+        sign_name: str,
+        template_code: str,
+        params: dict[str, str],
+        out_id: str,
+    ) -> SendResult:
+        """One SendSms. Never retried once the request may have reached the provider."""
+        request = self._models().SendSmsRequest(
+            phone_numbers=provider_number(phone),
+            sign_name=sign_name,
+            template_code=template_code,
+            template_param=json.dumps(
+                {key: str(value) for key, value in params.items()}, ensure_ascii=False
+            ),
+            out_id=out_id,
+        )
+        body, attempts = self.invoke("send_sms", request, action="SendSms", is_send=True)
+        return SendResult(
+            biz_id=body.get("BizId") or "",
+            request_id=body.get("RequestId"),
+            code=body.get("Code") or "OK",
+            message=body.get("Message"),
+            attempts=attempts,
+        )
+
+    def query_receipt(self, phone: str, biz_id: str, send_date: date) -> Receipt:
+        request = self._models().QuerySendDetailsRequest(
+            phone_number=provider_number(phone),
+            biz_id=biz_id,
+            send_date=send_date.strftime("%Y%m%d"),
+            page_size=10,
+            current_page=1,
+        )
+        body, _ = self.invoke("query_send_details", request, action="QuerySendDetails")
+        details = (body.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
+        if not details:
+            # The record appears a moment after the send: nothing yet means "waiting".
+            return Receipt("waiting", None, None, None, None)
+        detail = details[0]
+        status = _RECEIPT_STATUS.get(str(detail.get("SendStatus")), "waiting")
+        err_code = detail.get("ErrCode") or None
+        explanation = explain_receipt(err_code) if status != "waiting" else None
+        return Receipt(
+            status=status,
+            err_code=err_code,
+            receive_date=detail.get("ReceiveDate") or None,
+            send_date=detail.get("SendDate") or None,
+            content=detail.get("Content") or None,
+            explanation=explanation,
+        )
+
+
+def _unknown_item(error: SmsctlError, kind: str, name: str) -> SmsctlError:
+    """Add what to check when the provider refuses to describe a signature/template."""
+    if error.exit_code == 5:
+        error.hint = (
+            f"Check that the {kind} {name!r} exists under the Alibaba Cloud account that owns this "
+            f"AccessKey, spelled exactly (case, full-width characters), in the SMS console. "
+            f"{error.hint or ''}"
+        ).strip()
+        error.details.setdefault(kind, name)
+    return error
