@@ -337,6 +337,11 @@ class ConfigEditor:
             node = node[key]
         return node
 
+    def ensure_app(self, name: str) -> None:
+        apps = self._table("apps", super_table=True)
+        if name not in apps:
+            self._table("apps", name)
+
     def get_item(self, channel: str, kind: str, name: str) -> Any:
         collection = self._table(channel, kind, create=False)
         if collection is None or name not in collection:

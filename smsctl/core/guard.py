@@ -1,0 +1,76 @@
+"""The test-send guard: a local ledger that mirrors the provider's per-number limits (SPEC §7).
+
+The check and the record happen under one exclusive flock on the ledger, so concurrent test
+sends to one number respect the limits exactly. Every attempt counts, failed ones included.
+Targets are stored as salted hashes: the ledger never holds a phone number or address. The
+ledger is append-only (a rewrite would race with writers waiting on the old file's lock); at
+about 100 bytes a test send it stays small.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from smsctl.core import audit
+from smsctl.core.errors import RateLimited
+from smsctl.core.masking import mask_target
+
+WINDOWS = (("per_minute", 60, "minute"), ("per_hour", 3600, "hour"), ("per_day", 86400, "day"))
+
+
+@dataclass(frozen=True)
+class GuardTicket:
+    target_key: str
+    at: float
+
+
+def target_key(channel: str, target: str) -> str:
+    return hashlib.sha256(f"smsctl-guard:{channel}:{target}".encode()).hexdigest()[:32]
+
+
+def ledger_path():
+    return audit.state_file("guard.jsonl")
+
+
+def admit(
+    channel: str, target: str, limits: dict[str, int], *, now: float | None = None
+) -> GuardTicket:
+    """Record a test send to `target`, or raise RateLimited saying when it will be allowed."""
+    key = target_key(channel, target)
+    path = ledger_path()
+    with audit.locked_append(path) as fd:
+        now = time.time() if now is None else now
+        lines = audit.read_lines(path)
+        mine = sorted(
+            float(e["at"])
+            for e in lines
+            if e.get("channel") == channel and e.get("target") == key and "at" in e
+        )
+        for limit_name, window, label in WINDOWS:
+            limit = limits.get(limit_name)
+            if limit is None:
+                continue
+            recent = [t for t in mine if now - t < window]
+            if len(recent) >= limit:
+                allowed_at = (recent[-limit] if limit else now) + window
+                raise _refusal(channel, target, label, limit, allowed_at, now)
+        audit.append_line(fd, {"at": now, "channel": channel, "target": key})
+    return GuardTicket(key, now)
+
+
+def _refusal(
+    channel: str, target: str, label: str, limit: int, allowed_at: float, now: float
+) -> RateLimited:
+    when = datetime.fromtimestamp(allowed_at, timezone.utc).astimezone()
+    wait = max(1, int(allowed_at - now + 0.999))
+    return RateLimited(
+        f"Test-send guard: {mask_target(channel, target)} already had {limit} {channel} test "
+        f"send(s) in the last {label}; the provider's flow control would refuse this one.",
+        hint=f"Allowed again at {when:%Y-%m-%d %H:%M:%S %Z} (in {wait} s). The limits are "
+        f"[guard.{channel}] in the config.",
+        code="guard_limit",
+        details={"allowed_at": when.isoformat(), "retry_after_seconds": wait, "window": label},
+    )

@@ -1,0 +1,229 @@
+"""Signatures, templates and push rules of every channel: add, edit, delete, default marking,
+and which apps may use them (SPEC §2: no apps = general, apps = personalized)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from smsctl.core import audit
+from smsctl.core.config import ConfigStore
+from smsctl.core.errors import ConfigError, UsageError
+from smsctl.core.names import check_identifier
+
+NOUN = {"signatures": "signature", "templates": "template", "rules": "rule", "accounts": "account"}
+# Fields refreshed from the provider: a re-add that differs only here is still "the same".
+VOLATILE = {
+    "status",
+    "reason",
+    "checked_at",
+    "content",
+    "variables",
+    "type",
+    "related_signature",
+    "template_title",
+    "name",
+}
+
+
+def label(channel: str, kind: str) -> str:
+    noun = NOUN[kind]
+    return noun if channel == "sms" else f"{channel} {noun}"
+
+
+def command_prefix(channel: str) -> str:
+    return "smsctl" if channel == "sms" else f"smsctl {channel}"
+
+
+@dataclass
+class ItemChange:
+    name: str
+    changed: bool
+    values: dict[str, Any] = field(default_factory=dict)
+    cleared_default: list[str] = field(default_factory=list)
+
+
+def add(
+    store: ConfigStore,
+    channel: str,
+    kind: str,
+    name: str,
+    values: dict[str, Any],
+    *,
+    command: str,
+    replace_volatile: bool = True,
+) -> ItemChange:
+    """Add an item; the same values again is success without change (idempotent)."""
+    values = {k: v for k, v in values.items() if v is not None}
+    config = store.load()
+    account = values.get("account")
+    if account is not None:
+        _require_account(config, channel, account)
+    existing = config.channel(channel).get(kind, {}).get(name)
+    if existing is not None:
+        differing = sorted(
+            k
+            for k, v in values.items()
+            if existing.get(k) != v and not (replace_volatile and k in VOLATILE)
+        )
+        if differing:
+            raise ConfigError(
+                f"{label(channel, kind)} `{name}` already exists with other values for: "
+                f"{', '.join(differing)}.",
+                hint=f"Change it with `{command_prefix(channel)} {NOUN[kind]} edit {name}`.",
+                code="exists",
+            )
+    with store.edit() as editor:
+        editor.set_item(channel, kind, name, values)
+        cleared = (
+            _clear_other_defaults(editor, channel, kind, name) if values.get("default") else []
+        )
+        changed = editor.changed
+    if changed:
+        audit.record(
+            "config.change",
+            command=command,
+            channel=channel,
+            account=account,
+            action=f"{NOUN[kind]}.add",
+            item=name,
+            changed=sorted(values),
+        )
+    return ItemChange(name, changed, values, cleared)
+
+
+def update(
+    store: ConfigStore,
+    channel: str,
+    kind: str,
+    name: str,
+    changes: dict[str, Any],
+    *,
+    command: str,
+    action: str = "edit",
+) -> ItemChange:
+    """Set fields (None removes one)."""
+    config = store.load()
+    config.get(channel, kind, name)
+    if changes.get("account"):
+        _require_account(config, channel, changes["account"])
+    with store.edit() as editor:
+        if editor.get_item(channel, kind, name) is None:
+            config.get(channel, kind, name)
+        editor.set_item(channel, kind, name, changes)
+        cleared = (
+            _clear_other_defaults(editor, channel, kind, name) if changes.get("default") else []
+        )
+        changed = editor.changed
+    if changed:
+        audit.record(
+            "config.change",
+            command=command,
+            channel=channel,
+            action=f"{NOUN[kind]}.{action}",
+            item=name,
+            changed=sorted(changes),
+        )
+    return ItemChange(name, changed, changes, cleared)
+
+
+def remove(store: ConfigStore, channel: str, kind: str, name: str, *, command: str) -> None:
+    store.load().get(channel, kind, name)
+    with store.edit() as editor:
+        editor.remove_item(channel, kind, name)
+    audit.record(
+        "config.change", command=command, channel=channel, action=f"{NOUN[kind]}.delete", item=name
+    )
+
+
+def _clear_other_defaults(editor: Any, channel: str, kind: str, name: str) -> list[str]:
+    """One default per (account, scenario): marking one unmarks the others."""
+    items = editor.plain().get(channel, {}).get(kind, {})
+    me = items[name]
+    cleared = []
+    for other, item in items.items():
+        if other == name or not item.get("default"):
+            continue
+        if item.get("account") == me.get("account") and item.get("scenario") == me.get("scenario"):
+            editor.set_item(channel, kind, other, {"default": False})
+            cleared.append(other)
+    return cleared
+
+
+def _require_account(config: Any, channel: str, account: str) -> None:
+    config.get(channel, "accounts", account)
+
+
+# --- apps and authorization -------------------------------------------------------------------
+
+
+def check_apps(config: Any, apps: Iterable[str], *, create: bool) -> list[str]:
+    """The apps, each checked; a new name needs --create-app so a typo never becomes an app."""
+    known = set(config.apps())
+    result = []
+    for app in apps:
+        check_identifier(app, "app")
+        if app not in known and not create:
+            close = difflib.get_close_matches(app, sorted(known), n=1)
+            raise ConfigError(
+                f"Unknown app `{app}`.",
+                hint=(f"Did you mean `{close[0]}`? " if close else "")
+                + "To create a new app, repeat the command with --create-app.",
+                code="unknown_app",
+            )
+        if app not in result:
+            result.append(app)
+    if not result:
+        raise UsageError("Name at least one --app.")
+    return result
+
+
+def authorize(
+    store: ConfigStore, channel: str, kind: str, name: str, apps: list[str], *, create_app: bool
+) -> ItemChange:
+    config = store.load()
+    config.get(channel, kind, name)
+    apps = check_apps(config, apps, create=create_app)
+    with store.edit() as editor:
+        for app in apps:
+            editor.ensure_app(app)
+        current = list(editor.plain()[channel][kind][name].get("apps", []))
+        added = [a for a in apps if a not in current]
+        editor.set_item(channel, kind, name, {"apps": current + added})
+        changed = editor.changed
+    if changed:
+        audit.record(
+            "config.change",
+            command="authorize",
+            channel=channel,
+            action=f"{NOUN[kind]}.authorize",
+            item=name,
+            apps=apps,
+        )
+    return ItemChange(name, changed, {"apps": apps})
+
+
+def revoke(store: ConfigStore, channel: str, kind: str, name: str, apps: list[str]) -> ItemChange:
+    config = store.load()
+    item = config.get(channel, kind, name)
+    missing = [a for a in apps if a not in item["apps"]]
+    if missing:
+        raise ConfigError(
+            f"{label(channel, kind)} `{name}` is not authorized for: {', '.join(missing)}.",
+            hint=f"It is authorized for: {', '.join(item['apps']) or 'no app (general)'}.",
+            code="not_authorized",
+        )
+    with store.edit() as editor:
+        remaining = [a for a in item["apps"] if a not in apps]
+        editor.set_item(channel, kind, name, {"apps": remaining})
+    audit.record(
+        "config.change",
+        command="authorize revoke",
+        channel=channel,
+        action=f"{NOUN[kind]}.revoke",
+        item=name,
+        apps=apps,
+    )
+    return ItemChange(name, True, {"apps": remaining})
