@@ -1,0 +1,78 @@
+"""`smsctl doctor`: the pre-flight and CI gate. One module per channel contributes checks.
+
+Each channel module exposes `checks(context) -> Iterator[Check]`, where `context` is a
+`DoctorContext`. Live checks talk to the provider through the adapters; a failed check carries
+the exit class of its failure (SPEC §6) and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Any
+
+from smsctl.core.config import Config
+from smsctl.core.errors import SmsctlError
+
+CHANNEL_MODULES = ("sms", "voice", "email", "wechat")
+
+
+@dataclass(frozen=True)
+class Check:
+    channel: str
+    name: str
+    ok: bool
+    detail: str
+    fix: str | None = None
+    exit_code: int = 0  # the exit class when the check failed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"channel": self.channel, "check": self.name, "ok": self.ok,
+                "detail": self.detail, "fix": self.fix,
+                "exit_code": 0 if self.ok else self.exit_code}
+
+
+@dataclass
+class DoctorContext:
+    config: Config
+    secrets: Any  # SecretStore
+    live: bool = True
+
+
+def passed(channel: str, name: str, detail: str) -> Check:
+    return Check(channel, name, True, detail)
+
+
+def failed(channel: str, name: str, detail: str, fix: str | None, exit_code: int) -> Check:
+    return Check(channel, name, False, detail, fix, exit_code)
+
+
+def from_error(channel: str, name: str, err: SmsctlError) -> Check:
+    detail = err.message + (f" (request id {err.request_id})" if err.request_id else "")
+    return failed(channel, name, detail, err.hint, err.exit_code)
+
+
+def run(context: DoctorContext, channels: tuple[str, ...] = CHANNEL_MODULES) -> list[Check]:
+    results: list[Check] = []
+    for channel in channels:
+        module = import_module(f"smsctl.core.doctor.{channel}")
+        results.extend(_guarded(channel, module.checks(context)))
+    return results
+
+
+def _guarded(channel: str, checks: Iterator[Check]) -> Iterator[Check]:
+    """A check that raises an SmsctlError becomes a failed check, not a crash."""
+    try:
+        yield from checks
+    except SmsctlError as err:
+        yield from_error(channel, "checks", err)
+
+
+def worst_exit(results: list[Check]) -> int:
+    codes = [c.exit_code or 1 for c in results if not c.ok]
+    if not codes:
+        return 0
+    # "Worst" = the most fundamental cause: config (3) before credentials (4) before provider.
+    order = [3, 4, 5, 7, 6, 8, 2, 1]
+    return min(codes, key=lambda code: order.index(code) if code in order else len(order))
