@@ -845,7 +845,9 @@ class AlibabaEmulator:
             raise ApiError("InvalidVersion", "Specified parameter Version is not valid.", 400)
 
     def _answer(self, action: str, params: dict[str, str], request_id: str) -> Reply:
-        fault = self._request_fault(action, params)
+        fault = self.state.take_pending_fault(action) or self._numbers_fault(action, params)
+        if fault == "throttle_once":
+            fault = self._throttle_once(action, params)
         if fault == "drop_connection":
             return Reply(0, b"", drop=True)
         if fault == "html_502":
@@ -854,29 +856,24 @@ class AlibabaEmulator:
             reply = error_reply(service_unavailable(), action, request_id)
             reply.delay = self.state.slow_seconds
             return reply
-        if fault:
+        if fault in GATEWAY_FAULTS:
             raise fault_error(fault, self.state.retry_after_ms)
         with self.state.lock:
             body = self.operations.actions[action](params)
         reply = json_reply(200, {"RequestId": request_id, **body})
-        if fault is None and self._numbers_fault(action, params) == "response_lost":
+        if fault == "response_lost":
             reply.delay = self.state.slow_seconds
         return reply
 
-    def _request_fault(self, action: str, params: dict[str, str]) -> str | None:
-        """The transport or gateway fault this request meets, if any (None: answer normally)."""
-        fault = self.state.take_pending_fault(action) or self._numbers_fault(action, params)
-        if fault == "throttle_once":
-            with self.state.lock:
-                key = f"{action}:{params.get('PhoneNumbers') or params.get('CalledNumber')}"
-                if key in self.state.throttled_once:
-                    self.state.throttled_once.discard(key)
-                    return None
-                self.state.throttled_once.add(key)
-            return "throttling"
-        if fault in (None, "response_lost") or fault in RECEIPT_FAULTS or fault in CALL_FAULTS:
-            return None
-        return fault
+    def _throttle_once(self, action: str, params: dict[str, str]) -> str | None:
+        """Throttled on the first request, answered on the next (and so on, alternating)."""
+        key = f"{action}:{params.get('PhoneNumbers') or params.get('CalledNumber')}"
+        with self.state.lock:
+            if key in self.state.throttled_once:
+                self.state.throttled_once.discard(key)
+                return None
+            self.state.throttled_once.add(key)
+        return "throttling"
 
     def _numbers_fault(self, action: str, params: dict[str, str]) -> str | None:
         if action not in SEND_ACTIONS:
@@ -904,6 +901,16 @@ def service_unavailable() -> ApiError:
         "The request has failed due to a temporary failure of the server.",
         503,
     )
+
+
+GATEWAY_FAULTS = {
+    "throttling",
+    "flow_control",
+    "flow_control_400",
+    "amount_not_enough",
+    "system_error",
+    "service_unavailable",
+}
 
 
 def fault_error(fault: str, retry_after_ms: int) -> ApiError:

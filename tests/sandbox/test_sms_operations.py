@@ -1,0 +1,341 @@
+"""Every SMS action through the real dysmsapi client, with the real field names and types."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.fixtures.sandbox import TEST_RECEIPT_DELAY
+
+
+def today() -> str:
+    # The service keeps China time.
+    return time.strftime("%Y%m%d", time.gmtime(time.time() + 8 * 3600))
+
+
+def send(sms_client, number="13800138000", sign="Acme", code="SMS_100000001", param=None):
+    from alibabacloud_dysmsapi20170525 import models
+
+    return sms_client.send_sms(
+        models.SendSmsRequest(
+            phone_numbers=number,
+            sign_name=sign,
+            template_code=code,
+            template_param=json.dumps(param if param is not None else {"code": "123456"}),
+        )
+    ).body
+
+
+def details(sms_client, number, biz_id=None):
+    from alibabacloud_dysmsapi20170525 import models
+
+    return sms_client.query_send_details(
+        models.QuerySendDetailsRequest(
+            phone_number=number, send_date=today(), page_size=10, current_page=1, biz_id=biz_id
+        )
+    ).body
+
+
+def test_send_sms_returns_biz_id_and_records_the_message(sms_client, sandbox):
+    body = send(sms_client, "+8613800138000")
+    assert body.code == "OK" and body.message == "OK"
+    assert body.biz_id.endswith("^0") and body.request_id
+    record = sandbox.alibaba.state.sms[-1]
+    assert (record.biz_id, record.phone) == (body.biz_id, "13800138000")
+    assert record.content == "【Acme】您的验证码为：123456，5分钟内有效，请勿泄露于他人！"
+    action, params = sandbox.alibaba.state.requests[-1]
+    assert action == "SendSms" and params["TemplateCode"] == "SMS_100000001"
+
+
+def test_receipt_waits_then_is_delivered(sms_client):
+    biz_id = send(sms_client, "13800138001").biz_id
+    waiting = details(sms_client, "13800138001", biz_id)
+    assert waiting.total_count == "1"
+    dto = waiting.sms_send_detail_dtos.sms_send_detail_dto[0]
+    assert (dto.send_status, dto.err_code, dto.receive_date) == (1, "", "")
+    time.sleep(TEST_RECEIPT_DELAY + 0.1)
+    dto = details(sms_client, "13800138001", biz_id).sms_send_detail_dtos.sms_send_detail_dto[0]
+    assert (dto.send_status, dto.err_code) == (3, "DELIVERED")
+    assert dto.template_code == "SMS_100000001" and dto.phone_num == "13800138001"
+    assert dto.content.startswith("【Acme】") and dto.receive_date >= dto.send_date
+
+
+def test_receipt_delay_can_be_changed(sms_client, sandbox):
+    sandbox.alibaba.state.receipt_delay = 0
+    send(sms_client, "13800138002")
+    dto = details(sms_client, "13800138002").sms_send_detail_dtos.sms_send_detail_dto[0]
+    assert dto.send_status == 3
+
+
+@pytest.mark.parametrize(
+    ("sign", "code", "expected"),
+    [
+        ("NoSuchSign", "SMS_100000001", "isv.SMS_SIGNATURE_ILLEGAL"),
+        ("AcmeBeta", "SMS_100000001", "isv.SMS_SIGNATURE_ILLEGAL"),
+        ("AcmeOld", "SMS_100000001", "isv.SMS_SIGNATURE_ILLEGAL"),
+        ("Acme", "SMS_999999999", "isv.SMS_TEMPLATE_ILLEGAL"),
+        ("Acme", "SMS_100000004", "isv.SMS_TEMPLATE_ILLEGAL"),
+        ("Acme", "SMS_100000005", "isv.SMS_TEMPLATE_ILLEGAL"),
+    ],
+)
+def test_unknown_or_unapproved_signature_or_template_is_http_200_business_error(
+    sms_client, sandbox, sign, code, expected
+):
+    body = send(sms_client, sign=sign, code=code)
+    assert body.code == expected
+    assert body.biz_id is None and body.request_id
+    assert sandbox.alibaba.state.sms == []
+
+
+@pytest.mark.parametrize(
+    ("param", "expected"),
+    [
+        ("not json", "isv.INVALID_JSON_PARAM"),
+        ('{"code": 123456}', "isv.INVALID_JSON_PARAM"),
+        ("{}", "isv.TEMPLATE_MISSING_PARAMETERS"),
+        ('{"other":"1"}', "isv.TEMPLATE_MISSING_PARAMETERS"),
+        ('{"code":"' + "9" * 36 + '"}', "isv.PARAM_LENGTH_LIMIT"),
+        ('{"code":"https://x.cn"}', "isv.PARAM_NOT_SUPPORT_URL"),
+    ],
+)
+def test_template_param_validation(sms_client, param, expected):
+    from alibabacloud_dysmsapi20170525 import models
+
+    body = sms_client.send_sms(
+        models.SendSmsRequest(
+            phone_numbers="13800138000",
+            sign_name="Acme",
+            template_code="SMS_100000001",
+            template_param=param,
+        )
+    ).body
+    assert body.code == expected
+
+
+@pytest.mark.parametrize("number", ["12345", "23800138000", "1380013800a", "+4915112345678"])
+def test_bad_number_is_mobile_number_illegal(sms_client, number):
+    assert send(sms_client, number).code == "isv.MOBILE_NUMBER_ILLEGAL"
+
+
+def test_more_than_1000_numbers_is_count_over_limit(sms_client):
+    numbers = ",".join(f"138{i:08d}" for i in range(1001))
+    assert send(sms_client, numbers).code == "isv.MOBILE_COUNT_OVER_LIMIT"
+
+
+def test_missing_required_parameter_is_400(sms_client):
+    from alibabacloud_dysmsapi20170525 import models
+    from alibabacloud_tea_openapi.exceptions import ClientException
+
+    with pytest.raises(ClientException) as caught:
+        sms_client.send_sms(models.SendSmsRequest(phone_numbers="13800138000"))
+    assert (caught.value.status_code, caught.value.code) == (400, "MissingSignName")
+
+
+def test_flow_control_minute_hour_day(sms_client, sandbox):
+    state = sandbox.alibaba.state
+    assert send(sms_client, "13800138003").code == "OK"
+    second = send(sms_client, "13800138003")
+    assert (second.code, second.message) == (
+        "isv.BUSINESS_LIMIT_CONTROL",
+        "触发分钟级流控Permits:1",
+    )
+    # Another signature has its own budget.
+    assert send(sms_client, "13800138003", sign="Acme登录").code == "OK"
+    for _ in range(4):
+        state.advance_clock(61)
+        assert send(sms_client, "13800138003").code == "OK"
+    state.advance_clock(61)
+    assert send(sms_client, "13800138003").message == "触发小时级流控Permits:5"
+    for _ in range(5):
+        state.advance_clock(3601)
+        assert send(sms_client, "13800138003").code == "OK"
+    state.advance_clock(3601)
+    assert send(sms_client, "13800138003").message == "触发天级流控Permits:10"
+    state.advance_clock(86400)
+    assert send(sms_client, "13800138003").code == "OK"
+
+
+def test_send_batch_sms(sms_client, sandbox):
+    from alibabacloud_dysmsapi20170525 import models
+
+    body = sms_client.send_batch_sms(
+        models.SendBatchSmsRequest(
+            phone_number_json=json.dumps(["13800138010", "13800138011"]),
+            sign_name_json=json.dumps(["Acme", "Acme登录"]),
+            template_code="SMS_100000003",
+            template_param_json=json.dumps(
+                [{"name": "张三", "order": "A1"}, {"name": "李四", "order": "B2"}]
+            ),
+        )
+    ).body
+    assert body.code == "OK" and body.biz_id
+    contents = [r.content for r in sandbox.alibaba.state.sms]
+    assert contents == [
+        "【Acme】尊敬的张三，您的订单A1已发货，请注意查收。",
+        "【Acme登录】尊敬的李四，您的订单B2已发货，请注意查收。",
+    ]
+
+
+def test_send_batch_sms_mismatched_lengths(sms_client):
+    from alibabacloud_dysmsapi20170525 import models
+
+    body = sms_client.send_batch_sms(
+        models.SendBatchSmsRequest(
+            phone_number_json='["13800138010","13800138011"]',
+            sign_name_json='["Acme"]',
+            template_code="SMS_100000003",
+            template_param_json='[{"name":"a","order":"b"}]',
+        )
+    ).body
+    assert body.code == "isv.INVALID_PARAMETERS"
+
+
+def test_query_send_statistics(sms_client, sandbox):
+    from alibabacloud_dysmsapi20170525 import models
+
+    send(sms_client, "13800138020")
+    send(sms_client, "13900000012")  # receipt fails
+    send(sms_client, "13800138021")
+    sandbox.alibaba.state.advance_clock(TEST_RECEIPT_DELAY + 0.1)
+    send(sms_client, "13800138022", sign="Acme登录")  # still waiting
+    body = sms_client.query_send_statistics(
+        models.QuerySendStatisticsRequest(
+            is_globe=1, start_date=today(), end_date=today(), page_index=1, page_size=10
+        )
+    ).body
+    assert body.code == "OK" and body.data.total_size == 1
+    row = body.data.target_list[0]
+    assert (row.send_date, row.total_count) == (today(), 4)
+    assert (row.responded_success_count, row.responded_fail_count) == (2, 1)
+    assert row.no_responded_count == 1
+    filtered = sms_client.query_send_statistics(
+        models.QuerySendStatisticsRequest(
+            is_globe=1,
+            start_date=today(),
+            end_date=today(),
+            page_index=1,
+            page_size=10,
+            sign_name="Acme登录",
+        )
+    ).body
+    assert filtered.data.target_list[0].total_count == 1
+
+
+def test_query_sms_sign_int_status(sms_client):
+    from alibabacloud_dysmsapi20170525 import models
+
+    statuses = {}
+    for name in ("Acme", "AcmeBeta", "AcmeOld"):
+        body = sms_client.query_sms_sign(models.QuerySmsSignRequest(sign_name=name)).body
+        statuses[name] = (body.sign_status, body.reason)
+    assert statuses["Acme"] == (1, "")
+    assert statuses["AcmeBeta"] == (0, "")
+    assert statuses["AcmeOld"][0] == 2 and "营业执照" in statuses["AcmeOld"][1]
+
+
+def test_get_sms_sign(sms_client):
+    from alibabacloud_dysmsapi20170525 import models
+
+    body = sms_client.get_sms_sign(models.GetSmsSignRequest(sign_name="AcmeOld")).body
+    assert body.code == "OK" and body.sign_name == "AcmeOld"
+    assert body.sign_status == 2 and isinstance(body.sign_status, int)
+    assert "营业执照" in body.audit_info.reject_info
+    operators = [d.operator_code for d in body.sign_isp_register_detail_list]
+    assert operators == ["mobile", "unicom", "telecom"]
+    unknown = sms_client.get_sms_sign(models.GetSmsSignRequest(sign_name="Nope")).body
+    assert unknown.code == "isv.SMS_SIGNATURE_ILLEGAL"
+
+
+def test_query_sms_sign_list_audit_strings(sms_client):
+    from alibabacloud_dysmsapi20170525 import models
+
+    body = sms_client.query_sms_sign_list(
+        models.QuerySmsSignListRequest(page_index=1, page_size=50)
+    ).body
+    states = {s.sign_name: s.audit_status for s in body.sms_sign_list}
+    assert states["Acme"] == "AUDIT_STATE_PASS"
+    assert states["AcmeBeta"] == "AUDIT_STATE_INIT"
+    assert states["AcmeOld"] == "AUDIT_STATE_NOT_PASS"
+    assert body.total_count == 5 and body.current_page == 1
+    rejected = next(s for s in body.sms_sign_list if s.sign_name == "AcmeOld")
+    assert "营业执照" in rejected.reason.reject_info
+    page = sms_client.query_sms_sign_list(
+        models.QuerySmsSignListRequest(page_index=2, page_size=2)
+    ).body
+    assert len(page.sms_sign_list) == 2 and page.total_count == 5
+
+
+def test_get_sms_template_string_status(sms_client):
+    from alibabacloud_dysmsapi20170525 import models
+
+    body = sms_client.get_sms_template(
+        models.GetSmsTemplateRequest(template_code="SMS_100000002")
+    ).body
+    assert (body.template_status, body.template_type) == ("1", "0")
+    assert body.template_content == "Your Acme code is ${code}. It expires in ${minutes} minutes."
+    assert body.related_sign_name == "Acme"
+    assert json.loads(body.variable_attribute) == {
+        "code": "characterWithNumber",
+        "minutes": "characterWithNumber",
+    }
+    rejected = sms_client.get_sms_template(
+        models.GetSmsTemplateRequest(template_code="SMS_100000005")
+    ).body
+    assert rejected.template_status == "2" and rejected.audit_info.reject_info
+    assert rejected.template_type == "1"
+
+
+def test_query_sms_template_legacy_int_status(sms_client):
+    from alibabacloud_dysmsapi20170525 import models
+
+    body = sms_client.query_sms_template(
+        models.QuerySmsTemplateRequest(template_code="SMS_100000004")
+    ).body
+    assert (body.template_status, body.template_type) == (0, 1)
+    missing = sms_client.query_sms_template(
+        models.QuerySmsTemplateRequest(template_code="SMS_1")
+    ).body
+    assert missing.code == "isv.SMS_TEMPLATE_ILLEGAL"
+
+
+def test_query_sms_template_list_numbering(sms_client):
+    from alibabacloud_dysmsapi20170525 import models
+
+    body = sms_client.query_sms_template_list(
+        models.QuerySmsTemplateListRequest(page_index=1, page_size=50)
+    ).body
+    by_code = {t.template_code: t for t in body.sms_template_list}
+    login = by_code["SMS_100000001"]
+    assert (login.template_type, login.outer_template_type) == (2, 0)
+    assert login.audit_status == "AUDIT_STATE_PASS" and login.signature_name == "Acme"
+    shipped = by_code["SMS_100000003"]
+    assert (shipped.template_type, shipped.outer_template_type) == (0, 1)
+    assert by_code["SMS_100000004"].audit_status == "AUDIT_STATE_INIT"
+    assert by_code["SMS_100000005"].audit_status == "AUDIT_STATE_NOT_PASS"
+
+
+def test_unknown_action_is_invalid_action_not_found(sandbox):
+    from alibabacloud_tea_openapi import utils_models
+    from alibabacloud_tea_openapi.client import Client
+    from alibabacloud_tea_openapi.exceptions import ClientException
+    from darabonba.runtime import RuntimeOptions
+
+    from tests.fixtures.sandbox import alibaba_config
+
+    client = Client(alibaba_config(sandbox.info()["sms"]))
+    params = utils_models.Params(
+        action="DeleteEverything",
+        version="2017-05-25",
+        protocol="HTTP",
+        pathname="/",
+        method="POST",
+        auth_type="AK",
+        style="RPC",
+        req_body_type="formData",
+        body_type="json",
+    )
+    with pytest.raises(ClientException) as caught:
+        client.call_api(params, utils_models.OpenApiRequest(query={}), RuntimeOptions())
+    assert (caught.value.status_code, caught.value.code) == (404, "InvalidAction.NotFound")
