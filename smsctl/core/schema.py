@@ -186,7 +186,9 @@ def find_secret_keys(data: Any, path: tuple[str, ...] = ()) -> list[Problem]:
     problems: list[Problem] = []
     if isinstance(data, dict):
         for key, value in data.items():
-            if is_secret_key(str(key)):
+            # Only value keys: a table key is a name the operator chose (an account may be
+            # called "secret-rotation"), and unknown table keys are reported anyway.
+            if not isinstance(value, dict) and is_secret_key(str(key)):
                 problems.append(
                     Problem(
                         (*path, key),
@@ -264,7 +266,7 @@ def _check_item(path: tuple[str, ...], item: Any, fields: dict[str, Field]) -> l
 def _check_fields(path: tuple[str, ...], table: dict[str, Any], fields: dict[str, Field]):
     problems: list[Problem] = []
     for key, value in table.items():
-        if is_secret_key(key):
+        if not isinstance(value, dict) and is_secret_key(key):
             continue  # already reported as a secret
         if key not in fields:
             problems.append(_unknown((*path, key), key, tuple(fields)))

@@ -1,0 +1,123 @@
+"""Verbs shared by signatures, templates and rules of every channel (enable, disable, delete,
+list rows, sync report), so each noun module stays a list of its own commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from smsctl.cli.context import AppContext, app_context
+from smsctl.core import accounts, items
+from smsctl.core.config import Config
+
+
+def item_rows(
+    config: Config,
+    channel: str,
+    kind: str,
+    *,
+    account: str | None = None,
+    scenario: str | None = None,
+) -> list[dict[str, Any]]:
+    if account:
+        config.get(channel, "accounts", account)
+    rows = []
+    key = id_key(channel, kind)
+    for name, item in config.collection(channel, kind).items():
+        if account and item.get("account") != account:
+            continue
+        if scenario and item.get("scenario") != scenario:
+            continue
+        rows.append({key: name, **item})
+    return rows
+
+
+def id_key(channel: str, kind: str) -> str:
+    """SMS and voice templates are keyed by the provider's code; everything else by name."""
+    return "code" if kind == "templates" and channel in ("sms", "voice") else "name"
+
+
+def enable_command(app: typer.Typer, channel: str, kind: str) -> None:
+    noun = items.NOUN[kind]
+
+    @app.command("enable")
+    def enable(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME")) -> None:
+        """Enable it again for sending."""
+        _set_enabled(app_context(ctx), channel, kind, name, True)
+
+    @app.command("disable")
+    def disable(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME")) -> None:
+        """Disable it: it is never used for sending until enabled again."""
+        _set_enabled(app_context(ctx), channel, kind, name, False)
+
+    enable.__doc__ = f"Enable a {noun} again for sending."
+    disable.__doc__ = f"Disable a {noun}: never used for sending until enabled again."
+
+
+def _set_enabled(app_ctx: AppContext, channel: str, kind: str, name: str, enabled: bool) -> None:
+    change = accounts.set_item_enabled(app_ctx.store, channel, kind, name, enabled)
+    word = "enabled" if enabled else "disabled"
+    data = {"name": name, "enabled": enabled, "changed": change.changed}
+    app_ctx.output.emit(
+        data,
+        lambda out: out.success(
+            f"{items.label(channel, kind).capitalize()} `{name}` {word}"
+            + ("" if change.changed else " (already)")
+        ),
+    )
+
+
+def delete_command(app: typer.Typer, channel: str, kind: str, *, note: str | None = None) -> None:
+    @app.command("delete")
+    def delete(
+        ctx: typer.Context,
+        name: str = typer.Argument(..., metavar="NAME"),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+    ) -> None:
+        """Delete it from smsctl."""
+        app_ctx = app_context(ctx)
+        label = items.label(channel, kind)
+        app_ctx.config().get(channel, kind, name)
+        app_ctx.confirm(f"Delete {label} `{name}`?", yes=yes, what=f"Deleting {label} `{name}`")
+        items.remove(app_ctx.store, channel, kind, name, command=f"{label} delete")
+        data = {"name": name, "deleted": True, "note": note}
+
+        def human(out: Any) -> None:
+            out.success(f"Deleted {label} `{name}`")
+            if note:
+                out.info(note)
+
+        app_ctx.output.emit(data, human)
+
+    delete.__doc__ = f"Delete a {items.NOUN[kind]} from smsctl." + (f" {note}" if note else "")
+
+
+def render_sync(app_ctx: AppContext, noun: str, results: list[Any]) -> None:
+    data = [
+        {
+            "name": r.name,
+            "status": r.status,
+            "previous": r.previous,
+            "changed": r.changed,
+            "reason": r.reason,
+            "error": r.error.to_dict() if r.error else None,
+        }
+        for r in results
+    ]
+
+    def human(out: Any) -> None:
+        if not results:
+            out.info(f"No {noun}s to sync.")
+        for r in results:
+            if r.error:
+                out.failure(f"{noun} `{r.name}`: {r.error.message}")
+            elif r.changed:
+                out.success(
+                    f"{noun} `{r.name}`: {r.previous} -> {r.status}"
+                    + (f" ({r.reason})" if r.reason else "")
+                )
+            else:
+                out.success(f"{noun} `{r.name}`: {r.status} (unchanged)")
+
+    app_ctx.output.emit(data, human)

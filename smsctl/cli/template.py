@@ -1,0 +1,206 @@
+"""`smsctl template ...`: SMS templates, fetched from the provider and rendered locally."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from smsctl.cli.context import app_context
+from smsctl.cli.items import delete_command, enable_command, item_rows, render_sync
+from smsctl.core import items, sms
+from smsctl.core.params import parse_params
+from smsctl.core.schema import SCENARIOS
+
+app = typer.Typer(help="SMS templates approved at the provider.", no_args_is_help=True)
+CODE = typer.Argument(..., metavar="CODE", help="The provider's template code, e.g. SMS_123456.")
+SCENARIO_HELP = "What it is for: " + ", ".join(SCENARIOS) + "."
+
+
+def check_scenario(value: str | None) -> str | None:
+    if value is not None and value not in SCENARIOS:
+        from smsctl.core.errors import UsageError
+
+        raise UsageError(
+            f"Unknown scenario {value!r}.",
+            hint="Use one of: " + ", ".join(SCENARIOS) + ".",
+            code="invalid_scenario",
+        )
+    return value
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    code: str = CODE,
+    account: str = typer.Option(..., "--account", help="The SMS account it belongs to."),
+    scenario: str = typer.Option(..., "--scenario", help=SCENARIO_HELP),
+    name: str = typer.Option(None, "--name", help="A label (default: the provider's name)."),
+    default: bool = typer.Option(False, "--default", help="Prefer it when several fit."),
+    allow_pending: bool = typer.Option(
+        False,
+        "--allow-pending",
+        help="Store it while still under review (never used until sync sees it approved).",
+    ),
+) -> None:
+    """Add a template: its content, variables, type and status come from the provider."""
+    app_ctx = app_context(ctx)
+    check_scenario(scenario)
+    change, info = sms.add_template(
+        app_ctx.store,
+        app_ctx.secrets,
+        code,
+        account=account,
+        scenario=scenario,
+        name=name,
+        default=default,
+        allow_pending=allow_pending,
+    )
+    data = {
+        "code": code,
+        "account": account,
+        "scenario": scenario,
+        "status": info.status,
+        "content": info.content,
+        "variables": list(sms.variables(info.content)),
+        "type": info.type,
+        "related_signature": info.related_signature,
+        "changed": change.changed,
+    }
+
+    def human(out: Any) -> None:
+        verb = "Added" if change.changed else "Already present, unchanged:"
+        out.success(f"{verb} template `{code}` ({info.status}, {info.type}) for {scenario}")
+        out.line(f"  content:   {info.content}")
+        out.line(f"  variables: {', '.join(data['variables']) or '-'}")
+        for other in change.cleared_default:
+            out.info(f"`{other}` is no longer the default for {scenario}.")
+
+    app_ctx.output.emit(data, human)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    account: str = typer.Option(None, "--account", help="Only this account's templates."),
+    scenario: str = typer.Option(None, "--scenario", help="Only this scenario."),
+) -> None:
+    """List templates with scenario, status and authorized apps."""
+    app_ctx = app_context(ctx)
+    check_scenario(scenario)
+    rows = item_rows(app_ctx.config(), "sms", "templates", account=account, scenario=scenario)
+    app_ctx.output.emit(
+        rows,
+        lambda out: out.table(
+            ["CODE", "ACCOUNT", "SCENARIO", "STATUS", "ENABLED", "DEFAULT", "APPS", "NAME"],
+            [
+                [
+                    r["code"],
+                    r["account"],
+                    r["scenario"],
+                    r["status"],
+                    "yes" if r["enabled"] else "no",
+                    "yes" if r["default"] else "",
+                    ", ".join(r["apps"]) or "(general)",
+                    r["name"],
+                ]
+                for r in rows
+            ],
+        ),
+    )
+
+
+@app.command("show")
+def show(ctx: typer.Context, code: str = CODE) -> None:
+    """Show one template, its content and variables."""
+    app_ctx = app_context(ctx)
+    item = {"code": code, **app_ctx.config().get("sms", "templates", code)}
+    app_ctx.output.emit(item, lambda out: out.fields(item))
+
+
+@app.command("render")
+def render(
+    ctx: typer.Context,
+    code: str = CODE,
+    param: list[str] = typer.Option(
+        None, "--param", metavar="NAME=VALUE", help="A variable value; repeat for each."
+    ),
+    params_json: str = typer.Option(
+        None,
+        "--params-json",
+        metavar="JSON",
+        help='All values as a JSON object, e.g. {"code":"1234"}.',
+    ),
+    signature: str = typer.Option(
+        None, "--signature", help="Prefix the text with this signature, as the phone shows it."
+    ),
+) -> None:
+    """Print the exact text a recipient would get, computed locally (nothing is sent)."""
+    app_ctx = app_context(ctx)
+    config = app_ctx.config()
+    item = config.get("sms", "templates", code)
+    values = parse_params(param, params_json)
+    body = sms.render(item["content"], values)
+    if signature:
+        config.get("sms", "signatures", signature)
+    text = sms.full_text(signature, body) if signature else body
+    warnings = sms.value_warnings(values)
+    data = {"code": code, "text": text, "length": len(text), "warnings": warnings}
+
+    def human(out: Any) -> None:
+        out.line(text)
+        for warning in warnings:
+            out.warn(warning)
+
+    app_ctx.output.emit(data, human)
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    code: str = CODE,
+    scenario: str = typer.Option(None, "--scenario", help=SCENARIO_HELP),
+    name: str = typer.Option(None, "--name", help="A new label."),
+    default: bool = typer.Option(
+        None,
+        "--default/--no-default",
+        help="Mark or unmark it as the preferred one for its scenario.",
+    ),
+) -> None:
+    """Change a template's scenario, label or default mark."""
+    app_ctx = app_context(ctx)
+    check_scenario(scenario)
+    changes = {
+        k: v
+        for k, v in {"scenario": scenario, "name": name, "default": default}.items()
+        if v is not None
+    }
+    if not changes:
+        from smsctl.core.errors import UsageError
+
+        raise UsageError("Nothing to change.", hint="Give --scenario, --name or --default.")
+    change = items.update(app_ctx.store, "sms", "templates", code, changes, command="template edit")
+    data = {"code": code, "changed": change.changed, **changes}
+    app_ctx.output.emit(
+        data,
+        lambda out: out.success(
+            f"Template `{code}` " + ("updated" if change.changed else "unchanged")
+        ),
+    )
+
+
+@app.command("sync")
+def sync(
+    ctx: typer.Context,
+    code: str = typer.Argument(None, metavar="[CODE]", help="One template (default: all)."),
+) -> None:
+    """Refresh status and content of one or all templates from the provider."""
+    app_ctx = app_context(ctx)
+    results = sms.sync(app_ctx.store, app_ctx.secrets, "templates", [code] if code else None)
+    render_sync(app_ctx, "template", results)
+
+
+enable_command(app, "sms", "templates")
+delete_command(
+    app, "sms", "templates", note="The template stays at the provider; only smsctl forgets it."
+)

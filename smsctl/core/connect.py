@@ -1,0 +1,47 @@
+"""From a configured account to the provider adapter that talks for it.
+
+The adapters' modules are imported inside these functions, so nothing here costs anything until
+a command really calls a provider.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smsctl.core.config import Config
+
+
+def alibaba_access(
+    config: Config, secrets: Any, channel: str, account: str, *, read_timeout: float | None = None
+) -> Any:
+    from smsctl.providers.alibaba_common import AlibabaAccess
+
+    item = config.get(channel, "accounts", account)
+    connect_timeout, default_read = config.timeouts()
+    return AlibabaAccess(
+        access_key_id=item["access_key_id"],
+        access_key_secret=secrets.require(channel, account),
+        endpoint=item.get("endpoint") or None,
+        region=item.get("region") or None,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout or default_read,
+        allow_insecure_endpoint=bool(item.get("allow_insecure_endpoint")),
+    )
+
+
+def sms_client(
+    config: Config, secrets: Any, account: str, *, read_timeout: float | None = None
+) -> Any:
+    from smsctl.providers.alibaba_sms import AlibabaSms
+
+    return AlibabaSms(alibaba_access(config, secrets, "sms", account, read_timeout=read_timeout))
+
+
+def voice_client(
+    config: Config, secrets: Any, account: str, *, read_timeout: float | None = None
+) -> Any:
+    from smsctl.providers.alibaba_voice import AlibabaVoice
+
+    return AlibabaVoice(
+        alibaba_access(config, secrets, "voice", account, read_timeout=read_timeout)
+    )

@@ -1,0 +1,263 @@
+"""SMS administration: signatures and templates checked against the provider, validation of an
+account, and local rendering of a template exactly as the recipient will read it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from smsctl.core import accounts, audit, items
+from smsctl.core.config import Config, ConfigStore
+from smsctl.core.connect import sms_client
+from smsctl.core.errors import ProviderRefused, SmsctlError, UsageError
+from smsctl.core.names import check_provider_name
+
+# Alibaba template placeholders: `${name}`; a `$` elsewhere is literal text.
+PLACEHOLDER = re.compile(r"\$\{\s*([^}\s]+)\s*\}")
+SMS_VARIABLE_LIMIT = 35  # a common per-variable length limit (isv.PARAM_LENGTH_LIMIT)
+
+
+def variables(content: str) -> list[str]:
+    return list(dict.fromkeys(PLACEHOLDER.findall(content or "")))
+
+
+def render(content: str, values: dict[str, str]) -> str:
+    """The exact text the recipient gets (without the 【signature】 prefix)."""
+    expected = variables(content)
+    missing = [name for name in expected if name not in values]
+    unknown = [name for name in values if name not in expected]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append("missing value for " + ", ".join(missing))
+        if unknown:
+            parts.append("unknown variable " + ", ".join(unknown))
+        raise UsageError(
+            "Template variables do not match: " + "; ".join(parts) + ".",
+            hint="This template takes: "
+            + (", ".join(expected) or "no variables")
+            + ". Give each as --param NAME=VALUE.",
+            code="template_variables",
+            details={"missing": missing, "unknown": unknown, "expected": expected},
+        )
+    return PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), content)
+
+
+def value_warnings(values: dict[str, str]) -> list[str]:
+    """Limits the provider enforces only after sending (peers.md: "found only after sending")."""
+    warnings = []
+    for name, value in values.items():
+        if len(value) > SMS_VARIABLE_LIMIT:
+            warnings.append(
+                f"`{name}` is {len(value)} characters; providers commonly refuse "
+                f"variables over {SMS_VARIABLE_LIMIT} (isv.PARAM_LENGTH_LIMIT)."
+            )
+        if re.search(r"https?://|www\.", value, re.I):
+            warnings.append(
+                f"`{name}` contains a URL; variables with links are often refused "
+                "(isv.PARAM_NOT_SUPPORT_URL)."
+            )
+    return warnings
+
+
+def full_text(signature: str, body: str) -> str:
+    return f"【{signature}】{body}"
+
+
+@dataclass
+class StatusCheck:
+    name: str
+    status: str
+    reason: str
+    changed: bool = False
+    previous: str | None = None
+    error: SmsctlError | None = None
+    info: Any = None
+
+
+def _refuse_unapproved(kind: str, name: str, status: str, reason: str, allow_pending: bool) -> None:
+    if status == "approved" or (status == "pending" and allow_pending):
+        return
+    if status == "pending":
+        raise ProviderRefused(
+            f"The {kind} `{name}` is still under review at the provider.",
+            hint=f"Wait for approval, or store it now with --allow-pending (it is never used "
+            f"for sending until `smsctl {kind} sync` sees it approved).",
+            code=f"{kind}_pending",
+        )
+    detail = f": {reason}" if reason else ""
+    raise ProviderRefused(
+        f"The {kind} `{name}` is {status} at the provider{detail}.",
+        hint="Fix it in the Alibaba Cloud SMS console and submit it again; add it here once "
+        "it is approved.",
+        code=f"{kind}_{status.split('(')[0]}",
+    )
+
+
+def add_signature(
+    store: ConfigStore, secrets: Any, name: str, account: str, allow_pending: bool
+) -> tuple[items.ItemChange, Any]:
+    check_provider_name(name, "signature name")
+    config = store.load()
+    config.get("sms", "accounts", account)
+    info = sms_client(config, secrets, account).get_signature(name)
+    _refuse_unapproved("signature", name, info.status, info.reason, allow_pending)
+    values = {
+        "account": account,
+        "status": info.status,
+        "reason": info.reason,
+        "checked_at": audit.now_iso()[:19] + "Z",
+    }
+    return items.add(store, "sms", "signatures", name, values, command="signature add"), info
+
+
+def add_template(
+    store: ConfigStore,
+    secrets: Any,
+    code: str,
+    *,
+    account: str,
+    scenario: str,
+    name: str | None,
+    default: bool,
+    allow_pending: bool,
+) -> tuple[items.ItemChange, Any]:
+    check_provider_name(code, "template code")
+    config = store.load()
+    config.get("sms", "accounts", account)
+    info = sms_client(config, secrets, account).get_template(code)
+    _refuse_unapproved("template", code, info.status, info.reason, allow_pending)
+    values = {
+        "account": account,
+        "scenario": scenario,
+        "name": name or info.name,
+        "content": info.content,
+        "variables": variables(info.content),
+        "type": info.type,
+        "status": info.status,
+        "reason": info.reason,
+        "related_signature": info.related_signature or "",
+        "checked_at": audit.now_iso()[:19] + "Z",
+        "default": True if default else None,
+    }
+    return items.add(store, "sms", "templates", code, values, command="template add"), info
+
+
+def sync(
+    store: ConfigStore, secrets: Any, kind: str, names: Iterable[str] | None = None
+) -> list[StatusCheck]:
+    """Refresh the provider status (and, for templates, content) of one or all items."""
+    config = store.load()
+    collection = config.collection("sms", kind)
+    wanted = list(names) if names else list(collection)
+    for name in wanted:
+        config.get("sms", kind, name)
+    results: list[StatusCheck] = []
+    clients: dict[str, Any] = {}
+    updates: dict[str, dict[str, Any]] = {}
+    for name in wanted:
+        item = collection[name]
+        try:
+            client = clients.get(item["account"]) or sms_client(config, secrets, item["account"])
+            clients[item["account"]] = client
+            info = client.get_signature(name) if kind == "signatures" else client.get_template(name)
+        except SmsctlError as err:
+            if err.exit_code == 4 or err.exit_code == 7:
+                raise
+            results.append(StatusCheck(name, item["status"], item.get("reason", ""), error=err))
+            continue
+        fields = {
+            "status": info.status,
+            "reason": info.reason,
+            "checked_at": audit.now_iso()[:19] + "Z",
+        }
+        if kind == "templates":
+            fields.update(
+                content=info.content,
+                variables=variables(info.content),
+                type=info.type,
+                related_signature=info.related_signature or "",
+            )
+        changed = info.status != item["status"] or (
+            kind == "templates" and info.content != item.get("content")
+        )
+        results.append(
+            StatusCheck(name, info.status, info.reason, changed, item["status"], info=info)
+        )
+        updates[name] = fields
+    if updates:
+        with store.edit() as editor:
+            for name, fields in updates.items():
+                editor.set_item("sms", kind, name, fields)
+        audit.record(
+            "config.change",
+            command=f"{kind[:-1]} sync",
+            channel="sms",
+            action=f"{kind[:-1]}.sync",
+            changed=[f"{r.name}: {r.previous} -> {r.status}" for r in results if r.changed],
+        )
+    return results
+
+
+@dataclass
+class Validation:
+    account: str
+    activated: bool
+    previous_active: str | None
+    checks: list[StatusCheck] = field(default_factory=list)
+
+
+def validate(
+    store: ConfigStore, secrets: Any, account: str | None, *, check_only: bool, channel: str = "sms"
+) -> Validation:
+    """Check credentials live; on success make the account active (unless check_only), and
+    report the provider's view of the account's signatures and templates."""
+    config = store.load()
+    name = account or config.active_account(channel) or _only_account(config, channel)
+    config.get(channel, "accounts", name)
+    client = sms_client(config, secrets, name)
+    client.check_credentials()
+    previous = None
+    activated = False
+    if not check_only:
+        previous = accounts.activate(store, channel, name, command="validate")
+        activated = True
+    checks = []
+    for kind in ("signatures", "templates"):
+        for item_name, item in config.collection("sms", kind).items():
+            if item["account"] != name:
+                continue
+            try:
+                info = (
+                    client.get_signature(item_name)
+                    if kind == "signatures"
+                    else client.get_template(item_name)
+                )
+                checks.append(
+                    StatusCheck(
+                        f"{kind[:-1]} {item_name}",
+                        info.status,
+                        info.reason,
+                        info.status != item["status"],
+                        item["status"],
+                    )
+                )
+            except SmsctlError as err:
+                checks.append(
+                    StatusCheck(f"{kind[:-1]} {item_name}", "error", err.message, error=err)
+                )
+    return Validation(name, activated, previous, checks)
+
+
+def _only_account(config: Config, channel: str) -> str:
+    names = list(config.accounts(channel))
+    if len(names) == 1:
+        return names[0]
+    prefix = "" if channel == "sms" else f"{channel} "
+    raise UsageError(
+        f"Name the {channel} account to validate"
+        + (f" (one of {', '.join(names)})." if names else "; there are none yet."),
+        hint=f"smsctl {prefix}validate ACCOUNT",
+    )
