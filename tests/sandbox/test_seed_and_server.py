@@ -192,3 +192,18 @@ def test_serve_forever_serves_until_signal(signum):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_no_other_smsctl_module_imports_the_sandbox():
+    import re
+
+    package = Path(__file__).resolve().parents[2] / "smsctl"
+    allowed = {package / "cli" / "sandbox.py"}
+    offenders = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if "sandbox" not in path.relative_to(package).parts[:1]
+        and path not in allowed
+        and re.search(r"^\s*(from|import)\s+smsctl\.sandbox", path.read_text(), re.MULTILINE)
+    ]
+    assert offenders == []
