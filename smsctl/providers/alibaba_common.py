@@ -190,6 +190,9 @@ def _from_response_exception(exc: Any, *, action: str, throttled: bool) -> Smsct
     code = _clean(getattr(exc, "code", None)) or _clean(data.get("Code"))
     # exc.message is "code: <status>, <Message> request id: <id>"; the body's Message is cleaner.
     message = _clean(data.get("Message")) or _clean(getattr(exc, "message", None))
+    if message and "server string to sign is:" in message:
+        # Debug aid of the gateway; the hash is no secret, but it buries the useful sentence.
+        message = message.split("server string to sign is:")[0].strip()
     request_id = _clean(getattr(exc, "request_id", None)) or _clean(data.get("RequestId"))
     status = getattr(exc, "status_code", None)
     retry_after_ms = getattr(exc, "retry_after", None) if throttled else None

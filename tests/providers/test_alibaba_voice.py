@@ -1,0 +1,199 @@
+"""AlibabaVoice against the sandbox through the real dyvmsapi SDK."""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import replace
+from datetime import datetime
+
+import pytest
+
+from smsctl.core.errors import (
+    CredentialError,
+    ProviderRefused,
+    ProviderUnavailable,
+    RateLimited,
+    UsageError,
+)
+from smsctl.providers.alibaba_common import AlibabaAccess, RetryPolicy
+from smsctl.providers.alibaba_voice import AlibabaVoice, call_detail_from_data
+
+CANARY = "CANARY-s3cr3t-7f1e9a"
+PHONE = "+8613800138000"
+VOICE_FILE = "4c3a1b2e-0d6f-4e35-9d4a-2f1e0c8b7a65.wav"
+FAST = RetryPolicy(max_attempts=3, base_delay=0.01, max_wait=2.0)
+
+
+@pytest.fixture
+def access(fresh_sandbox_state) -> AlibabaAccess:
+    entry = fresh_sandbox_state.info()["voice"]
+    return AlibabaAccess(
+        entry["access_key_id"], entry["access_key_secret"], entry["endpoint"], None, 1.0, 1.0
+    )
+
+
+@pytest.fixture
+def voice(access) -> AlibabaVoice:
+    return AlibabaVoice(access, retry=FAST, sleep=lambda s: None)
+
+
+@pytest.fixture
+def state(fresh_sandbox_state):
+    state = fresh_sandbox_state.alibaba.state
+    state.call_result_delay = 0
+    return state
+
+
+def calls(state) -> list:
+    return [a for a, _ in state.requests if a in ("SingleCallByTts", "SingleCallByVoice")]
+
+
+def test_check_credentials_accepts_the_sandbox_key(voice, state):
+    assert voice.check_credentials() is None
+    assert [a for a, _ in state.requests] == ["QueryCallDetailByCallId"]
+
+
+@pytest.mark.parametrize(
+    "key_id,secret,code",
+    [
+        ("LTAI5tSandboxKey0000001", CANARY, "SignatureDoesNotMatch"),
+        ("LTAI5tNoSuchKey00000001", CANARY, "InvalidAccessKeyId.NotFound"),
+        (
+            "LTAI5tSandboxDisabled01",
+            "SandboxSecretNotForProduction1",
+            "InvalidAccessKeyId.Inactive",
+        ),
+    ],
+)
+def test_credential_failures_are_exit_4(access, key_id, secret, code):
+    bad = replace(access, access_key_id=key_id, access_key_secret=secret)
+    with pytest.raises(CredentialError) as caught:
+        AlibabaVoice(bad).check_credentials()
+    assert caught.value.code == code and caught.value.request_id
+    text = "".join(traceback.format_exception(caught.value)) + repr(caught.value.to_dict())
+    assert CANARY not in text and "Authorization" not in text
+
+
+def test_check_credentials_still_raises_transient_failures(voice, state):
+    state.fail_next("QueryCallDetailByCallId", "system_error")
+    with pytest.raises(ProviderUnavailable):
+        voice.check_credentials()
+
+
+def test_tts_call_answered(voice, state):
+    result = voice.call_tts(PHONE, "TTS_100000001", {"code": "1234"}, out_id="smsctl-v1")
+    assert result.call_id and result.request_id and result.attempts == 1
+    (_, params) = [r for r in state.requests if r[0] == "SingleCallByTts"][0]
+    assert params["CalledNumber"] == "13800138000" and params["OutId"] == "smsctl-v1"
+    detail = voice.query_call(result.call_id, "tts", datetime.now())
+    assert detail.state == "200000" and detail.final and detail.answered
+    assert detail.explanation.exit_code == 0 and detail.state_desc
+
+
+def test_voice_file_call(voice, state):
+    result = voice.call_voice_file(PHONE, VOICE_FILE, out_id="smsctl-v2", play_times=2)
+    detail = voice.query_call(result.call_id, "voice-file", datetime.now())
+    assert detail.answered and detail.final
+
+
+def test_call_result_not_yet_available(voice, state):
+    state.call_result_delay = 60
+    result = voice.call_tts(PHONE, "TTS_100000001", {"code": "1"}, out_id="o")
+    detail = voice.query_call(result.call_id, "tts", datetime.now())
+    assert detail.state is None and not detail.final and not detail.answered
+    assert detail.explanation is None
+
+
+@pytest.mark.parametrize(
+    "number,state_code,answered",
+    [
+        ("13900000020", "200002", False),
+        ("13900000021", "200003", False),
+        ("13900000022", "200010", False),
+        ("13900000023", "200004", False),
+        ("13900000024", "200001", True),
+        ("13900000025", "200005", False),
+    ],
+)
+def test_call_states(voice, state, number, state_code, answered):
+    result = voice.call_tts(number, "TTS_100000002", {"service": "db"}, out_id="o")
+    detail = voice.query_call(result.call_id, "tts", datetime.now())
+    assert (detail.state, detail.final, detail.answered) == (state_code, True, answered)
+    assert detail.explanation.exit_code == (0 if answered else 8)
+
+
+@pytest.mark.parametrize(
+    "number,cls,code",
+    [
+        ("13900000001", RateLimited, "Throttling.User"),
+        ("13900000003", RateLimited, "isv.BUSINESS_LIMIT_CONTROL"),
+        ("13900000005", ProviderRefused, "isv.AMOUNT_NOT_ENOUGH"),
+        ("13900000006", ProviderUnavailable, "isp.SYSTEM_ERROR"),
+        ("13900000007", ProviderUnavailable, "ServiceUnavailable"),
+        ("13900000009", ProviderUnavailable, "BadResponse"),
+        ("13900000010", ProviderUnavailable, "ResponseLost"),
+    ],
+)
+def test_fault_numbers(voice, state, number, cls, code):
+    with pytest.raises(cls) as caught:
+        voice.call_tts(number, "TTS_100000001", {"code": "1"}, out_id="o")
+    assert caught.value.code == code and caught.value.hint
+
+
+def test_throttle_once_is_retried(access, state):
+    waits: list[float] = []
+    voice = AlibabaVoice(access, retry=FAST, sleep=waits.append)
+    result = voice.call_tts("13900000002", "TTS_100000001", {"code": "1"}, out_id="o")
+    assert result.attempts == 2 and waits == [1.0]
+
+
+def test_read_timeout_on_a_call_is_response_lost_and_not_retried(access, state):
+    voice = AlibabaVoice(replace(access, read_timeout=0.3), retry=FAST, sleep=lambda s: None)
+    with pytest.raises(ProviderUnavailable) as caught:
+        voice.call_tts("13900000011", "TTS_100000001", {"code": "1"}, out_id="o")
+    assert caught.value.code == "ResponseLost"
+    assert calls(state) == ["SingleCallByTts"]
+
+
+@pytest.mark.parametrize(
+    "template,code",
+    [("TTS_000000000", "isv.TTS_TEMPLATE_ILLEGAL")],
+)
+def test_unknown_tts_template(voice, template, code):
+    with pytest.raises(ProviderRefused) as caught:
+        voice.call_tts(PHONE, template, {"code": "1"}, out_id="o")
+    assert caught.value.code == code
+
+
+def test_rejected_voice_file(voice):
+    with pytest.raises(ProviderRefused) as caught:
+        voice.call_voice_file(PHONE, "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b.wav", out_id="o")
+    assert caught.value.code == "isv.VOICE_FILE_ILLEGAL"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"out_id": "x" * 16},
+        {"out_id": "o", "play_times": 4},
+        {"out_id": "o", "volume": 101},
+        {"out_id": "o", "speed": -501},
+    ],
+)
+def test_bad_call_options_are_refused_before_any_request(voice, state, options):
+    with pytest.raises(UsageError):
+        voice.call_tts(PHONE, "TTS_100000001", {"code": "1"}, **options)
+    assert state.requests == []
+
+
+def test_unknown_call_kind(voice):
+    with pytest.raises(UsageError):
+        voice.query_call("1^2", "video", datetime.now())
+
+
+def test_call_detail_parsing_tolerates_missing_or_odd_data():
+    assert call_detail_from_data(None).final is False
+    assert call_detail_from_data("").final is False
+    assert call_detail_from_data("not json").state is None
+    detail = call_detail_from_data('{"state": "200003", "duration": "0", "stateDesc": "x"}')
+    assert (detail.state, detail.duration, detail.answered) == ("200003", 0, False)
