@@ -8,7 +8,7 @@ import sys
 import typer
 
 from smsctl import __version__
-from smsctl.cli import account, authorize, config, signature, template, validate
+from smsctl.cli import account, authorize, config, send_test, signature, template, validate
 from smsctl.cli.context import AppContext, env_flag
 from smsctl.core.errors import Interrupted, SmsctlError, UnexpectedError, UsageError
 
@@ -64,6 +64,8 @@ app.add_typer(signature.app, name="signature")
 app.add_typer(template.app, name="template")
 app.add_typer(authorize.app, name="authorize")
 app.command("validate")(validate.validate)
+app.command("send-test")(send_test.send_test)
+app.command("receipt")(send_test.receipt)
 app.add_typer(config.app, name="config")
 
 

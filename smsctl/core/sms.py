@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta, timezone
 from typing import Any
 
 from smsctl.core import accounts, audit, items
@@ -260,4 +261,138 @@ def _only_account(config: Config, channel: str) -> str:
         f"Name the {channel} account to validate"
         + (f" (one of {', '.join(names)})." if names else "; there are none yet."),
         hint=f"smsctl {prefix}validate ACCOUNT",
+    )
+
+
+# --- test sends ---------------------------------------------------------------------------------
+
+# Alibaba Cloud dates receipts (SendDate) in China Standard Time.
+CHINA = timezone(timedelta(hours=8))
+
+
+def prepare_send(
+    config: Config,
+    *,
+    to: str,
+    scenario: str | None,
+    app: str | None,
+    account: str | None,
+    signature: str | None,
+    template: str | None,
+    values: dict[str, str],
+) -> Any:
+    """Resolve, validate and render; nothing touches the network."""
+    from smsctl.core import resolution, testsend
+    from smsctl.core.recipients import parse_phone
+
+    phone = parse_phone(to, mobile_only=True)
+    chosen = resolution.resolve(
+        config,
+        "sms",
+        scenario=scenario,
+        app=app,
+        account=account,
+        template=template,
+        signature=signature,
+    )
+    body = render(chosen.template.item["content"], values)
+    assert chosen.signature is not None
+    text = full_text(chosen.signature.name, body)
+    plan = testsend.Plan(
+        "sms",
+        chosen,
+        phone.e164,
+        values,
+        text,
+        testsend.new_out_id(),
+        warnings=value_warnings(values) + chosen.notes,
+    )
+    plan.extra["length"] = len(text)
+    plan.extra["segments"] = 1 if len(text) <= 70 else -(-len(text) // 67)
+    return plan
+
+
+def send(config: Config, secrets: Any, plan: Any, *, read_timeout: float | None = None) -> Any:
+    """Guard, then one SendSms, recorded in the audit log whatever happens."""
+    from smsctl.core import testsend
+
+    client = sms_client(config, secrets, plan.account, read_timeout=read_timeout)
+    testsend.admit(config, "sms", plan.target)
+    result = testsend.send_recorded(
+        plan,
+        lambda: client.send(
+            plan.target,
+            plan.resolution.signature.name,
+            plan.resolution.template.name,
+            plan.values,
+            plan.out_id,
+        ),
+        lambda r: {"biz_id": r.biz_id, "request_id": r.request_id, "attempts": r.attempts},
+    )
+    return client, result
+
+
+def today_in_china() -> Any:
+    from datetime import datetime
+
+    return datetime.now(CHINA).date()
+
+
+def wait_receipt(
+    client: Any, plan: Any, biz_id: str, wait_seconds: float, on_tick: Any = None
+) -> Any:
+    from smsctl.core import testsend
+
+    send_date = today_in_china()
+    outcome = testsend.poll_until(
+        lambda: client.query_receipt(plan.target, biz_id, send_date),
+        lambda receipt: receipt.status in ("delivered", "failed"),
+        wait_seconds,
+        interval=min(1.0, max(0.2, wait_seconds / 10)),
+        on_tick=on_tick,
+    )
+    receipt = outcome.state
+    audit.record(
+        "send.receipt",
+        channel="sms",
+        account=plan.account,
+        to=plan.masked_target,
+        biz_id=biz_id,
+        out_id=plan.out_id,
+        receipt=receipt.status if outcome.final else "no final receipt",
+        err_code=getattr(receipt, "err_code", None),
+    )
+    return outcome
+
+
+def receipt_error(
+    plan_target_masked: str, biz_id: str, outcome: Any, wait_seconds: float
+) -> SmsctlError | None:
+    """None when delivered; otherwise the exit-8 error that explains the receipt."""
+    from smsctl.core.errors import DeliveryFailed
+
+    receipt = outcome.state
+    if outcome.final and receipt.status == "delivered":
+        return None
+    if outcome.final:
+        explanation = receipt.explanation
+        meaning = explanation.meaning if explanation else "the carrier reported a failure"
+        hint = (
+            f"{explanation.cause} Next: {explanation.next_step}"
+            if explanation
+            else "Look the carrier code up in Alibaba Cloud's delivery-receipt codes (doc 101347)."
+        )
+        return DeliveryFailed(
+            f"Not delivered to {plan_target_masked}: {receipt.err_code or 'failed'} — {meaning}.",
+            hint=hint,
+            code=receipt.err_code,
+            details={"biz_id": biz_id, "receipt": "failed", "err_code": receipt.err_code},
+        )
+    return DeliveryFailed(
+        f"No final delivery receipt within {wait_seconds:g} s (still waiting for the carrier).",
+        hint=f"The message was accepted (BizId {biz_id}). Check again later with "
+        f"`smsctl receipt --to NUMBER --biz-id {biz_id}`; receipts usually arrive within "
+        "seconds, sometimes minutes.",
+        code="receipt_timeout",
+        details={"biz_id": biz_id, "receipt": "waiting"},
     )

@@ -1,0 +1,221 @@
+"""`smsctl send-test` and `smsctl receipt`: prove the SMS chain works, for on-call engineers.
+
+One run says what was resolved and why, the exact text, what the provider answered and what it
+means, and (with --wait) whether the message was delivered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from smsctl.cli.authorize import render_resolution
+from smsctl.cli.context import AppContext, app_context
+from smsctl.core import sms
+from smsctl.core.errors import UsageError
+from smsctl.core.params import parse_params
+
+PARAM = typer.Option(None, "--param", metavar="NAME=VALUE", help="A template variable; repeat.")
+PARAMS_JSON = typer.Option(
+    None,
+    "--params-json",
+    metavar="JSON",
+    help='All variables as a JSON object, e.g. {"code":"1234"}.',
+)
+DRY_RUN = typer.Option(False, "--dry-run", help="Resolve, validate and render; send nothing.")
+YES = typer.Option(False, "--yes", "-y", help="Send without asking (needed without a TTY).")
+TIMEOUT = typer.Option(
+    None,
+    "--timeout",
+    metavar="SECONDS",
+    min=0.1,
+    max=600,
+    help="Read timeout of the send request (default: [defaults] timeout).",
+)
+
+
+def send_test(
+    ctx: typer.Context,
+    to: str = typer.Option(
+        ..., "--to", metavar="PHONE", help="E.164 number; mainland numbers may omit +86."
+    ),
+    scenario: str = typer.Option(
+        None, "--scenario", help="register, login, reset-password, notification, alert or test."
+    ),
+    app_name: str = typer.Option(
+        None, "--app", help="The app the send is for (personalized signatures/templates win)."
+    ),
+    account: str = typer.Option(None, "--account", help="Use this account, not the active one."),
+    signature: str = typer.Option(None, "--signature", help="Use this signature."),
+    template: str = typer.Option(None, "--template", help="Use this template code."),
+    param: list[str] = PARAM,
+    params_json: str = PARAMS_JSON,
+    dry_run: bool = DRY_RUN,
+    wait: float = typer.Option(
+        None,
+        "--wait",
+        metavar="SECONDS",
+        min=0,
+        max=3600,
+        help="Wait up to SECONDS for the delivery receipt.",
+    ),
+    timeout: float = TIMEOUT,
+    yes: bool = YES,
+) -> None:
+    """Send a real test SMS through the resolved account, signature and template."""
+    app_ctx = app_context(ctx)
+    out = app_ctx.output
+    values = parse_params(param, params_json)
+    if scenario is None and template is None:
+        raise UsageError("Give --scenario (or --template) so smsctl knows which template to use.")
+    config = app_ctx.config()
+    plan = sms.prepare_send(
+        config,
+        to=to,
+        scenario=scenario,
+        app=app_name,
+        account=account,
+        signature=signature,
+        template=template,
+        values=values,
+    )
+    report: dict[str, Any] = {**plan.to_dict(), "dry_run": dry_run, "sent": False}
+    if not out.json_mode:
+        show_plan(out, plan)
+    if dry_run:
+        out.emit(report, lambda o: o.success("Dry run: nothing was sent"))
+        return
+    app_ctx.confirm(f"Send this SMS to {plan.target}?", yes=yes, what="Sending a test SMS")
+    out.debug(f"sending via account {plan.account}, OutId {plan.out_id}")
+    client, result = sms.send(config, app_ctx.secrets, plan, read_timeout=timeout)
+    report.update(
+        sent=True,
+        biz_id=result.biz_id,
+        request_id=result.request_id,
+        attempts=result.attempts,
+        provider_code=result.code,
+    )
+    if not out.json_mode:
+        retried = f" after {result.attempts} attempts" if result.attempts > 1 else ""
+        out.success(
+            f"Accepted by Alibaba Cloud{retried}: BizId {result.biz_id}, RequestId "
+            f"{result.request_id}, OutId {plan.out_id}"
+        )
+    if wait:
+        _wait(app_ctx, client, plan, result.biz_id, wait, report)
+    out.emit(
+        report,
+        lambda o: (
+            None
+            if wait
+            else o.info(
+                "Accepted means queued for the carrier, not delivered; add --wait 60 to wait "
+                "for the delivery receipt."
+            )
+        ),
+    )
+
+
+def show_plan(out: Any, plan: Any) -> None:
+    render_resolution(out, plan.resolution)
+    out.line(f"to:        {plan.target}")
+    out.line(f"text:      {plan.text}")
+    out.line(f"           ({plan.extra['length']} characters, {plan.extra['segments']} segment(s))")
+    for warning in plan.warnings:
+        out.warn(warning)
+
+
+def _wait(
+    app_ctx: AppContext, client: Any, plan: Any, biz_id: str, wait: float, report: dict[str, Any]
+) -> None:
+    out = app_ctx.output
+    with out.progress(f"Waiting for the delivery receipt (up to {wait:g} s)...") as update:
+        outcome = sms.wait_receipt(
+            client,
+            plan,
+            biz_id,
+            wait,
+            on_tick=lambda state, waited: update(
+                f"Waiting for the delivery receipt: {getattr(state, 'status', 'no answer')} "
+                f"after {waited:.0f} s"
+            ),
+        )
+    receipt = outcome.state
+    report["receipt"] = (
+        None
+        if receipt is None
+        else {
+            "status": receipt.status if outcome.final else "waiting",
+            "err_code": receipt.err_code,
+            "receive_date": receipt.receive_date,
+            "waited_seconds": round(outcome.waited, 1),
+        }
+    )
+    failure = sms.receipt_error(plan.masked_target, biz_id, outcome, wait)
+    if failure is not None:
+        failure.details.update(report_summary(report))
+        raise failure
+    out.success(f"Delivered to {plan.target} at {receipt.receive_date} ({receipt.err_code})")
+
+
+def report_summary(report: dict[str, Any]) -> dict[str, Any]:
+    keys = ("to", "out_id", "biz_id", "request_id", "receipt")
+    return {key: report.get(key) for key in keys if key in report}
+
+
+def receipt(
+    ctx: typer.Context,
+    to: str = typer.Option(..., "--to", metavar="PHONE", help="The number the SMS went to."),
+    biz_id: str = typer.Option(..., "--biz-id", help="The BizId send-test printed."),
+    date: str = typer.Option(
+        None, "--date", metavar="YYYYMMDD", help="The send date (China time; default today)."
+    ),
+    account: str = typer.Option(None, "--account", help="Default: the active account."),
+) -> None:
+    """Look up the delivery receipt of an SMS sent earlier (exit 0 delivered, 8 otherwise)."""
+    from datetime import datetime
+
+    from smsctl.core.connect import sms_client
+    from smsctl.core.recipients import parse_phone
+    from smsctl.core.resolution import resolve_account
+
+    app_ctx = app_context(ctx)
+    phone = parse_phone(to)
+    try:
+        send_date = datetime.strptime(date, "%Y%m%d").date() if date else sms.today_in_china()
+    except ValueError:
+        raise UsageError(f"--date {date!r}: expected YYYYMMDD.") from None
+    config = app_ctx.config()
+    chosen = resolve_account(config, "sms", account)
+    found = sms_client(config, app_ctx.secrets, chosen.name).query_receipt(
+        phone.e164, biz_id, send_date
+    )
+    data = {
+        "to": phone.e164,
+        "biz_id": biz_id,
+        "status": found.status,
+        "err_code": found.err_code,
+        "receive_date": found.receive_date,
+        "send_date": found.send_date,
+        "content": found.content,
+    }
+    if found.status == "failed":
+        from smsctl.core.testsend import WaitOutcome
+
+        raise sms.receipt_error(phone.e164, biz_id, WaitOutcome(found, True, 0), 0)
+    if found.status == "waiting":
+        from smsctl.core.errors import DeliveryFailed
+
+        raise DeliveryFailed(
+            f"No final receipt yet for BizId {biz_id}.",
+            hint="The carrier has not answered; try again in a minute.",
+            code="receipt_waiting",
+            details=data,
+        )
+    app_ctx.output.emit(
+        data,
+        lambda out: out.success(
+            f"Delivered to {phone.e164} at {found.receive_date} ({found.err_code})"
+        ),
+    )

@@ -1,0 +1,138 @@
+"""What every channel's `send-test` shares: the plan shown before sending, the guard, the audit
+record of each attempt, and waiting for a final delivery state.
+
+The flow of a test send: resolve -> validate (before any network call) -> render -> show the
+plan (`--dry-run` stops here) -> confirm -> guard -> send (recorded whatever happens) ->
+optionally wait for the receipt/call result.
+"""
+
+from __future__ import annotations
+
+import secrets as random_source
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from smsctl.core import audit, guard
+from smsctl.core.config import Config
+from smsctl.core.errors import SmsctlError
+from smsctl.core.masking import mask_target
+from smsctl.core.resolution import Resolution
+
+T = TypeVar("T")
+
+
+@dataclass
+class Plan:
+    """Everything decided before anything is sent."""
+
+    channel: str
+    resolution: Resolution
+    target: str  # the full number / address / OpenID as given (shown to the operator)
+    values: dict[str, str]
+    text: str
+    out_id: str
+    warnings: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def account(self) -> str:
+        return self.resolution.account.name
+
+    @property
+    def masked_target(self) -> str:
+        return mask_target(self.channel, self.target)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel,
+            "to": self.target,
+            "resolved": self.resolution.to_dict(),
+            "variables": self.values,
+            "text": self.text,
+            "out_id": self.out_id,
+            "warnings": self.warnings,
+            **self.extra,
+        }
+
+
+def new_out_id() -> str:
+    """An id smsctl attaches to each send (OutId): 15 characters, the voice API's limit."""
+    return "st" + format(int(time.time()), "x")[-7:] + random_source.token_hex(3)
+
+
+def admit(config: Config, channel: str, target: str) -> None:
+    """The local test-send guard (exit 6 with when it will be allowed)."""
+    guard.admit(channel, target, config.guard_limits(channel))
+
+
+def record(plan: Plan, outcome: str, **fields: Any) -> None:
+    audit.record(
+        "send",
+        command=f"{'' if plan.channel == 'sms' else plan.channel + ' '}send-test",
+        channel=plan.channel,
+        account=plan.account,
+        to=plan.masked_target,
+        template=plan.resolution.template.name,
+        signature=plan.resolution.signature.name if plan.resolution.signature else None,
+        out_id=plan.out_id,
+        outcome=outcome,
+        **fields,
+    )
+
+
+def send_recorded(plan: Plan, send: Callable[[], T], ids: Callable[[T], dict[str, Any]]) -> T:
+    """Send once and write the attempt to the audit log, whatever the outcome."""
+    try:
+        result = send()
+    except SmsctlError as err:
+        outcome = "unknown" if err.code == "ResponseLost" else "failed"
+        record(plan, outcome, code=err.code, request_id=err.request_id, message=err.message[:300])
+        err.details.setdefault("out_id", plan.out_id)
+        raise
+    record(plan, "accepted", **ids(result))
+    return result
+
+
+@dataclass
+class WaitOutcome:
+    state: Any
+    final: bool
+    waited: float
+
+
+def poll_until(
+    fetch: Callable[[], Any],
+    is_final: Callable[[Any], bool],
+    wait_seconds: float,
+    *,
+    interval: float = 1.0,
+    on_tick: Callable[[Any, float], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> WaitOutcome:
+    """Call `fetch` until `is_final(state)` or `wait_seconds` run out. Transient errors while
+    polling are retried until the deadline; the last one is raised if nothing ever answered."""
+    started = time.monotonic()
+    last_error: SmsctlError | None = None
+    state: Any = None
+    answered = False
+    while True:
+        try:
+            state = fetch()
+            answered = True
+            last_error = None
+            if is_final(state):
+                return WaitOutcome(state, True, time.monotonic() - started)
+        except SmsctlError as err:
+            if err.exit_code not in (6, 7):
+                raise
+            last_error = err
+        waited = time.monotonic() - started
+        if on_tick:
+            on_tick(state, waited)
+        if waited + interval > wait_seconds:
+            if last_error is not None and not answered:
+                raise last_error
+            return WaitOutcome(state, False, waited)
+        sleep(interval)
