@@ -1,0 +1,415 @@
+"""A local emulator of the WeChat official-account API (stdlib HTTP server on loopback).
+
+Endpoints: POST /cgi-bin/stable_token, GET /cgi-bin/token (legacy: rotates the token and is
+recorded so tests can assert smsctl never calls it), GET /cgi-bin/template/get_all_private_template,
+POST /cgi-bin/message/template/send. Errors are HTTP 200 with errcode/errmsg ending in ` rid: ...`,
+like the real API.
+
+Faults reachable from outside (e.g. through `smsctl sandbox serve`) by reserved values:
+- app ids: IP_BLOCKED_APP_ID (40164 on every call), RISKY_IP_APP_ID (89503 on token),
+  TEST_ACCOUNT_APP_ID (48001 on send), QUOTA_APP_ID (45009 on send); all use the seed secret;
+- openids: NON_FOLLOWER (43004), unknown ones (40003), TOKEN_EXPIRES_OPENID (every other send
+  answers 40001 and rotates the token), TOKEN_ALWAYS_INVALID_OPENID (always 40001),
+  BUSY_OPENID (-1 always), SLOW_OPENID (answers after `slow_seconds`),
+  BAD_GATEWAY_OPENID (HTML 502).
+And from Python through `state`: ip_blocked, busy_next, expire_next, token_always_invalid,
+delay_seconds, bad_gateway_next (see WechatState).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+APP_ID = "wx5c0ffee0sandbox"
+APP_SECRET = "sandbox0secret0f1e2d3c4b5a69788"
+IP_BLOCKED_APP_ID = "wx40164notwhitelst"
+RISKY_IP_APP_ID = "wx89503riskyipaddr"
+TEST_ACCOUNT_APP_ID = "wx48001testaccount"
+QUOTA_APP_ID = "wx45009dailyquota0"
+
+VERIFY_TEMPLATE_ID = "sbxVerifyCode_Q7mK2pX9wL4nR8tY"
+ALERT_TEMPLATE_ID = "sbxSystemAlert_H3jF6vB1cZ5dN0sG"
+
+FOLLOWER = "oSbx_follower_alice_000000001"
+FOLLOWER_2 = "oSbx_follower_bob_00000000002"
+NON_FOLLOWER = "oSbx_not_following_000000003"
+TOKEN_EXPIRES_OPENID = "oSbx_token_expires_once_0004"
+TOKEN_ALWAYS_INVALID_OPENID = "oSbx_token_always_invalid_05"
+BUSY_OPENID = "oSbx_system_busy_00000000006"
+SLOW_OPENID = "oSbx_slow_answer_00000000007"
+BAD_GATEWAY_OPENID = "oSbx_bad_gateway_00000000008"
+
+_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\.DATA\s*\}\}")
+CLIENT_IP_TEXT = "invalid ip 127.0.0.1 ipv6 ::ffff:127.0.0.1, not in whitelist"
+
+_TEMPLATES = [
+    {
+        "template_id": VERIFY_TEMPLATE_ID,
+        "title": "验证码通知",
+        "primary_industry": "IT科技",
+        "deputy_industry": "互联网|电子商务",
+        "content": "{{first.DATA}}\n验证码：{{keyword1.DATA}}\n有效期：{{keyword2.DATA}}\n"
+        "{{remark.DATA}}",
+        "example": "您正在登录\n验证码：123456\n有效期：5分钟\n如非本人操作请忽略",
+    },
+    {
+        "template_id": ALERT_TEMPLATE_ID,
+        "title": "系统告警通知",
+        "primary_industry": "IT科技",
+        "deputy_industry": "互联网|电子商务",
+        "content": "{{first.DATA}}\n告警内容：{{keyword1.DATA}}\n告警时间：{{keyword2.DATA}}\n"
+        "告警级别：{{keyword3.DATA}}\n{{remark.DATA}}",
+        "example": "服务告警\n告警内容：CPU 95%\n告警时间：2026-11-22 03:00\n告警级别：P1\n请处理",
+    },
+]
+
+
+@dataclass
+class WechatSeed:
+    app_id: str = APP_ID
+    app_secret: str = APP_SECRET
+    templates: list[dict[str, str]] = field(default_factory=lambda: [dict(t) for t in _TEMPLATES])
+    followers: set[str] = field(
+        default_factory=lambda: {
+            FOLLOWER,
+            FOLLOWER_2,
+            TOKEN_EXPIRES_OPENID,
+            TOKEN_ALWAYS_INVALID_OPENID,
+            BUSY_OPENID,
+            SLOW_OPENID,
+            BAD_GATEWAY_OPENID,
+        }  # fmt: skip
+    )
+    non_followers: set[str] = field(default_factory=lambda: {NON_FOLLOWER})
+    token_lifetime: int = 7200
+
+
+@dataclass
+class RequestRecord:
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    errcode: int | None
+    at: float
+
+
+@dataclass
+class WechatState:
+    requests: list[RequestRecord] = field(default_factory=list)
+    pushes: list[dict[str, Any]] = field(default_factory=list)
+    # Python-side switches for tests.
+    ip_blocked: bool = False  # every call answers 40164
+    busy_next: int = 0  # the next N calls answer -1
+    expire_next: int = 0  # the next N sends answer 40001 and rotate the token
+    token_always_invalid: bool = False  # every call with a token answers 40001
+    delay_seconds: float = 0.0  # every answer is delayed
+    bad_gateway_next: int = 0  # the next N calls answer an HTML 502
+
+    def calls(self, path: str) -> list[RequestRecord]:
+        """Requests to a path such as "/cgi-bin/stable_token"."""
+        return [record for record in self.requests if record.path == path]
+
+    @property
+    def legacy_token_calls(self) -> int:
+        return len(self.calls("/cgi-bin/token"))
+
+    def reset(self) -> None:
+        """Forget requests and pushes and clear every switch (tokens stay as they are)."""
+        self.__init__()  # type: ignore[misc]
+
+
+class _Reply(Exception):
+    def __init__(self, status: int, body: bytes, content_type: str) -> None:
+        self.status, self.body, self.content_type = status, body, content_type
+
+
+class WechatEmulator:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        seed: WechatSeed | None = None,
+        *,
+        port: int = 0,
+        slow_seconds: float = 3.0,
+    ) -> None:
+        self.host = host
+        self.seed = seed or WechatSeed()
+        self.slow_seconds = slow_seconds
+        self.state = WechatState()
+        self._port = port
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._tokens: dict[str, tuple[str, float]] = {}  # token -> (app_id, expires_at)
+        self._current: dict[str, str] = {}  # app_id -> current stable token
+        self._expire_toggle: dict[str, bool] = {}
+        self._msgid = 2_000_000_000_000_000_000
+        self._app_ids = {
+            self.seed.app_id, IP_BLOCKED_APP_ID, RISKY_IP_APP_ID, TEST_ACCOUNT_APP_ID, QUOTA_APP_ID,
+        }  # fmt: skip
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> WechatEmulator:
+        emulator = self
+
+        class Handler(_Handler):
+            pass
+
+        Handler.emulator = emulator
+        self._server = ThreadingHTTPServer((self.host, self._port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="wechat-emulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> WechatEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def endpoint(self) -> str:
+        assert self._server is not None, "start() the emulator first"
+        return f"http://{self.host}:{self._server.server_address[1]}"
+
+    def info(self) -> dict[str, dict[str, Any]]:
+        return {
+            "wechat": {
+                "endpoint": self.endpoint,
+                "app_id": self.seed.app_id,
+                "app_secret": self.seed.app_secret,
+                "follower_openid": FOLLOWER,
+                "template_ids": [t["template_id"] for t in self.seed.templates],
+            }
+        }
+
+    # -- request handling ------------------------------------------------------------------------
+
+    def handle(self, method: str, raw_path: str, body: bytes) -> tuple[int, bytes, str]:
+        parts = urlsplit(raw_path)
+        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        parsed_body = _json_or_none(body)
+        record = RequestRecord(method, parts.path, query, parsed_body, None, time.time())
+        with self._lock:
+            self.state.requests.append(record)
+        try:
+            answer = self._route(method, parts.path, query, parsed_body)
+        except _Reply as reply:
+            return reply.status, reply.body, reply.content_type
+        record.errcode = answer.get("errcode", 0)
+        return 200, json.dumps(answer, ensure_ascii=False).encode(), "application/json"
+
+    def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> dict[str, Any]:
+        self._apply_global_faults(body)
+        routes = {
+            ("POST", "/cgi-bin/stable_token"): self._stable_token,
+            ("GET", "/cgi-bin/token"): self._legacy_token,
+            ("GET", "/cgi-bin/template/get_all_private_template"): self._templates,
+            ("POST", "/cgi-bin/message/template/send"): self._send,
+        }
+        route = routes.get((method, path))
+        if route is None:
+            raise _Reply(404, b"<html><body>404 Not Found</body></html>", "text/html")
+        with self._lock:
+            return route(query, body)
+
+    def _apply_global_faults(self, body: Any) -> None:
+        touser = body.get("touser") if isinstance(body, dict) else None
+        delay = self.state.delay_seconds or (self.slow_seconds if touser == SLOW_OPENID else 0)
+        if delay:
+            self._stopping.wait(delay)
+        with self._lock:
+            if self.state.bad_gateway_next > 0 or touser == BAD_GATEWAY_OPENID:
+                self.state.bad_gateway_next = max(0, self.state.bad_gateway_next - 1)
+                raise _Reply(
+                    502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"
+                )
+
+    def _stable_token(self, query: dict[str, str], body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            return _error(47001, "data format error")
+        return self._issue_token(body.get("appid"), body.get("secret"), body.get("force_refresh"))
+
+    def _legacy_token(self, query: dict[str, str], body: Any) -> dict[str, Any]:
+        # The legacy call always hands out a new token, invalidating the previous one.
+        answer = self._issue_token(query.get("appid"), query.get("secret"), force_refresh=True)
+        if "access_token" in answer:
+            for token, (app_id, _) in list(self._tokens.items()):
+                if app_id == query.get("appid") and token != answer["access_token"]:
+                    del self._tokens[token]
+        return answer
+
+    def _issue_token(self, app_id: Any, secret: Any, force_refresh: Any) -> dict[str, Any]:
+        fault = self._common_fault(app_id)
+        if fault:
+            return fault
+        if not app_id:
+            return _error(41002, "appid missing")
+        if not secret:
+            return _error(41004, "appsecret missing")
+        if app_id not in self._app_ids:
+            return _error(40013, "invalid appid")
+        if app_id == RISKY_IP_APP_ID:
+            return _error(89503, "此次调用需要管理员确认，请耐心等候")
+        if not secrets.compare_digest(str(secret), self.seed.app_secret):
+            return _error(40125, "invalid appsecret, view more at http://t.cn/RAEkdVq")
+        token = self._current.get(app_id)
+        now = time.time()
+        if force_refresh is True or token is None or self._tokens.get(token, ("", 0))[1] <= now:
+            token = self._rotate(app_id)
+        expires_in = int(self._tokens[token][1] - now)
+        return {"access_token": token, "expires_in": expires_in}
+
+    def _rotate(self, app_id: str) -> str:
+        token = f"SBX_{secrets.token_urlsafe(48)}"
+        self._tokens[token] = (app_id, time.time() + self.seed.token_lifetime)
+        self._current[app_id] = token
+        return token
+
+    def _common_fault(self, app_id: Any) -> dict[str, Any] | None:
+        if self.state.ip_blocked or app_id == IP_BLOCKED_APP_ID:
+            return _error(40164, CLIENT_IP_TEXT)
+        if self.state.busy_next > 0:
+            self.state.busy_next -= 1
+            return _error(-1, "system error")
+        return None
+
+    def _authorize(self, query: dict[str, str]) -> tuple[str | None, dict[str, Any] | None]:
+        """The app id the token belongs to, or the error to answer."""
+        token = query.get("access_token")
+        if not token:
+            return None, _error(41001, "access_token missing")
+        entry = self._tokens.get(token)
+        if entry is None or self.state.token_always_invalid:
+            return None, _error(
+                40001,
+                "invalid credential, access_token is invalid or not latest, could get "
+                "access_token by getStableAccessToken",
+            )
+        app_id, expires_at = entry
+        if expires_at <= time.time():
+            return None, _error(42001, "access_token expired")
+        fault = self._common_fault(app_id)
+        return (None, fault) if fault else (app_id, None)
+
+    def _templates(self, query: dict[str, str], body: Any) -> dict[str, Any]:
+        app_id, error = self._authorize(query)
+        if error:
+            return error
+        return {"template_list": [dict(t) for t in self.seed.templates]}
+
+    def _send(self, query: dict[str, str], body: Any) -> dict[str, Any]:
+        app_id, error = self._authorize(query)
+        if error:
+            return error
+        if not isinstance(body, dict):
+            return _error(47001, "data format error")
+        openid = body.get("touser")
+        if self._token_trouble(openid, query["access_token"]):
+            return _error(40001, "invalid credential, access_token is invalid or not latest")
+        if openid == BUSY_OPENID:
+            return _error(-1, "system error")
+        if app_id == TEST_ACCOUNT_APP_ID:
+            return _error(48001, "api unauthorized")
+        if app_id == QUOTA_APP_ID:
+            return _error(45009, "reach max api daily quota limit")
+        return self._deliver(app_id, openid, body)
+
+    def _token_trouble(self, openid: Any, token: str) -> bool:
+        """Whether this send answers 40001 (rotating the token, as if someone refreshed it)."""
+        if openid == TOKEN_ALWAYS_INVALID_OPENID:
+            return True
+        expire = self.state.expire_next > 0
+        if expire:
+            self.state.expire_next -= 1
+        elif openid == TOKEN_EXPIRES_OPENID:
+            expire = self._expire_toggle[openid] = not self._expire_toggle.get(openid, False)
+        if expire:
+            app_id = self._tokens.pop(token)[0]
+            self._rotate(app_id)
+        return expire
+
+    def _deliver(self, app_id: str, openid: Any, body: dict[str, Any]) -> dict[str, Any]:
+        template = next(
+            (t for t in self.seed.templates if t["template_id"] == body.get("template_id")), None
+        )
+        if template is None:
+            return _error(40037, "invalid template_id")
+        if openid in self.seed.non_followers:
+            return _error(43004, "require subscribe")
+        if openid not in self.seed.followers:
+            return _error(40003, "invalid openid")
+        data = body.get("data") if isinstance(body.get("data"), dict) else {}
+        for name in dict.fromkeys(_VARIABLE.findall(template["content"])):
+            value = data.get(name, {}).get("value") if isinstance(data.get(name), dict) else None
+            if not value:
+                return _error(47003, f"argument invalid! data.{name}.value is empty")
+        self._msgid += 1
+        push = {"app_id": app_id, "msgid": self._msgid, **body}
+        self.state.pushes.append(push)
+        return {"errcode": 0, "errmsg": "ok", "msgid": self._msgid}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    emulator: WechatEmulator
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._answer("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._answer("POST")
+
+    def _answer(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        status, payload, content_type = self.emulator.handle(method, self.path, body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", f"{content_type}; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+def _json_or_none(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def _rid() -> str:
+    return f"{int(time.time()):08x}-{secrets.token_hex(4)}-{secrets.token_hex(4)}"
+
+
+def _error(errcode: int, errmsg: str) -> dict[str, Any]:
+    return {"errcode": errcode, "errmsg": f"{errmsg} rid: {_rid()}"}
