@@ -8,7 +8,18 @@ import sys
 import typer
 
 from smsctl import __version__
-from smsctl.cli import account, authorize, config, send_test, signature, template, validate
+from smsctl.cli import (
+    account,
+    authorize,
+    config,
+    doctor,
+    log,
+    sandbox,
+    send_test,
+    signature,
+    template,
+    validate,
+)
 from smsctl.cli.context import AppContext, env_flag
 from smsctl.core.errors import Interrupted, SmsctlError, UnexpectedError, UsageError
 
@@ -67,6 +78,9 @@ app.command("validate")(validate.validate)
 app.command("send-test")(send_test.send_test)
 app.command("receipt")(send_test.receipt)
 app.add_typer(config.app, name="config")
+app.command("log")(log.log)
+app.command("doctor")(doctor.doctor)
+app.add_typer(sandbox.app, name="sandbox")
 
 
 # --- running ----------------------------------------------------------------------------------

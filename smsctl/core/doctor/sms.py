@@ -1,11 +1,173 @@
-"""Doctor checks for the sms channel."""
+"""Doctor checks for the SMS channel: secrets, credentials, approvals, relations, resolution."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from smsctl.core.doctor import Check, DoctorContext
+from smsctl.core import resolution
+from smsctl.core.doctor import Check, DoctorContext, failed, from_error, passed
+from smsctl.core.errors import SmsctlError
+
+CHANNEL = "sms"
 
 
 def checks(context: DoctorContext) -> Iterator[Check]:
-    return iter(())
+    config = context.config
+    accounts = config.accounts(CHANNEL)
+    if not accounts:
+        return
+    active = config.active_account(CHANNEL)
+    if not active:
+        yield failed(
+            CHANNEL,
+            "active account",
+            "no active SMS account",
+            "Run `smsctl validate ACCOUNT` to check one and make it active.",
+            3,
+        )
+    elif not accounts.get(active, {}).get("enabled", False):
+        yield failed(
+            CHANNEL,
+            "active account",
+            f"the active account `{active}` is disabled",
+            f"`smsctl account enable {active}`, or validate another account.",
+            3,
+        )
+    else:
+        yield passed(CHANNEL, "active account", f"`{active}`")
+    clients = {}
+    for name, item in accounts.items():
+        if not item["enabled"]:
+            continue
+        check = f"account {name}"
+        try:
+            context.secrets.require(CHANNEL, name)
+        except SmsctlError as err:
+            yield from_error(CHANNEL, f"{check}: secret", err)
+            continue
+        yield passed(CHANNEL, f"{check}: secret", context.secrets.status(CHANNEL, name))
+        if not context.live:
+            continue
+        from smsctl.core.connect import sms_client
+
+        try:
+            client = sms_client(config, context.secrets, name)
+            client.check_credentials()
+        except SmsctlError as err:
+            yield from_error(CHANNEL, f"{check}: credentials", err)
+            continue
+        clients[name] = client
+        yield passed(CHANNEL, f"{check}: credentials", "accepted by the provider")
+    yield from _items(context, clients)
+    yield from _resolution(context)
+
+
+def _items(context: DoctorContext, clients: dict) -> Iterator[Check]:
+    config = context.config
+    signatures = config.collection(CHANNEL, "signatures")
+    for kind in ("signatures", "templates"):
+        noun = kind[:-1]
+        for name, item in config.collection(CHANNEL, kind).items():
+            if not item["enabled"]:
+                continue
+            check = f"{noun} {name}"
+            account = config.accounts(CHANNEL).get(item["account"])
+            if account is None or not account["enabled"]:
+                yield failed(
+                    CHANNEL,
+                    check,
+                    f"its account `{item['account']}` is missing or disabled",
+                    f"Enable the account or disable the {noun}.",
+                    3,
+                )
+                continue
+            client = clients.get(item["account"])
+            status = item["status"]
+            if client is not None:
+                try:
+                    info = (
+                        client.get_signature(name)
+                        if kind == "signatures"
+                        else client.get_template(name)
+                    )
+                    status = info.status
+                except SmsctlError as err:
+                    yield from_error(CHANNEL, check, err)
+                    continue
+            if status != "approved":
+                yield failed(
+                    CHANNEL,
+                    check,
+                    f"{status} at the provider"
+                    + (
+                        " (smsctl has it as " + item["status"] + ")"
+                        if status != item["status"]
+                        else ""
+                    ),
+                    f"Fix it in the SMS console, then `smsctl {noun} sync {name}`.",
+                    5,
+                )
+                continue
+            if status != item["status"]:
+                yield failed(
+                    CHANNEL,
+                    check,
+                    f"approved at the provider but smsctl has it as {item['status']}",
+                    f"`smsctl {noun} sync {name}`",
+                    3,
+                )
+                continue
+            yield passed(CHANNEL, check, "approved")
+            if kind == "templates":
+                yield from _template_relation(name, item, signatures)
+
+
+def _template_relation(name: str, item: dict, signatures: dict) -> Iterator[Check]:
+    usable = [
+        s
+        for s, v in signatures.items()
+        if v["enabled"] and v["status"] == "approved" and v["account"] == item["account"]
+    ]
+    related = item.get("related_signature")
+    check = f"template {name}: signature"
+    if not usable:
+        yield failed(
+            CHANNEL,
+            check,
+            f"no approved, enabled signature on account `{item['account']}`",
+            f"`smsctl signature add NAME --account {item['account']}`",
+            3,
+        )
+    elif related and related not in usable:
+        yield failed(
+            CHANNEL,
+            check,
+            f"it was approved with signature `{related}`, which smsctl "
+            f"does not have; sending with {', '.join(usable)} may be refused "
+            "(isv.SMS_SIGNATURE_SCENE_ILLEGAL)",
+            f"`smsctl signature add {related} --account {item['account']}`",
+            3,
+        )
+    else:
+        yield passed(CHANNEL, check, f"usable with {related or ', '.join(usable)}")
+
+
+def _resolution(context: DoctorContext) -> Iterator[Check]:
+    config = context.config
+    if not config.active_account(CHANNEL):
+        return
+    scenarios = sorted(
+        {t["scenario"] for t in config.collection(CHANNEL, "templates").values() if t["enabled"]}
+    )
+    apps = sorted(config.apps())
+    for scenario in scenarios:
+        for app in [None, *apps]:
+            check = f"resolve {scenario}" + (f" for {app}" if app else "")
+            try:
+                chosen = resolution.resolve(config, CHANNEL, scenario=scenario, app=app)
+            except SmsctlError as err:
+                if app is None and err.code == "no_template" and apps:
+                    continue  # only personalized templates for this scenario: fine
+                yield from_error(CHANNEL, check, err)
+                continue
+            yield passed(CHANNEL, check, f"{chosen.template.name} + {chosen.signature.name}")
