@@ -56,16 +56,24 @@ def check_syntax(text: str, *, what: str = "template") -> None:
     )
 
 
-def render(text: str, values: Mapping[str, object], *, escape_html: bool = False) -> str:
+def render(
+    text: str,
+    values: Mapping[str, object],
+    *,
+    escape_html: bool = False,
+    allow_extra: bool = False,
+) -> str:
     """Substitute every variable; missing or unknown variables are a UsageError naming them.
 
     With escape_html, values are HTML-escaped (the template text itself is left alone).
+    With allow_extra, values this text does not use are ignored: for rendering one part (e.g. the
+    subject) of a template whose parts together were checked with `variables`.
     """
     check_syntax(text)
     expected = variables(text)
     given = [str(key) for key in values]
     missing = [name for name in expected if name not in values]
-    unknown = [name for name in given if name not in expected]
+    unknown = [] if allow_extra else [name for name in given if name not in expected]
     if missing or unknown:
         raise _variable_error(missing, unknown, expected)
 
@@ -130,8 +138,6 @@ class _TextExtractor(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIPPED_TAGS:
             self._skip_depth = max(0, self._skip_depth - 1)
-        elif tag == "li":
-            self.chunks.append("\n")
         elif tag in _BLOCK_TAGS:
             self.chunks.append("\n\n")
         elif tag == "a" and self._links:
