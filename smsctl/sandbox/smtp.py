@@ -69,7 +69,11 @@ class _Handler:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         if any(_local_part(rcpt) == SLOW_LOCAL_PART for rcpt in envelope.rcpt_tos):
+            generation = self.emulator.generation
             await asyncio.sleep(self.emulator.slow_seconds)
+            if generation != self.emulator.generation:
+                # clear() ran while this client was timing out: keep the next test's view clean.
+                return "451 4.3.0 Mailbox cleared meanwhile"
         self.emulator._store(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
         return "250 2.0.0 OK: queued"
 
@@ -103,6 +107,7 @@ class SmtpEmulator:
         self.mailbox = Path(mailbox_dir) if mailbox_dir else Path(self._workdir) / "mailbox"
         self.ca_file = str(Path(self._workdir) / "sandbox-ca.pem")
         self.messages: list[EmailMessage] = []
+        self.generation = 0  # bumped by clear()
         self.starttls_port = 0
         self.ssl_port = 0
         self._controllers: list[Any] = []
@@ -168,8 +173,10 @@ class SmtpEmulator:
         }
 
     def clear(self) -> None:
+        """Forget received messages (the .eml files stay)."""
         with self._lock:
             self.messages.clear()
+            self.generation += 1
 
     # -- internals -----------------------------------------------------------------------------
 

@@ -122,9 +122,13 @@ class WechatState:
     def legacy_token_calls(self) -> int:
         return len(self.calls("/cgi-bin/token"))
 
+    generation: int = 0  # bumped by reset()
+
     def reset(self) -> None:
         """Forget requests and pushes and clear every switch (tokens stay as they are)."""
+        generation = self.generation + 1
         self.__init__()  # type: ignore[misc]
+        self.generation = generation
 
 
 class _Reply(Exception):
@@ -238,7 +242,12 @@ class WechatEmulator:
         touser = body.get("touser") if isinstance(body, dict) else None
         delay = self.state.delay_seconds or (self.slow_seconds if touser == SLOW_OPENID else 0)
         if delay:
+            generation = self.state.generation
             self._stopping.wait(delay)
+            if self.state.generation != generation:
+                # The state was reset while this request waited (its client gave up long ago):
+                # do not let it act on the next test's state.
+                raise _Reply(503, b"<html><body>503 Service Unavailable</body></html>", "text/html")
         with self._lock:
             if self.state.bad_gateway_next > 0 or touser == BAD_GATEWAY_OPENID:
                 self.state.bad_gateway_next = max(0, self.state.bad_gateway_next - 1)
