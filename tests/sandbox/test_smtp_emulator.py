@@ -80,7 +80,7 @@ def test_received_mail_kept_in_memory_and_as_eml(smtp_server: SmtpEmulator) -> N
     assert message["Subject"] == "hi"
     assert message["X-Sandbox-Mail-From"] == "from@acme.test"
     assert message["X-Sandbox-Rcpt-To"] == "a@example.test"
-    [eml] = list(smtp_server.mailbox.glob("*.eml"))[-1:]
+    eml = sorted(smtp_server.mailbox.glob("*.eml"))[-1]
     parsed = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
     assert parsed["Subject"] == "hi"
     assert parsed.get_content().strip() == "body"
