@@ -19,6 +19,7 @@ from smsctl.cli import (
     signature,
     template,
     validate,
+    voice,
 )
 from smsctl.cli.context import AppContext, env_flag
 from smsctl.core.errors import Interrupted, SmsctlError, UnexpectedError, UsageError
@@ -81,6 +82,7 @@ app.add_typer(config.app, name="config")
 app.command("log")(log.log)
 app.command("doctor")(doctor.doctor)
 app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(voice.app, name="voice")
 
 
 # --- running ----------------------------------------------------------------------------------

@@ -1,0 +1,406 @@
+"""`smsctl voice ...`: Alibaba Cloud voice calls (dyvmsapi) — accounts, TTS and voice-file
+templates, validate, test calls with their call result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from smsctl.cli.account import make_account_app
+from smsctl.cli.authorize import render_resolution
+from smsctl.cli.context import AppContext, app_context
+from smsctl.cli.items import delete_command, enable_command, item_rows
+from smsctl.cli.send_test import DRY_RUN, PARAM, PARAMS_JSON, TIMEOUT, YES, report_summary
+from smsctl.cli.template import SCENARIO_HELP, check_scenario
+from smsctl.core import voice
+from smsctl.core.errors import UsageError
+from smsctl.core.params import parse_params
+
+app = typer.Typer(
+    help="Voice calls through Alibaba Cloud (dyvmsapi): accounts, TTS and voice-file "
+    "templates, validate, test calls.",
+    no_args_is_help=True,
+)
+app.add_typer(make_account_app("voice"), name="account")
+
+template_app = typer.Typer(
+    help="Voice templates: TTS (text you give, with ${var} variables) or recorded voice files.",
+    no_args_is_help=True,
+)
+app.add_typer(template_app, name="template")
+
+CODE = typer.Argument(
+    ..., metavar="CODE", help="The provider's code: TTS_123456, or the voice file's code."
+)
+
+
+# --- templates -----------------------------------------------------------------------------------
+
+
+@template_app.command("add")
+def template_add(
+    ctx: typer.Context,
+    code: str = CODE,
+    account: str = typer.Option(..., "--account", help="The voice account it belongs to."),
+    scenario: str = typer.Option(..., "--scenario", help=SCENARIO_HELP),
+    content: str = typer.Option(
+        None,
+        "--content",
+        metavar="TEXT",
+        help="TTS: the template text exactly as approved, e.g. '您的验证码是${code}'.",
+    ),
+    voice_file: bool = typer.Option(
+        False, "--voice-file", help="A recorded voice file (no text, no variables)."
+    ),
+    name: str = typer.Option(None, "--name", help="A label shown in lists."),
+    default: bool = typer.Option(False, "--default", help="Prefer it when several fit."),
+) -> None:
+    """Add a voice template. The provider cannot be asked for a TTS template's text, so give it
+    with --content (its ${var} variables are checked on every send); --voice-file for audio."""
+    app_ctx = app_context(ctx)
+    check_scenario(scenario)
+    change = voice.add_template(
+        app_ctx.store,
+        code,
+        account=account,
+        scenario=scenario,
+        content=content,
+        voice_file=voice_file,
+        name=name,
+        default=default,
+    )
+    item = app_ctx.config(fresh=True).get("voice", "templates", code)
+    data = {"code": code, **item, "changed": change.changed}
+
+    def human(out: Any) -> None:
+        verb = "Added" if change.changed else "Already present, unchanged:"
+        out.success(f"{verb} voice template `{code}` ({item['kind']}) for {scenario}")
+        if item["kind"] == "tts":
+            out.line(f"  content:   {item['content']}")
+            out.line(f"  variables: {', '.join(item['variables']) or '-'}")
+        for other in change.cleared_default:
+            out.info(f"`{other}` is no longer the default for {scenario}.")
+
+    app_ctx.output.emit(data, human)
+
+
+@template_app.command("list")
+def template_list(
+    ctx: typer.Context,
+    account: str = typer.Option(None, "--account", help="Only this account's templates."),
+    scenario: str = typer.Option(None, "--scenario", help="Only this scenario."),
+) -> None:
+    """List voice templates with kind, scenario and authorized apps."""
+    app_ctx = app_context(ctx)
+    check_scenario(scenario)
+    rows = item_rows(app_ctx.config(), "voice", "templates", account=account, scenario=scenario)
+
+    def human(out: Any) -> None:
+        if not rows:
+            out.info("No voice templates. Add one with `smsctl voice template add CODE ...`.")
+            return
+        out.table(
+            ["CODE", "ACCOUNT", "KIND", "SCENARIO", "ENABLED", "DEFAULT", "APPS", "VARIABLES"],
+            [
+                [
+                    r["code"],
+                    r["account"],
+                    r["kind"],
+                    r["scenario"],
+                    "yes" if r["enabled"] else "no",
+                    "yes" if r["default"] else "",
+                    ", ".join(r["apps"]) or "(general)",
+                    ", ".join(r["variables"]) or "-",
+                ]
+                for r in rows
+            ],
+        )
+
+    app_ctx.output.emit(rows, human)
+
+
+@template_app.command("show")
+def template_show(ctx: typer.Context, code: str = CODE) -> None:
+    """Show one voice template, its content and variables."""
+    app_ctx = app_context(ctx)
+    item = {"code": code, **app_ctx.config().get("voice", "templates", code)}
+    app_ctx.output.emit(item, lambda out: out.fields(item))
+
+
+@template_app.command("render")
+def template_render(
+    ctx: typer.Context,
+    code: str = CODE,
+    param: list[str] = PARAM,
+    params_json: str = PARAMS_JSON,
+) -> None:
+    """Print the exact text the callee will hear (computed locally; nothing is called)."""
+    app_ctx = app_context(ctx)
+    item = app_ctx.config().get("voice", "templates", code)
+    values = parse_params(param, params_json)
+    text = voice.render(item, values)
+    data = {"code": code, "kind": item["kind"], "text": text}
+
+    def human(out: Any) -> None:
+        if text is None:
+            out.line(f"(voice file {code}: recorded audio, no text)")
+        else:
+            out.line(text)
+
+    app_ctx.output.emit(data, human)
+
+
+@template_app.command("edit")
+def template_edit(
+    ctx: typer.Context,
+    code: str = CODE,
+    scenario: str = typer.Option(None, "--scenario", help=SCENARIO_HELP),
+    name: str = typer.Option(None, "--name", help="A new label."),
+    content: str = typer.Option(
+        None, "--content", metavar="TEXT", help="New TTS text (after it changed at the provider)."
+    ),
+    default: bool = typer.Option(
+        None, "--default/--no-default", help="Mark or unmark it as preferred for its scenario."
+    ),
+) -> None:
+    """Change a voice template's scenario, label, TTS content or default mark."""
+    app_ctx = app_context(ctx)
+    check_scenario(scenario)
+    change = voice.edit_template(
+        app_ctx.store, code, scenario=scenario, name=name, content=content, default=default
+    )
+    data = {"code": code, "changed": change.changed, **change.values}
+
+    def human(out: Any) -> None:
+        out.success(f"Voice template `{code}` " + ("updated" if change.changed else "unchanged"))
+        for other in change.cleared_default:
+            out.info(f"`{other}` is no longer the default for its scenario.")
+
+    app_ctx.output.emit(data, human)
+
+
+enable_command(template_app, "voice", "templates")
+delete_command(
+    template_app,
+    "voice",
+    "templates",
+    note="The template stays at the provider; only smsctl forgets it.",
+)
+
+
+# --- validate ------------------------------------------------------------------------------------
+
+
+@app.command("validate")
+def validate(
+    ctx: typer.Context,
+    account: str = typer.Argument(
+        None, metavar="[ACCOUNT]", help="Default: the active account, or the only one."
+    ),
+    check_only: bool = typer.Option(
+        False, "--check-only", help="Check without making it the active account."
+    ),
+) -> None:
+    """Check a voice account's credentials with a read-only provider call (no call is placed);
+    on success make it the active voice account (the previous one stays configured)."""
+    app_ctx = app_context(ctx)
+    result = voice.validate(app_ctx.store, app_ctx.secrets, account, check_only=check_only)
+    data = {
+        "account": result.account,
+        "credentials": "accepted",
+        "active": result.activated,
+        "previous_active": result.previous_active,
+    }
+
+    def human(out: Any) -> None:
+        out.success(f"Credentials of voice account `{result.account}` accepted by the provider")
+        if not result.activated:
+            return
+        if result.previous_active and result.previous_active != result.account:
+            out.success(
+                f"`{result.account}` is now the active voice account (was "
+                f"`{result.previous_active}`, which stays configured)"
+            )
+        else:
+            out.success(f"`{result.account}` is the active voice account")
+
+    app_ctx.output.emit(data, human)
+
+
+# --- test calls ----------------------------------------------------------------------------------
+
+
+@app.command("send-test")
+def send_test(
+    ctx: typer.Context,
+    to: str = typer.Option(
+        ..., "--to", metavar="PHONE", help="E.164 number; mainland numbers may omit +86."
+    ),
+    scenario: str = typer.Option(None, "--scenario", help=SCENARIO_HELP),
+    app_name: str = typer.Option(
+        None, "--app", help="The app the call is for (personalized templates win)."
+    ),
+    account: str = typer.Option(None, "--account", help="Use this account, not the active one."),
+    template: str = typer.Option(None, "--template", help="Use this voice template code."),
+    param: list[str] = PARAM,
+    params_json: str = PARAMS_JSON,
+    play_times: int = typer.Option(
+        None, "--play-times", min=1, max=3, help="How often the message is played (1-3)."
+    ),
+    volume: int = typer.Option(None, "--volume", min=0, max=100, help="Volume 0-100."),
+    speed: int = typer.Option(None, "--speed", min=-500, max=500, help="Speed -500..500."),
+    dry_run: bool = DRY_RUN,
+    wait: float = typer.Option(
+        None,
+        "--wait",
+        metavar="SECONDS",
+        min=0,
+        max=3600,
+        help="Wait up to SECONDS for the call result (answered, busy, not answered, ...).",
+    ),
+    timeout: float = TIMEOUT,
+    yes: bool = YES,
+) -> None:
+    """Place a real test call through the resolved account and voice template. With --wait,
+    exit 0 when the call was answered, 8 when it was not (or no result came in time)."""
+    app_ctx = app_context(ctx)
+    out = app_ctx.output
+    values = parse_params(param, params_json)
+    if scenario is None and template is None:
+        raise UsageError("Give --scenario (or --template) so smsctl knows which template to use.")
+    check_scenario(scenario)
+    config = app_ctx.config()
+    plan = voice.prepare_call(
+        config,
+        to=to,
+        scenario=scenario,
+        app=app_name,
+        account=account,
+        template=template,
+        values=values,
+        play_times=play_times,
+        volume=volume,
+        speed=speed,
+    )
+    report: dict[str, Any] = {**plan.to_dict(), "dry_run": dry_run, "sent": False}
+    if not out.json_mode:
+        _show_plan(out, plan)
+    if dry_run:
+        out.emit(report, lambda o: o.success("Dry run: no call was placed"))
+        return
+    app_ctx.confirm(f"Call {plan.target} now?", yes=yes, what="Placing a test call")
+    out.debug(f"calling via voice account {plan.account}, OutId {plan.out_id}")
+    placed = voice.place_call(config, app_ctx.secrets, plan, read_timeout=timeout)
+    report.update(
+        sent=True, call_id=placed.call_id, request_id=placed.request_id, attempts=placed.attempts
+    )
+    if not out.json_mode:
+        retried = f" after {placed.attempts} attempts" if placed.attempts > 1 else ""
+        out.success(
+            f"Call accepted by Alibaba Cloud{retried}: CallId {placed.call_id}, RequestId "
+            f"{placed.request_id}, OutId {plan.out_id}"
+        )
+    if wait:
+        _wait(app_ctx, placed, plan, wait, report)
+    out.emit(
+        report,
+        lambda o: (
+            None
+            if wait
+            else o.info(
+                "Accepted means the call is being placed, not answered; add --wait 90 to wait "
+                "for the call result."
+            )
+        ),
+    )
+
+
+def _show_plan(out: Any, plan: Any) -> None:
+    render_resolution(out, plan.resolution)
+    out.line(f"to:        {plan.target}")
+    if plan.extra["kind"] == "voice-file":
+        out.line(f"plays:     voice file {plan.resolution.template.name} (recorded audio)")
+    else:
+        out.line(f"says:      {plan.text}")
+    caller = plan.extra.get("called_show_number")
+    out.line(f"caller:    {caller or '(provider default, public number pool)'}")
+    for warning in plan.warnings:
+        out.warn(warning)
+
+
+def _wait(app_ctx: AppContext, placed: Any, plan: Any, wait: float, report: dict[str, Any]) -> None:
+    out = app_ctx.output
+    with out.progress(f"Waiting for the call result (up to {wait:g} s)...") as update:
+        outcome = voice.wait_call(
+            placed,
+            plan,
+            wait,
+            on_tick=lambda state, waited: update(
+                f"Waiting for the call result: no result yet after {waited:.0f} s"
+            ),
+        )
+    report["call"] = voice.detail_dict(outcome.state, outcome.final, outcome.waited)
+    failure = voice.call_error(
+        plan.masked_target, placed.call_id, plan.extra["kind"], outcome, wait
+    )
+    if failure is not None:
+        failure.details.update(report_summary(report))
+        failure.details["call_id"] = placed.call_id
+        failure.details["call"] = report["call"]
+        raise failure
+    detail = outcome.state
+    out.success(
+        f"Answered by {plan.target}: {detail.explanation.meaning} (state {detail.state}, "
+        f"{detail.duration or 0} s)"
+    )
+
+
+@app.command("call-result")
+def call_result(
+    ctx: typer.Context,
+    call_id: str = typer.Option(..., "--call-id", help="The CallId send-test printed."),
+    voice_file: bool = typer.Option(
+        False, "--voice-file", help="The call played a voice file (default: a TTS call)."
+    ),
+    date: str = typer.Option(
+        None, "--date", metavar="YYYY-MM-DD", help="The day of the call (default: today)."
+    ),
+    account: str = typer.Option(None, "--account", help="Default: the active voice account."),
+) -> None:
+    """Look up the result of a call placed earlier (exit 0 answered, 8 otherwise)."""
+    from datetime import datetime, timezone
+
+    app_ctx = app_context(ctx)
+    try:
+        day = (
+            datetime.strptime(date, "%Y-%m-%d").replace(hour=12).astimezone()
+            if date
+            else datetime.now(timezone.utc)
+        )
+    except ValueError:
+        raise UsageError(f"--date {date!r}: expected YYYY-MM-DD.") from None
+    kind = "voice-file" if voice_file else "tts"
+    detail = voice.query_call(app_ctx.config(), app_ctx.secrets, account, call_id, kind, day)
+    data = {"call_id": call_id, "kind": kind, **(voice.detail_dict(detail, detail.final) or {})}
+    if not detail.final:
+        from smsctl.core.errors import DeliveryFailed
+
+        raise DeliveryFailed(
+            f"No call result for CallId {call_id} yet.",
+            hint="The call may still be in progress, or the CallId, --date or --voice-file "
+            "does not match the call; try again in a minute.",
+            code="call_result_waiting",
+            details=data,
+        )
+    if not detail.answered:
+        failure = voice.state_error(f"CallId {call_id}", call_id, detail)
+        failure.details.update(data)
+        raise failure
+    app_ctx.output.emit(
+        data,
+        lambda out: out.success(
+            f"Answered: {detail.explanation.meaning} (state {detail.state}, "
+            f"{detail.duration or 0} s)"
+        ),
+    )

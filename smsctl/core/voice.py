@@ -1,0 +1,344 @@
+"""Voice administration and test calls (Alibaba Cloud dyvmsapi).
+
+Voice templates differ from SMS templates in one way that shapes everything here: the provider
+has no API to look a TTS template up, so its content (and the `${var}` variables in it) is what
+the operator typed when adding it. A voice-file template is a recorded audio file: no text, no
+variables. Test calls follow the shared test-send flow of `core.testsend`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from smsctl.core import accounts, audit, items, templating, testsend
+from smsctl.core.config import Config, ConfigStore
+from smsctl.core.connect import voice_client
+from smsctl.core.errors import ConfigError, DeliveryFailed, SmsctlError, UsageError
+from smsctl.core.names import check_provider_name
+
+CHANNEL = "voice"
+KINDS = ("tts", "voice-file")
+
+
+# --- templates -----------------------------------------------------------------------------------
+
+
+def check_content(content: str) -> list[str]:
+    """A TTS template's text: not empty, placeholders well formed. Returns its variables."""
+    if not content or not content.strip():
+        raise UsageError(
+            "A TTS template needs its content (--content TEXT), exactly as approved at the "
+            "provider, with ${var} placeholders.",
+            code="missing_content",
+        )
+    templating.check_syntax(content, what="TTS content")
+    return templating.variables(content)
+
+
+def add_template(
+    store: ConfigStore,
+    code: str,
+    *,
+    account: str,
+    scenario: str,
+    content: str | None,
+    voice_file: bool,
+    name: str | None,
+    default: bool,
+) -> items.ItemChange:
+    check_provider_name(code, "voice template code")
+    if voice_file and content is not None:
+        raise UsageError(
+            "A voice-file template is recorded audio: it has no --content.",
+            hint="Give either --content TEXT (a TTS template) or --voice-file.",
+            code="invalid_template_kind",
+        )
+    if not voice_file and content is None:
+        raise UsageError(
+            "Give --content TEXT for a TTS template, or --voice-file for a recorded one.",
+            hint="The provider has no API to look TTS templates up: copy the content from the "
+            "voice console, e.g. --content '您的验证码是${code}'.",
+            code="invalid_template_kind",
+        )
+    values: dict[str, Any] = {
+        "account": account,
+        "scenario": scenario,
+        "kind": "voice-file" if voice_file else "tts",
+        "name": name,
+        "content": "" if voice_file else content,
+        "variables": [] if voice_file else check_content(content or ""),
+        "default": True if default else None,
+    }
+    # The content is the operator's, not refreshed from a provider: a different one is a
+    # conflict to resolve with `edit`, not something to overwrite silently.
+    return items.add(
+        store, CHANNEL, "templates", code, values, command="voice template add",
+        replace_volatile=False,
+    )  # fmt: skip
+
+
+def edit_template(
+    store: ConfigStore,
+    code: str,
+    *,
+    scenario: str | None = None,
+    name: str | None = None,
+    content: str | None = None,
+    default: bool | None = None,
+) -> items.ItemChange:
+    item = store.load().get(CHANNEL, "templates", code)
+    changes: dict[str, Any] = {
+        k: v for k, v in {"scenario": scenario, "name": name, "default": default}.items()
+        if v is not None
+    }  # fmt: skip
+    if content is not None:
+        if item["kind"] != "tts":
+            raise UsageError(
+                f"`{code}` is a voice-file template: it has no content to edit.",
+                code="invalid_template_kind",
+            )
+        changes["content"] = content
+        changes["variables"] = check_content(content)
+    if not changes:
+        raise UsageError(
+            "Nothing to change.", hint="Give --scenario, --name, --content or --default."
+        )
+    return items.update(store, CHANNEL, "templates", code, changes, command="voice template edit")
+
+
+def render(item: dict[str, Any], values: dict[str, str]) -> str | None:
+    """The exact text the callee hears for a TTS template; None for a voice file (which takes
+    no variables). Missing or unknown variables are a UsageError naming them."""
+    if item["kind"] == "voice-file":
+        if values:
+            raise UsageError(
+                "A voice-file template takes no variables; unknown variable "
+                + ", ".join(values) + ".",
+                hint="Remove the --param/--params-json values, or use a TTS template.",
+                code="template_variables",
+                details={"unknown": list(values), "missing": [], "variables": []},
+            )  # fmt: skip
+        return None
+    return templating.render(item["content"], values)
+
+
+# --- validate ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Validation:
+    account: str
+    activated: bool
+    previous_active: str | None
+
+
+def validate(
+    store: ConfigStore, secrets: Any, account: str | None, *, check_only: bool
+) -> Validation:
+    """Check the credentials live; on success make the account active (unless check_only).
+    Nothing is written when the check fails."""
+    config = store.load()
+    name = account or config.active_account(CHANNEL) or _only_account(config)
+    config.get(CHANNEL, "accounts", name)
+    voice_client(config, secrets, name).check_credentials()
+    if check_only:
+        return Validation(name, False, config.active_account(CHANNEL))
+    previous = accounts.activate(store, CHANNEL, name, command="voice validate")
+    return Validation(name, True, previous)
+
+
+def _only_account(config: Config) -> str:
+    names = list(config.accounts(CHANNEL))
+    if len(names) == 1:
+        return names[0]
+    raise UsageError(
+        "Name the voice account to validate"
+        + (f" (one of {', '.join(names)})." if names else "; there are none yet."),
+        hint="smsctl voice validate ACCOUNT"
+        if names
+        else "Add one first: smsctl voice account add NAME --access-key-id ID",
+    )
+
+
+# --- test calls ----------------------------------------------------------------------------------
+
+
+def prepare_call(
+    config: Config,
+    *,
+    to: str,
+    scenario: str | None,
+    app: str | None,
+    account: str | None,
+    template: str | None,
+    values: dict[str, str],
+    play_times: int | None = None,
+    volume: int | None = None,
+    speed: int | None = None,
+) -> testsend.Plan:
+    """Resolve, validate and render; nothing touches the network."""
+    from smsctl.core import resolution
+    from smsctl.core.recipients import parse_phone
+    from smsctl.core.sms import value_warnings
+
+    phone = parse_phone(to, mobile_only=False)
+    chosen = resolution.resolve(
+        config, CHANNEL, scenario=scenario, app=app, account=account, template=template
+    )
+    item = chosen.template.item
+    if item.get("kind") == "tts" and sorted(item.get("variables") or []) != sorted(
+        templating.variables(item.get("content") or "")
+    ):
+        raise ConfigError(
+            f"Voice template `{chosen.template.name}`: its `variables` do not match its content.",
+            hint=f"Set the content again: `smsctl voice template edit {chosen.template.name} "
+            "--content TEXT`.",
+            code="template_inconsistent",
+        )
+    text = render(item, values)
+    plan = testsend.Plan(
+        CHANNEL,
+        chosen,
+        phone.e164,
+        values,
+        text or "",
+        testsend.new_out_id(),
+        warnings=(value_warnings(values) if text is not None else []) + chosen.notes,
+    )
+    plan.extra.update(
+        kind=item["kind"],
+        called_show_number=chosen.account.item.get("called_show_number") or None,
+        play_times=play_times,
+        volume=volume,
+        speed=speed,
+    )
+    return plan
+
+
+@dataclass
+class PlacedCall:
+    client: Any
+    call_id: str
+    request_id: str | None
+    attempts: int
+    placed_at: datetime
+
+
+def place_call(
+    config: Config, secrets: Any, plan: testsend.Plan, *, read_timeout: float | None = None
+) -> PlacedCall:
+    """Guard, then one SingleCallByTts / SingleCallByVoice, recorded whatever happens."""
+    client = voice_client(config, secrets, plan.account, read_timeout=read_timeout)
+    testsend.admit(config, CHANNEL, plan.target)
+    extra = plan.extra
+    options = {
+        "out_id": plan.out_id,
+        "called_show_number": extra.get("called_show_number"),
+        "play_times": extra.get("play_times"),
+        "volume": extra.get("volume"),
+        "speed": extra.get("speed"),
+    }
+    code = plan.resolution.template.name
+    placed_at = datetime.now(timezone.utc)
+
+    def send() -> Any:
+        if extra["kind"] == "voice-file":
+            return client.call_voice_file(plan.target, code, **options)
+        return client.call_tts(plan.target, code, plan.values, **options)
+
+    result = testsend.send_recorded(
+        plan,
+        send,
+        lambda r: {"call_id": r.call_id, "request_id": r.request_id, "attempts": r.attempts},
+    )
+    return PlacedCall(client, result.call_id, result.request_id, result.attempts, placed_at)
+
+
+def wait_call(
+    placed: PlacedCall, plan: testsend.Plan, wait_seconds: float, on_tick: Any = None
+) -> testsend.WaitOutcome:
+    """Poll QueryCallDetailByCallId until the call has a final state or the wait runs out."""
+    kind = plan.extra["kind"]
+    outcome = testsend.poll_until(
+        lambda: placed.client.query_call(placed.call_id, kind, placed.placed_at),
+        lambda detail: detail.final,
+        wait_seconds,
+        interval=min(1.0, max(0.2, wait_seconds / 10)),
+        on_tick=on_tick,
+    )
+    detail = outcome.state
+    audit.record(
+        "send.call_result",
+        channel=CHANNEL,
+        account=plan.account,
+        to=plan.masked_target,
+        call_id=placed.call_id,
+        out_id=plan.out_id,
+        state=getattr(detail, "state", None) if outcome.final else "no final state",
+        answered=bool(outcome.final and detail.answered),
+    )
+    return outcome
+
+
+def query_call(
+    config: Config, secrets: Any, account: str | None, call_id: str, kind: str, day: datetime
+) -> Any:
+    from smsctl.core.resolution import resolve_account
+
+    chosen = resolve_account(config, CHANNEL, account)
+    return voice_client(config, secrets, chosen.name).query_call(call_id, kind, day)
+
+
+def check_later_hint(call_id: str, kind: str) -> str:
+    flag = " --voice-file" if kind == "voice-file" else ""
+    return (
+        f"The call was placed (CallId {call_id}). Check its result later with "
+        f"`smsctl voice call-result --call-id '{call_id}'{flag}`; results usually arrive within "
+        "a minute of the call ending."
+    )
+
+
+def call_error(
+    masked_target: str, call_id: str, kind: str, outcome: testsend.WaitOutcome, wait_seconds: float
+) -> SmsctlError | None:
+    """None when the call was answered; otherwise the exit-8 error that explains the state."""
+    detail = outcome.state
+    if outcome.final and detail.answered:
+        return None
+    if outcome.final:
+        return state_error(masked_target, call_id, detail)
+    return DeliveryFailed(
+        f"No final call result within {wait_seconds:g} s (the call may still be ringing).",
+        hint=check_later_hint(call_id, kind),
+        code="call_result_timeout",
+        details={"call_id": call_id, "call": "waiting"},
+    )
+
+
+def state_error(masked_target: str, call_id: str, detail: Any) -> SmsctlError:
+    explanation = detail.explanation
+    meaning = explanation.meaning if explanation else "the call failed"
+    described = f" ({detail.state_desc})" if detail.state_desc else ""
+    return DeliveryFailed(
+        f"Call to {masked_target} not answered: state {detail.state}{described} — {meaning}.",
+        hint=(f"{explanation.cause} Next: {explanation.next_step}" if explanation else None),
+        code=detail.state,
+        details={"call_id": call_id, "state": detail.state, "state_desc": detail.state_desc},
+    )
+
+
+def detail_dict(detail: Any, final: bool, waited: float | None = None) -> dict[str, Any] | None:
+    if detail is None:
+        return None
+    data: dict[str, Any] = {
+        "state": detail.state if final else "waiting",
+        "state_desc": detail.state_desc,
+        "answered": bool(final and detail.answered),
+        "duration": detail.duration,
+        "meaning": detail.explanation.meaning if detail.explanation else None,
+    }
+    if waited is not None:
+        data["waited_seconds"] = round(waited, 1)
+    return data
