@@ -8,6 +8,8 @@ variables. Test calls follow the shared test-send flow of `core.testsend`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -20,6 +22,37 @@ from smsctl.core.names import check_provider_name
 
 CHANNEL = "voice"
 KINDS = ("tts", "voice-file")
+
+# The shared Alibaba catalog speaks in SMS commands; on the voice channel its hints must name
+# the voice ones (and the voice endpoint).
+_HINT_REWRITES = (
+    ("`smsctl account ", "`smsctl voice account "),
+    ("`smsctl validate ", "`smsctl voice validate "),
+    ("wait for the receipt with `smsctl send-test ... --wait`, or look the OutId up in the "
+     "provider console's send records", "look the OutId up in the voice console's call records "
+     "before calling again"),
+    ("dysmsapi.aliyuncs.com", "dyvmsapi.aliyuncs.com"),
+)  # fmt: skip
+
+
+def voice_hint(hint: str | None, account: str | None = None) -> str | None:
+    """A catalog hint with the voice channel's commands (and the account's name) in it."""
+    if not hint:
+        return hint
+    for old, new in _HINT_REWRITES:
+        hint = hint.replace(old, new)
+    if account:
+        hint = hint.replace(" ACCOUNT", f" {account}")
+    return hint
+
+
+@contextmanager
+def voice_errors(account: str | None = None) -> Iterator[None]:
+    try:
+        yield
+    except SmsctlError as err:
+        err.hint = voice_hint(err.hint, account)
+        raise
 
 
 # --- templates -----------------------------------------------------------------------------------
@@ -142,7 +175,8 @@ def validate(
     config = store.load()
     name = account or config.active_account(CHANNEL) or _only_account(config)
     config.get(CHANNEL, "accounts", name)
-    voice_client(config, secrets, name).check_credentials()
+    with voice_errors(name):
+        voice_client(config, secrets, name).check_credentials()
     if check_only:
         return Validation(name, False, config.active_account(CHANNEL))
     previous = accounts.activate(store, CHANNEL, name, command="voice validate")
@@ -230,6 +264,13 @@ def place_call(
     config: Config, secrets: Any, plan: testsend.Plan, *, read_timeout: float | None = None
 ) -> PlacedCall:
     """Guard, then one SingleCallByTts / SingleCallByVoice, recorded whatever happens."""
+    with voice_errors(plan.account):
+        return _place_call(config, secrets, plan, read_timeout)
+
+
+def _place_call(
+    config: Config, secrets: Any, plan: testsend.Plan, read_timeout: float | None
+) -> PlacedCall:
     client = voice_client(config, secrets, plan.account, read_timeout=read_timeout)
     testsend.admit(config, CHANNEL, plan.target)
     extra = plan.extra
@@ -261,13 +302,14 @@ def wait_call(
 ) -> testsend.WaitOutcome:
     """Poll QueryCallDetailByCallId until the call has a final state or the wait runs out."""
     kind = plan.extra["kind"]
-    outcome = testsend.poll_until(
-        lambda: placed.client.query_call(placed.call_id, kind, placed.placed_at),
-        lambda detail: detail.final,
-        wait_seconds,
-        interval=min(1.0, max(0.2, wait_seconds / 10)),
-        on_tick=on_tick,
-    )
+    with voice_errors(plan.account):
+        outcome = testsend.poll_until(
+            lambda: placed.client.query_call(placed.call_id, kind, placed.placed_at),
+            lambda detail: detail.final,
+            wait_seconds,
+            interval=min(1.0, max(0.2, wait_seconds / 10)),
+            on_tick=on_tick,
+        )
     detail = outcome.state
     audit.record(
         "send.call_result",
@@ -276,8 +318,13 @@ def wait_call(
         to=plan.masked_target,
         call_id=placed.call_id,
         out_id=plan.out_id,
-        state=getattr(detail, "state", None) if outcome.final else "no final state",
-        answered=bool(outcome.final and detail.answered),
+        state=getattr(detail, "state", None) if outcome.final else None,
+        outcome=(
+            ("answered" if detail.answered else "not answered")
+            if outcome.final
+            else "no call result in time"
+        ),
+        code=getattr(detail, "state", None) if outcome.final else None,
     )
     return outcome
 
@@ -288,7 +335,8 @@ def query_call(
     from smsctl.core.resolution import resolve_account
 
     chosen = resolve_account(config, CHANNEL, account)
-    return voice_client(config, secrets, chosen.name).query_call(call_id, kind, day)
+    with voice_errors(chosen.name):
+        return voice_client(config, secrets, chosen.name).query_call(call_id, kind, day)
 
 
 def check_later_hint(call_id: str, kind: str) -> str:
