@@ -13,6 +13,7 @@ from smsctl.cli import (
     authorize,
     config,
     doctor,
+    email,
     log,
     sandbox,
     send_test,
@@ -20,6 +21,7 @@ from smsctl.cli import (
     template,
     validate,
     voice,
+    wechat,
 )
 from smsctl.cli.context import AppContext, env_flag
 from smsctl.core.errors import Interrupted, SmsctlError, UnexpectedError, UsageError
@@ -64,9 +66,20 @@ def root(
         False, "-v", "--verbose", help="Debug details on stderr (secrets redacted)."
     ),
     no_color: bool = typer.Option(False, "--no-color", help="No colour (also NO_COLOR)."),
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        is_eager=True,
+        callback=lambda value: _print_version(value),
+    ),
 ) -> None:
-    if version:
+    """The global options are taken out of argv by `split_global_options`; they are declared
+    here so that --help lists them."""
+
+
+def _print_version(value: bool) -> None:
+    if value:
         typer.echo(f"smsctl {__version__}")
         raise typer.Exit()
 
@@ -78,9 +91,11 @@ app.add_typer(authorize.app, name="authorize")
 app.command("validate")(validate.validate)
 app.command("send-test")(send_test.send_test)
 app.command("receipt")(send_test.receipt)
+app.add_typer(email.app, name="email")
 app.add_typer(config.app, name="config")
 app.command("log")(log.log)
 app.command("doctor")(doctor.doctor)
+app.add_typer(wechat.app, name="wechat")
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(voice.app, name="voice")
 

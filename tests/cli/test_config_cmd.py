@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import CANARY
+from tests.support.cli import invoke
+
+
+def add_account(name: str = "prod") -> None:
+    result = invoke(
+        "account",
+        "add",
+        name,
+        "--access-key-id",
+        "LTAI5tTEST0001",
+        "--region",
+        "cn-hangzhou",
+        "--secret-stdin",
+        input=CANARY + "\n",
+    )
+    assert result.exit_code == 0, result.all_output
+
+
+def test_config_path_and_its_source(config_file: Path, tmp_path: Path) -> None:
+    result = invoke("--json", "config", "path")
+    assert result.json() == {
+        "path": str(config_file),
+        "source": "env SMSCTL_CONFIG",
+        "exists": False,
+    }
+    flagged = invoke("config", "path", "--config", str(tmp_path / "other.toml"))
+    assert flagged.stdout.strip() == str(tmp_path / "other.toml")
+    assert (
+        invoke("--json", "--config", "x.toml", "config", "path").json()["source"] == "flag --config"
+    )
+
+
+def test_config_show_sources_and_never_a_secret(config_file: Path, monkeypatch) -> None:
+    add_account("prod")
+    add_account("ci")
+    monkeypatch.setenv("SMSCTL_SECRET_SMS_CI", "env-" + CANARY)
+    result = invoke("--json", "config", "show")
+    assert result.exit_code == 0, result.all_output
+    settings = {s["key"]: s for s in result.json()["settings"]}
+    assert settings["defaults.timeout"] == {
+        "key": "defaults.timeout",
+        "value": 10.0,
+        "source": "default",
+    }
+    assert settings["sms.accounts.prod.region"]["source"].startswith(f"file {config_file}:")
+    assert settings["sms.accounts.prod.access_key_id"]["value"] == "LTAI****0001"
+    assert settings["sms.accounts.prod.secret"]["value"] == "set (keyring)"
+    assert settings["sms.accounts.ci.secret"]["source"] == "env SMSCTL_SECRET_SMS_CI"
+    assert settings["guard.sms.per_day"]["value"] == 10
+    human = invoke("config", "show")
+    assert "sms.accounts.prod.secret" in human.stdout
+    assert CANARY not in result.all_output + human.all_output
+
+
+def test_config_check_ok_missing_and_broken_references(config_file: Path) -> None:
+    assert "No config file yet" in invoke("config", "check").stdout
+    add_account()
+    assert invoke("config", "check").exit_code == 0
+    config_file.write_text(
+        config_file.read_text() + '\n[sms.templates.T1]\naccount = "ghost"\n'
+        'scenario = "login"\napps = ["ios"]\n'
+    )
+    result = invoke("--json", "config", "check")
+    assert result.exit_code == 3
+    problems = result.error()["details"]["problems"]
+    assert any("ghost" in p and "line" in p for p in problems)
+    assert any("`ios`" in p for p in problems)
+
+
+def test_an_edit_is_refused_on_a_file_with_a_secret_and_nothing_changes(config_file) -> None:
+    add_account()
+    text = (
+        config_file.read_text().replace("note", 'password = "x"\nnote', 1)
+        if "note" in config_file.read_text()
+        else config_file.read_text()
+        + '\n[sms.accounts.other]\naccess_key_id = "a"\npassword = "hunter2"\n'
+    )
+    config_file.write_text(text)
+    result = invoke(
+        "account", "add", "more", "--access-key-id", "LTAI1", "--secret-stdin", input="x\n"
+    )
+    assert result.exit_code == 3
+    assert "secret" in result.stderr
+    assert "hunter2" not in result.stderr
+    assert config_file.read_text() == text
