@@ -114,6 +114,9 @@ COLLECTIONS: dict[tuple[str, str], dict[str, Field]] = {
     },
     ("wechat", "rules"): {
         "account": _str(),
+        # Set instead of `account` when that account was deleted: the rule is kept, shown as
+        # invalid, and can never be used again (not even by a new account of the same name).
+        "deleted_account": _str(),
         "template_id": _str(),
         "template_title": _str(""),
         "scenario": _str(None, SCENARIOS),
@@ -144,7 +147,8 @@ REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
     ("sms", "templates"): ("account", "scenario"),
     ("voice", "templates"): ("account", "scenario"),
     ("email", "templates"): ("scenario", "subject", "html"),
-    ("wechat", "rules"): ("account", "template_id"),
+    # `account`, or `deleted_account` once the account is gone (smsctl/core/wechat.py).
+    ("wechat", "rules"): ("template_id",),
 }
 
 DEFAULTS_TABLE = {

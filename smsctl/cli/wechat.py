@@ -1,0 +1,559 @@
+"""`smsctl wechat ...`: WeChat official accounts, their approved templates, push rules and test
+pushes. Parsing and rendering only; the decisions are in smsctl/core/wechat.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from smsctl.cli.account import (
+    ALLOW_INSECURE,
+    NAME,
+    SECRET_STDIN,
+    YES,
+    list_accounts,
+    obtain_secret,
+    render_change,
+    set_enabled,
+    show_account,
+)
+from smsctl.cli.context import app_context
+from smsctl.core import wechat
+from smsctl.core.errors import UsageError
+from smsctl.core.schema import SCENARIOS
+
+app = typer.Typer(
+    help="WeChat official accounts: verified accounts, their approved templates, push rules "
+    "and test pushes.",
+    no_args_is_help=True,
+)
+account_app = typer.Typer(
+    help="Official accounts (AppID in the config, AppSecret in the keyring), verified when "
+    "added. An account cannot be modified: delete it and add it again.",
+    no_args_is_help=True,
+)
+template_app = typer.Typer(
+    help="The message templates approved on an official account.", no_args_is_help=True
+)
+rule_app = typer.Typer(
+    help="Push rules: an approved template of an account plus a value for each of its variables.",
+    no_args_is_help=True,
+)
+app.add_typer(account_app, name="account")
+app.add_typer(template_app, name="template")
+app.add_typer(rule_app, name="rule")
+
+RULE = typer.Argument(..., metavar="NAME", help="Push rule name, e.g. login-code.")
+VAR_HELP = (
+    "A template variable as NAME=VALUE; repeat for each. Values may contain ${placeholders} "
+    "filled by `send-test --var`."
+)
+SCENARIO_HELP = "What it is for: " + ", ".join(SCENARIOS) + "."
+
+
+def _scenario(value: str | None, *, allow_empty: bool = False) -> str | None:
+    if value is None or (allow_empty and value == ""):
+        return value
+    if value not in SCENARIOS:
+        raise UsageError(
+            f"Unknown scenario {value!r}.",
+            hint="Use one of: " + ", ".join(SCENARIOS) + ".",
+            code="invalid_scenario",
+        )
+    return value
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+@account_app.command("add")
+def account_add(
+    ctx: typer.Context,
+    name: str = NAME,
+    app_id: str = typer.Option(..., "--app-id", metavar="ID", help="The AppID (wx...)."),
+    endpoint: str = typer.Option(
+        None,
+        "--endpoint",
+        metavar="URL",
+        help="API base URL (default https://api.weixin.qq.com; http://127.0.0.1:PORT for the "
+        "sandbox).",
+    ),
+    note: str = typer.Option(None, "--note", help="Free text shown in lists."),
+    secret_stdin: bool = SECRET_STDIN,
+    allow_insecure: bool = ALLOW_INSECURE,
+) -> None:
+    """Add an official account after checking it live: the AppSecret (hidden prompt,
+    --secret-stdin, or SMSCTL_SECRET_WECHAT_<NAME>) must obtain a token through stable_token,
+    which never invalidates the token production uses. Nothing is saved if that fails."""
+    app_ctx = app_context(ctx)
+    change = wechat.add_account(
+        app_ctx.store,
+        app_ctx.secrets,
+        name,
+        app_id=app_id,
+        endpoint=endpoint,
+        note=note,
+        allow_insecure=allow_insecure,
+        obtain_secret=obtain_secret(app_ctx, "wechat", secret_stdin),
+    )
+    render_change(app_ctx, "wechat", change, "Verified and added")
+
+
+@account_app.command("list")
+def account_list(ctx: typer.Context) -> None:
+    """List official accounts (the active one is marked *)."""
+    list_accounts(app_context(ctx), "wechat")
+
+
+@account_app.command("show")
+def account_show(ctx: typer.Context, name: str = NAME) -> None:
+    """Show one account, where its AppSecret comes from, and its push rules."""
+    show_account(app_context(ctx), "wechat", name)
+
+
+@account_app.command(
+    "edit",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def account_edit(
+    ctx: typer.Context,
+    name: str = typer.Argument(None, metavar="NAME", help="Account name."),
+) -> None:
+    """Not possible: an official account cannot be modified (exit 2). Delete it and add it
+    again."""
+    target = name or "NAME"
+    raise UsageError(
+        "An official account cannot be modified: its AppID and AppSecret were verified "
+        "together when it was added.",
+        hint=f"Delete it and add it again: `smsctl wechat account delete {target} --yes` then "
+        f"`smsctl wechat account add {target} --app-id ID`. Deleting it invalidates its push "
+        "rules.",
+        code="not_editable",
+    )
+
+
+@account_app.command("enable")
+def account_enable(ctx: typer.Context, name: str = NAME) -> None:
+    """Enable an account again."""
+    set_enabled(app_context(ctx), "wechat", name, True)
+
+
+@account_app.command("disable")
+def account_disable(ctx: typer.Context, name: str = NAME) -> None:
+    """Disable an account: nothing is pushed through it until it is enabled again."""
+    set_enabled(app_context(ctx), "wechat", name, False)
+
+
+@account_app.command("delete")
+def account_delete(ctx: typer.Context, name: str = NAME, yes: bool = YES) -> None:
+    """Delete an account and its keyring entry. Its push rules stay in the config, shown as
+    invalid, and can never be used again. Needs --yes without a terminal."""
+    app_ctx = app_context(ctx)
+
+    def confirm(rules: list[str]) -> None:
+        if rules:
+            listing = "".join(f"\n  - rule {rule}" for rule in rules)
+            app_ctx.output.info(
+                f"Deleting wechat account `{name}` invalidates these push rules for good "
+                f"(they stay listed as invalid):{listing}"
+            )
+        app_ctx.confirm(
+            f"Delete wechat account `{name}` and its keyring entry?",
+            yes=yes,
+            what=f"Deleting wechat account `{name}`",
+        )
+
+    result = wechat.delete_account(app_ctx.store, app_ctx.secrets, name, confirm)
+    data = {
+        "name": name,
+        "channel": "wechat",
+        "deleted": True,
+        "invalidated_rules": result.invalidated_rules,
+        "keyring_entry_deleted": result.secret_deleted,
+        "was_active": result.was_active,
+    }
+
+    def human(out: Any) -> None:
+        out.success(f"Deleted wechat account `{name}`")
+        for rule in result.invalidated_rules:
+            out.failure(f"Rule `{rule}` is now invalid (account deleted) and disabled")
+        out.info("Keyring entry " + ("deleted." if result.secret_deleted else "not present."))
+        if result.was_active:
+            out.info("It was the active wechat account; none is active now.")
+
+    app_ctx.output.emit(data, human)
+
+
+# --- templates --------------------------------------------------------------------------------
+
+
+@template_app.command("list")
+def template_list(
+    ctx: typer.Context,
+    account: str = typer.Argument(..., metavar="ACCOUNT", help="The official account."),
+) -> None:
+    """List the account's approved templates (from WeChat) with their {{name.DATA}} variables."""
+    app_ctx = app_context(ctx)
+    templates = wechat.fetch_templates(app_ctx.config(), app_ctx.secrets, account)
+    rows = [
+        {
+            "template_id": t.template_id,
+            "title": t.title,
+            "variables": list(t.variables),
+            "content": t.content,
+            "example": t.example,
+        }
+        for t in templates
+    ]
+
+    def human(out: Any) -> None:
+        if not rows:
+            out.info(f"wechat account `{account}` has no approved templates.")
+            return
+        out.table(
+            ["TEMPLATE ID", "TITLE", "VARIABLES"],
+            [[r["template_id"], r["title"], ", ".join(r["variables"])] for r in rows],
+        )
+
+    app_ctx.output.emit(rows, human)
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+@rule_app.command("add")
+def rule_add(
+    ctx: typer.Context,
+    name: str = RULE,
+    account: str = typer.Option(..., "--account", help="The official account it pushes from."),
+    template_id: str = typer.Option(
+        ..., "--template-id", metavar="ID", help="An approved template of that account."
+    ),
+    var: list[str] = typer.Option(None, "--var", metavar="NAME=VALUE", help=VAR_HELP),
+    url: str = typer.Option(None, "--url", help="Page opened when the message is tapped."),
+    miniprogram: str = typer.Option(
+        None, "--miniprogram", metavar="APPID:PATH", help="Mini program page opened instead."
+    ),
+    scenario: str = typer.Option(None, "--scenario", help=SCENARIO_HELP),
+    default: bool = typer.Option(False, "--default", help="Prefer it when several fit."),
+    note: str = typer.Option(None, "--note", help="Free text."),
+) -> None:
+    """Add a push rule. WeChat is asked that the template exists on the account, and every
+    variable of the template must get a value."""
+    app_ctx = app_context(ctx)
+    values = wechat.parse_vars(var)
+    result = wechat.add_rule(
+        app_ctx.store,
+        app_ctx.secrets,
+        name,
+        account=account,
+        template_id=template_id,
+        values=values,
+        url=url,
+        miniprogram=miniprogram,
+        scenario=_scenario(scenario),
+        default=default,
+        note=note,
+    )
+    data = {
+        "name": name,
+        "account": account,
+        "template_id": template_id,
+        "template_title": result.template.title,
+        "vars": values,
+        "placeholders": result.values["variables"],
+        "changed": result.change.changed,
+    }
+
+    def human(out: Any) -> None:
+        verb = "Added" if result.change.changed else "Already present, unchanged:"
+        out.success(f"{verb} wechat rule `{name}` ({result.template.title}, account `{account}`)")
+        for key, value in values.items():
+            out.line(f"  {key}: {value}")
+        if data["placeholders"]:
+            out.line("  filled at send time: " + ", ".join(data["placeholders"]))
+        for other in result.change.cleared_default:
+            out.info(f"`{other}` is no longer the default.")
+
+    app_ctx.output.emit(data, human)
+
+
+def _rule_row(view: dict[str, Any]) -> list[str]:
+    return [
+        view["name"],
+        view.get("account")
+        or (f"{view['deleted_account']} (deleted)" if view.get("deleted_account") else ""),
+        view["template_title"] or view["template_id"],
+        view["scenario"] or "",
+        "yes" if view["enabled"] else "no",
+        ", ".join(view["apps"]) or "(general)",
+        "ok" if view["valid"] else f"invalid: {view['invalid_reason']}",
+    ]
+
+
+@rule_app.command("list")
+def rule_list(
+    ctx: typer.Context,
+    account: str = typer.Option(None, "--account", help="Only this account's rules."),
+    scenario: str = typer.Option(None, "--scenario", help="Only this scenario."),
+) -> None:
+    """List push rules; rules of a deleted account are shown as invalid."""
+    app_ctx = app_context(ctx)
+    config = app_ctx.config()
+    _scenario(scenario)
+    views = [
+        wechat.rule_view(config, name, item)
+        for name, item in config.collection("wechat", "rules").items()
+        if (not account or account in (item["account"], item["deleted_account"]))
+        and (not scenario or item["scenario"] == scenario)
+    ]
+
+    def human(out: Any) -> None:
+        if not views:
+            out.info("No wechat rules. Add one with `smsctl wechat rule add NAME ...`.")
+            return
+        out.table(
+            ["NAME", "ACCOUNT", "TEMPLATE", "SCENARIO", "ENABLED", "APPS", "STATUS"],
+            [_rule_row(v) for v in views],
+        )
+
+    app_ctx.output.emit(views, human)
+
+
+@rule_app.command("show")
+def rule_show(ctx: typer.Context, name: str = RULE) -> None:
+    """Show one push rule: template, values, placeholders, and whether it is usable."""
+    app_ctx = app_context(ctx)
+    config = app_ctx.config()
+    view = wechat.rule_view(config, name, config.get("wechat", "rules", name))
+
+    def human(out: Any) -> None:
+        shown = {k: v for k, v in view.items() if k not in ("vars", "valid", "invalid_reason")}
+        shown["status"] = "ok" if view["valid"] else f"invalid: {view['invalid_reason']}"
+        shown["vars"] = [f"{k}={v}" for k, v in view["vars"].items()]
+        out.fields(shown)
+
+    app_ctx.output.emit(view, human)
+
+
+@rule_app.command("edit")
+def rule_edit(
+    ctx: typer.Context,
+    name: str = RULE,
+    template_id: str = typer.Option(None, "--template-id", metavar="ID", help="New template."),
+    var: list[str] = typer.Option(
+        None, "--var", metavar="NAME=VALUE", help="Set a variable's value; repeat."
+    ),
+    clear_vars: bool = typer.Option(
+        False, "--clear-vars", help="Drop the current values first (with a new template)."
+    ),
+    url: str = typer.Option(None, "--url", help="New page URL ('' removes it)."),
+    miniprogram: str = typer.Option(
+        None, "--miniprogram", metavar="APPID:PATH", help="New mini program page ('' removes it)."
+    ),
+    scenario: str = typer.Option(None, "--scenario", help="New scenario ('' removes it)."),
+    default: bool = typer.Option(
+        None, "--default/--no-default", help="Mark or unmark it as the default."
+    ),
+    note: str = typer.Option(None, "--note", help="New note."),
+) -> None:
+    """Change a push rule; a new template or new values are checked live again."""
+    app_ctx = app_context(ctx)
+    result = wechat.edit_rule(
+        app_ctx.store,
+        app_ctx.secrets,
+        name,
+        template_id=template_id,
+        values=wechat.parse_vars(var),
+        clear_vars=clear_vars,
+        url=url,
+        miniprogram=miniprogram,
+        scenario=_scenario(scenario, allow_empty=True),
+        default=default,
+        note=note,
+    )
+    data = {"name": name, "changed": result.change.changed, "fields": sorted(result.values)}
+    app_ctx.output.emit(
+        data,
+        lambda out: out.success(
+            f"Updated wechat rule `{name}`: {', '.join(data['fields'])}"
+            if result.change.changed
+            else f"wechat rule `{name}` already has these values"
+        ),
+    )
+
+
+@rule_app.command("enable")
+def rule_enable(ctx: typer.Context, name: str = RULE) -> None:
+    """Enable a push rule again (refused for a rule whose account was deleted)."""
+    _set_rule_enabled(ctx, name, True)
+
+
+@rule_app.command("disable")
+def rule_disable(ctx: typer.Context, name: str = RULE) -> None:
+    """Disable a push rule: never used until enabled again."""
+    _set_rule_enabled(ctx, name, False)
+
+
+def _set_rule_enabled(ctx: typer.Context, name: str, enabled: bool) -> None:
+    app_ctx = app_context(ctx)
+    change = wechat.set_rule_enabled(app_ctx.store, name, enabled)
+    word = "enabled" if enabled else "disabled"
+    data = {"name": name, "enabled": enabled, "changed": change.changed}
+    app_ctx.output.emit(
+        data,
+        lambda out: out.success(
+            f"wechat rule `{name}` {word}" + ("" if change.changed else " (already)")
+        ),
+    )
+
+
+@rule_app.command("delete")
+def rule_delete(
+    ctx: typer.Context,
+    name: str = RULE,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+) -> None:
+    """Delete a push rule from smsctl (the template stays on the official account)."""
+    from smsctl.core import items
+
+    app_ctx = app_context(ctx)
+    app_ctx.config().get("wechat", "rules", name)
+    app_ctx.confirm(f"Delete wechat rule `{name}`?", yes=yes, what=f"Deleting wechat rule `{name}`")
+    items.remove(app_ctx.store, "wechat", "rules", name, command="wechat rule delete")
+    app_ctx.output.emit(
+        {"name": name, "deleted": True},
+        lambda out: out.success(f"Deleted wechat rule `{name}`"),
+    )
+
+
+# --- validate ---------------------------------------------------------------------------------
+
+
+@app.command("validate")
+def validate(
+    ctx: typer.Context,
+    account: str = typer.Argument(
+        None, metavar="[ACCOUNT]", help="Default: the active account, or the only one."
+    ),
+    check_only: bool = typer.Option(
+        False, "--check-only", help="Check without making it the active account."
+    ),
+) -> None:
+    """Check an account live (a stable_token, never the legacy token call, then its template
+    list); on success make it the active wechat account and check its push rules."""
+    app_ctx = app_context(ctx)
+    result = wechat.validate(app_ctx.store, app_ctx.secrets, account, check_only=check_only)
+    data = {
+        "account": result.account,
+        "token": "obtained (stable_token)",
+        "templates": result.templates,
+        "active": result.activated,
+        "previous_active": result.previous_active,
+        "rules": result.rules,
+    }
+
+    def human(out: Any) -> None:
+        out.success(
+            f"wechat account `{result.account}`: token obtained, {result.templates} approved "
+            "template(s)"
+        )
+        if result.activated:
+            previous = result.previous_active
+            was = (
+                f" (was `{previous}`, which stays configured)"
+                if previous and (previous != result.account)
+                else ""
+            )
+            out.success(f"`{result.account}` is the active wechat account{was}")
+        for rule in result.rules:
+            out.check(rule["ok"], f"rule {rule['rule']}: {rule['problem'] or 'ok'}")
+
+    app_ctx.output.emit(data, human)
+
+
+# --- send-test --------------------------------------------------------------------------------
+
+
+@app.command("send-test")
+def send_test(
+    ctx: typer.Context,
+    openid: str = typer.Option(..., "--openid", metavar="ID", help="The follower's OpenID."),
+    rule: str = typer.Option(None, "--rule", metavar="NAME", help="The push rule to use."),
+    scenario: str = typer.Option(
+        None, "--scenario", help="Resolve the rule for this scenario (without --rule)."
+    ),
+    app_name: str = typer.Option(None, "--app", help="The app the push is for."),
+    account: str = typer.Option(None, "--account", help="Default: the rule's / active account."),
+    var: list[str] = typer.Option(
+        None, "--var", metavar="NAME=VALUE", help="Fill a ${placeholder} of the rule; repeat."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Resolve and render; push nothing."),
+    yes: bool = typer.Option(
+        False, "--yes", "-y", help="Push without asking (needed without a TTY)."
+    ),
+    timeout: float = typer.Option(
+        None, "--timeout", metavar="SECONDS", min=0.1, max=600, help="Read timeout."
+    ),
+    client_msg_id: str = typer.Option(
+        None,
+        "--client-msg-id",
+        metavar="ID",
+        help="Re-use the id of a push whose answer was lost, so WeChat drops a duplicate.",
+    ),
+) -> None:
+    """Push a test template message to a follower and report WeChat's msgid, or what its
+    errcode means and what to do."""
+    from smsctl.cli.authorize import render_resolution
+
+    app_ctx = app_context(ctx)
+    out = app_ctx.output
+    values = wechat.parse_vars(var)
+    config = app_ctx.config()
+    plan = wechat.prepare_send(
+        config,
+        openid=openid,
+        rule=rule,
+        scenario=_scenario(scenario),
+        app=app_name,
+        account=account,
+        values=values,
+        client_msg_id=client_msg_id,
+    )
+    report: dict[str, Any] = {
+        "channel": "wechat",
+        "to": plan.masked_target,
+        "resolved": plan.resolution.to_dict(),
+        "variables": values,
+        "client_msg_id": plan.out_id,
+        **plan.extra,
+        "dry_run": dry_run,
+        "sent": False,
+    }
+    if not out.json_mode:
+        render_resolution(out, plan.resolution)
+        out.line(f"to:        {plan.masked_target}")
+        out.line(f"template:  {plan.extra['template_id']} ({plan.extra['template_title']})")
+        for key, value in plan.extra["data"].items():
+            out.line(f"  {key}: {value}")
+        if plan.extra["url"]:
+            out.line(f"url:       {plan.extra['url']}")
+        if plan.extra["miniprogram"]:
+            mini = plan.extra["miniprogram"]
+            out.line(f"miniprogram: {mini['appid']}:{mini['pagepath']}")
+    if dry_run:
+        out.emit(report, lambda o: o.success("Dry run: nothing was pushed"))
+        return
+    app_ctx.confirm(
+        f"Push this message to {plan.masked_target}?", yes=yes, what="Sending a test push"
+    )
+    result = wechat.send(config, app_ctx.secrets, plan, timeout=timeout)
+    report.update(sent=True, msgid=result.msgid, rid=result.rid)
+    out.emit(
+        report,
+        lambda o: o.success(
+            f"Pushed by WeChat to {plan.masked_target}: msgid {result.msgid}, client_msg_id "
+            f"{plan.out_id}"
+        ),
+    )
