@@ -99,6 +99,7 @@ COLLECTIONS: dict[tuple[str, str], dict[str, Field]] = {
     ("email", "templates"): {
         "account": _str(),
         "scenario": _str(None, SCENARIOS),
+        "label": _str(""),
         "subject": _str(""),
         "html": _str(""),
         "text": _str(),
