@@ -14,7 +14,8 @@ MAX_PROVIDER_NAME = 128
 
 def check_identifier(value: str, what: str) -> str:
     """Account, app, rule and email-template names: ASCII letters, digits, `_ . -`."""
-    if not IDENTIFIER.match(value or ""):
+    # fullmatch: `$` in a pattern also matches before a trailing newline ("prod\n").
+    if not IDENTIFIER.fullmatch(value or ""):
         raise UsageError(
             f"Invalid {what} name {value!r}: use 1-64 ASCII letters, digits, `_`, `.` or `-`, "
             "starting with a letter or digit.",
