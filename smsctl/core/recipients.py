@@ -85,7 +85,8 @@ _OPENID = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
 
 
 def check_openid(value: str) -> str:
-    if not _OPENID.match(value or ""):
+    # fullmatch: `$` in a pattern also matches before a trailing newline.
+    if not _OPENID.fullmatch(value or ""):
         raise UsageError(
             f"Invalid OpenID {value!r}: expected 6-64 letters, digits, `_` or `-`.",
             code="invalid_openid",
