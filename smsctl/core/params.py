@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Sequence
 
@@ -15,10 +16,16 @@ def parse_params(pairs: Sequence[str] | None, params_json: str | None = None) ->
     values: dict[str, str] = {}
     if params_json is not None:
         try:
-            loaded = json.loads(params_json)
+            # NaN/Infinity are not JSON (RFC 8259) and would reach the template as "NaN".
+            loaded = json.loads(params_json, parse_constant=_refuse_constant)
         except ValueError as exc:
+            where = f"{exc.msg} at character {exc.pos}" if hasattr(exc, "pos") else str(exc)
             raise UsageError(
-                f"--params-json is not valid JSON: {exc.msg} at character {exc.pos}.",
+                f"--params-json is not valid JSON: {where}.", code="invalid_json"
+            ) from None
+        except RecursionError:  # "[[[[..." nested deeper than the parser's stack
+            raise UsageError(
+                "--params-json is nested too deeply; give a flat JSON object.",
                 code="invalid_json",
             ) from None
         if not isinstance(loaded, dict):
@@ -26,6 +33,11 @@ def parse_params(pairs: Sequence[str] | None, params_json: str | None = None) ->
                 '--params-json must be a JSON object such as {"code": "1234"}.', code="invalid_json"
             )
         for key, value in loaded.items():
+            if isinstance(value, float) and not math.isfinite(value):  # 1e999 -> inf
+                raise UsageError(
+                    f"--params-json: the value of `{key}` is out of range; quote it.",
+                    code="invalid_json",
+                )
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
                 raise UsageError(
                     f"--params-json: the value of `{key}` must be a string (or a "
@@ -51,3 +63,7 @@ def _check_key(key: str) -> str:
             code="invalid_param",
         )
     return key
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON value")
