@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 CHANNELS = ("sms", "voice", "email", "wechat")
 SCENARIOS = ("register", "login", "reset-password", "notification", "alert", "test")
@@ -292,6 +298,8 @@ def _type_problem(field: Field, value: Any) -> str | None:
         return "must be a whole number"
     if kind == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))):
         return "must be a number"
+    if kind == "float" and value != value:  # nan passes every < and > check below
+        return "must be a number (not nan)"
     if kind == "str_list" and not (
         isinstance(value, list) and all(isinstance(v, str) for v in value)
     ):
@@ -338,7 +346,12 @@ def _split_key(dotted: str) -> tuple[str, ...]:
     for match in _KEY_PART.finditer(dotted):
         token = match.group(1)
         if token.startswith('"'):
-            token = bytes(token[1:-1], "utf-8").decode("unicode_escape", errors="replace")
+            # A basic string: let the TOML parser undo its escapes (unicode_escape would turn
+            # non-ASCII names into mojibake, and fail on some).
+            try:
+                token = tomllib.loads(f"k = {token}")["k"]
+            except (tomllib.TOMLDecodeError, ValueError):
+                token = token[1:-1]
         elif token.startswith("'"):
             token = token[1:-1]
         parts.append(token)
