@@ -1,0 +1,83 @@
+"""Keyring backends for subprocess tests, chosen with PYTHON_KEYRING_BACKEND (never
+auto-detected: negative priority).
+
+`FileKeyring` keeps entries in the JSON file named by SMSCTL_TEST_KEYRING_FILE so that a test can
+see what a child process stored. `HangingOnWriteKeyring` answers reads but hangs on writes, and
+`FailingOnWriteKeyring` raises on writes: the half-written cases of account add/edit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from pathlib import Path
+
+from keyring.backend import KeyringBackend
+from keyring.errors import PasswordDeleteError
+
+
+def _path() -> Path:
+    return Path(os.environ["SMSCTL_TEST_KEYRING_FILE"])
+
+
+@contextlib.contextmanager
+def _locked():
+    path = _path()
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        raw = os.read(fd, 10_000_000).decode() or "{}"
+        entries = json.loads(raw)
+        yield entries
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps(entries).encode())
+    finally:
+        os.close(fd)
+
+
+def read_entries(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text() or "{}")
+
+
+class FileKeyring(KeyringBackend):
+    priority = -1
+
+    def get_password(self, service: str, username: str) -> str | None:
+        with _locked() as entries:
+            return entries.get(f"{service}|{username}")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        with _locked() as entries:
+            entries[f"{service}|{username}"] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        with _locked() as entries:
+            if f"{service}|{username}" not in entries:
+                raise PasswordDeleteError(username)
+            del entries[f"{service}|{username}"]
+
+
+class HangingOnWriteKeyring(FileKeyring):
+    priority = -1
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        time.sleep(60)
+
+    def delete_password(self, service: str, username: str) -> None:
+        time.sleep(60)
+
+
+class FailingOnWriteKeyring(FileKeyring):
+    priority = -1
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise RuntimeError("dbus: org.freedesktop.Secret.Error.IsLocked")
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise RuntimeError("dbus: org.freedesktop.Secret.Error.IsLocked")
