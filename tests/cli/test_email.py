@@ -661,3 +661,23 @@ def test_sandbox_info_says_how_to_connect(smtp_server: SmtpEmulator) -> None:
         "mailbox",
     } <= set(smtp)
     assert Path(smtp["ca_file"]).read_text().startswith("-----BEGIN CERTIFICATE-----")
+
+
+def test_lost_answer_after_data_is_logged_as_unknown_with_the_message_id(
+    ready: SmtpEmulator, state_dir: Path
+) -> None:
+    result = send("--timeout", "0.5", to="slow@example.test")
+    assert result.exit_code == 7
+    error = result.error()
+    assert error["code"] == "TIMEOUT-AFTER-DATA"
+    assert "MAY have been delivered" in error["hint"]
+    [record] = audit_sends(state_dir)
+    assert record["outcome"] == "unknown"
+    assert record["message_id"] == error["details"]["message_id"]
+
+
+def test_a_subject_value_must_be_one_line(ready: SmtpEmulator) -> None:
+    result = send(name="Bob\nBcc: victim@example.test")
+    assert result.exit_code == 2
+    assert "subject" in result.stderr
+    assert ready.messages == []
