@@ -23,8 +23,12 @@ def command_paths() -> list[list[str]]:
 
     def walk(command, path: list[str]) -> None:
         paths.append(path)
-        for name, sub in sorted(getattr(command, "commands", {}).items()):
-            if not getattr(sub, "hidden", False):
+        if not hasattr(command, "list_commands"):
+            return
+        ctx = typer.Context(command, info_name=path[-1] if path else "smsctl")
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            if sub is not None and not getattr(sub, "hidden", False):
                 walk(sub, [*path, name])
 
     walk(typer.main.get_command(app), [])

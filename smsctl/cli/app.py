@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+import json
 import os
 import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
 
 import typer
 
 from smsctl import __version__
-from smsctl.cli import (
-    account,
-    authorize,
-    config,
-    doctor,
-    email,
-    log,
-    sandbox,
-    send_test,
-    signature,
-    template,
-    validate,
-    voice,
-    wechat,
-)
 from smsctl.cli.context import AppContext, env_flag
 from smsctl.core.errors import Interrupted, SmsctlError, UnexpectedError, UsageError
 
@@ -38,7 +28,75 @@ EXIT_CODES_EPILOG = (
     "5 provider refused, 6 rate limited, 7 provider unreachable, 8 not delivered, 130 interrupted."
 )
 
+# The command tree, loaded lazily: a run imports and builds only the command it executes, and
+# `smsctl --help` lists the commands from the generated tree (smsctl/_command_tree.json) without
+# importing any of them. Order here is the order of `smsctl --help`.
+SUBCOMMANDS = {
+    "account": "smsctl.cli.account:app",
+    "signature": "smsctl.cli.signature:app",
+    "template": "smsctl.cli.template:app",
+    "authorize": "smsctl.cli.authorize:app",
+    "validate": "smsctl.cli.validate:validate",
+    "send-test": "smsctl.cli.send_test:send_test",
+    "receipt": "smsctl.cli.send_test:receipt",
+    "voice": "smsctl.cli.voice:app",
+    "email": "smsctl.cli.email:app",
+    "wechat": "smsctl.cli.wechat:app",
+    "doctor": "smsctl.cli.doctor:doctor",
+    "log": "smsctl.cli.log:log",
+    "config": "smsctl.cli.config:app",
+    "sandbox": "smsctl.cli.sandbox:app",
+}
+COMMAND_TREE = Path(__file__).resolve().parent.parent / "_command_tree.json"
+
+
+def load_command(name: str) -> Any:
+    module_name, attribute = SUBCOMMANDS[name].split(":")
+    target = getattr(importlib.import_module(module_name), attribute)
+    if not isinstance(target, typer.Typer):
+        single = typer.Typer()
+        single.command(name)(target)
+        target = single
+    # Plain help, like the root: Rich is not imported to print --help (performance.md).
+    target.rich_markup_mode = None
+    target._add_completion = False  # completion is answered by smsctl.completion
+    command = typer.main.get_command(target)
+    command.name = name
+    return command
+
+
+@cache
+def short_helps() -> dict[str, str]:
+    try:
+        tree = json.loads(COMMAND_TREE.read_text(encoding="utf-8"))
+        return {name: node.get("help", "") for name, node in tree["root"]["commands"].items()}
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+class LazyGroup(typer.core.TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(SUBCOMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in SUBCOMMANDS:
+            self.commands[cmd_name] = load_command(cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        helps = short_helps()
+        rows = []
+        for name in self.list_commands(ctx):
+            text = helps.get(name)
+            if text is None:  # no generated tree: build the command to ask it
+                text = self.get_command(ctx, name).get_short_help_str(limit=60)
+            rows.append((name, text))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
 app = typer.Typer(
+    cls=LazyGroup,
     name="smsctl",
     help=HELP,
     epilog=EXIT_CODES_EPILOG,
@@ -82,22 +140,6 @@ def _print_version(value: bool) -> None:
     if value:
         typer.echo(f"smsctl {__version__}")
         raise typer.Exit()
-
-
-app.add_typer(account.app, name="account")
-app.add_typer(signature.app, name="signature")
-app.add_typer(template.app, name="template")
-app.add_typer(authorize.app, name="authorize")
-app.command("validate")(validate.validate)
-app.command("send-test")(send_test.send_test)
-app.command("receipt")(send_test.receipt)
-app.add_typer(email.app, name="email")
-app.add_typer(config.app, name="config")
-app.command("log")(log.log)
-app.command("doctor")(doctor.doctor)
-app.add_typer(wechat.app, name="wechat")
-app.add_typer(sandbox.app, name="sandbox")
-app.add_typer(voice.app, name="voice")
 
 
 # --- running ----------------------------------------------------------------------------------

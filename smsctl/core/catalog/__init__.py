@@ -66,6 +66,11 @@ def to_error(
         hint=f"{entry.cause} Next: {entry.next_step}",
         code=code,
         request_id=request_id,
-        details={"provider_message": provider_message, "meaning": entry.meaning,
-                 "cause": entry.cause, "next_step": entry.next_step, **(details or {})},
+        details={
+            "provider_message": provider_message,
+            "meaning": entry.meaning,
+            "cause": entry.cause,
+            "next_step": entry.next_step,
+            **(details or {}),
+        },
     )

@@ -28,9 +28,14 @@ class Check:
     exit_code: int = 0  # the exit class when the check failed
 
     def to_dict(self) -> dict[str, Any]:
-        return {"channel": self.channel, "check": self.name, "ok": self.ok,
-                "detail": self.detail, "fix": self.fix,
-                "exit_code": 0 if self.ok else self.exit_code}
+        return {
+            "channel": self.channel,
+            "check": self.name,
+            "ok": self.ok,
+            "detail": self.detail,
+            "fix": self.fix,
+            "exit_code": 0 if self.ok else self.exit_code,
+        }
 
 
 @dataclass
