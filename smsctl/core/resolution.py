@@ -104,6 +104,8 @@ def resolve_account(config: Config, channel: str, explicit: str | None = None) -
 def _skip_reason(
     channel: str, kind: str, item: dict[str, Any], account: str, app: str | None
 ) -> str | None:
+    if item.get("deleted_account"):
+        return f"invalid: its account `{item['deleted_account']}` was deleted"
     if item.get("account") and item["account"] != account:
         return f"belongs to account `{item['account']}`"
     if not item.get("enabled", True):
