@@ -613,3 +613,16 @@ def test_doctor_missing_secret(ready) -> None:
     result = invoke("doctor", "--channel", "voice")
     assert result.exit_code == 4
     assert "account prod: secret" in result.stdout
+
+
+def test_doctor_takes_the_env_secret_without_asking_the_keyring(ready, monkeypatch) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.support.memory_keyring.LockedKeyring")
+    locked = invoke("--json", "doctor", "--channel", "voice", "--offline")
+    assert locked.exit_code == 4
+    secret = ready.info()["voice"]["access_key_secret"]
+    monkeypatch.setenv("SMSCTL_SECRET_VOICE_PROD", secret)
+    result = invoke("--json", "doctor", "--channel", "voice")
+    assert result.exit_code == 0, result.stdout
+    checks = {c["check"]: c for c in result.json()["checks"]}
+    assert checks["account prod: secret"]["detail"] == "set (env SMSCTL_SECRET_VOICE_PROD)"
+    assert secret not in result.all_output

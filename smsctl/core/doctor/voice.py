@@ -24,11 +24,15 @@ def checks(context: DoctorContext) -> Iterator[Check]:
         check = f"account {name}"
         try:
             # SecretStore reads the env var first and asks the keyring only without one.
-            context.secrets.require(CHANNEL, name)
+            found = context.secrets.lookup(CHANNEL, name)
+            if found.value is None:
+                from smsctl.core.secrets import missing_secret_error
+
+                raise missing_secret_error(CHANNEL, name)
         except SmsctlError as err:
             yield from_error(CHANNEL, f"{check}: secret", err)
             continue
-        yield passed(CHANNEL, f"{check}: secret", context.secrets.status(CHANNEL, name))
+        yield passed(CHANNEL, f"{check}: secret", f"set ({found.source})")
         if not context.live:
             continue
         from smsctl.core.connect import voice_client
