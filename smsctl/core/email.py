@@ -19,7 +19,7 @@ from typing import Any
 from smsctl.core import accounts, testsend
 from smsctl.core.config import Config, ConfigStore
 from smsctl.core.endpoints import is_loopback
-from smsctl.core.errors import ConfigError, SmsctlError, UsageError
+from smsctl.core.errors import ConfigError, UsageError
 from smsctl.core.recipients import check_email
 from smsctl.core.schema import SCENARIOS, SECURITY_MODES, VERIFICATION_SCENARIOS
 
@@ -574,19 +574,10 @@ def send(config: Config, secrets: Any, plan: testsend.Plan, *, timeout: float | 
     message["X-Smsctl-Out-Id"] = plan.out_id
     message_id = str(message["Message-ID"])
     testsend.admit(config, CHANNEL, plan.target)
-    try:
-        outcome = smtp.send(access, message)
-    except SmsctlError as err:
-        unknown = err.code == "TIMEOUT-AFTER-DATA"
-        testsend.record(
-            plan,
-            "unknown" if unknown else "failed",
-            message_id=message_id,
-            code=err.code,
-            message=err.message.replace(plan.target, plan.masked_target)[:300],
-        )
-        err.details.setdefault("out_id", plan.out_id)
-        err.details.setdefault("message_id", message_id)
-        raise
-    testsend.record(plan, "accepted", message_id=outcome.message_id, server=plan.extra["server"])
+    outcome = testsend.send_recorded(
+        plan,
+        lambda: smtp.send(access, message),
+        lambda sent: {"message_id": sent.message_id, "server": plan.extra["server"]},
+        context={"message_id": message_id},
+    )
     return SendResult(outcome.message_id, dict(outcome.refused))

@@ -22,6 +22,9 @@ from smsctl.core.resolution import Resolution
 
 T = TypeVar("T")
 
+# Failures after the request reached the provider: the message may have gone out.
+MAYBE_DELIVERED = frozenset({"ResponseLost", "TIMEOUT-AFTER-DATA", "TIMEOUT-AFTER-SEND"})
+
 
 @dataclass
 class Plan:
@@ -82,16 +85,35 @@ def record(plan: Plan, outcome: str, **fields: Any) -> None:
     )
 
 
-def send_recorded(plan: Plan, send: Callable[[], T], ids: Callable[[T], dict[str, Any]]) -> T:
-    """Send once and write the attempt to the audit log, whatever the outcome."""
+def send_recorded(
+    plan: Plan,
+    send: Callable[[], T],
+    ids: Callable[[T], dict[str, Any]],
+    *,
+    context: dict[str, Any] | None = None,
+) -> T:
+    """Send once and write the attempt to the audit log, whatever the outcome. `context` is
+    recorded either way (e.g. the Message-ID smsctl generated before sending)."""
+    context = context or {}
     try:
         result = send()
     except SmsctlError as err:
-        outcome = "unknown" if err.code == "ResponseLost" else "failed"
-        record(plan, outcome, code=err.code, request_id=err.request_id, message=err.message[:300])
+        outcome = "unknown" if err.code in MAYBE_DELIVERED else "failed"
+        record(
+            plan,
+            outcome,
+            **{
+                "code": err.code,
+                "request_id": err.request_id,
+                "message": err.message.replace(plan.target, plan.masked_target)[:300],
+                **context,
+            },
+        )
         err.details.setdefault("out_id", plan.out_id)
+        for key, value in context.items():
+            err.details.setdefault(key, value)
         raise
-    record(plan, "accepted", **ids(result))
+    record(plan, "accepted", **{**context, **ids(result)})
     return result
 
 

@@ -597,25 +597,21 @@ def send(config: Config, secrets: Any, plan: Any, *, timeout: float | None = Non
     testsend.admit(config, CHANNEL, plan.target)
     mini = plan.extra.get("miniprogram")
     try:
-        result = api.send_template(
-            target,
-            plan.target,
-            plan.extra["template_id"],
-            plan.extra["data"],
-            url=plan.extra.get("url"),
-            miniprogram=(mini["appid"], mini["pagepath"]) if mini else None,
-            client_msg_id=plan.out_id,
+        return testsend.send_recorded(
+            plan,
+            lambda: api.send_template(
+                target,
+                plan.target,
+                plan.extra["template_id"],
+                plan.extra["data"],
+                url=plan.extra.get("url"),
+                miniprogram=(mini["appid"], mini["pagepath"]) if mini else None,
+                client_msg_id=plan.out_id,
+            ),
+            lambda result: {"msgid": str(result.msgid), "rid": result.rid},
+            context={"template_id": plan.extra["template_id"]},
         )
     except SmsctlError as err:
-        outcome = "unknown" if err.code == RESPONSE_LOST else "failed"
-        testsend.record(
-            plan,
-            outcome,
-            code=err.code,
-            request_id=err.request_id,
-            message=err.message[:300],
-            template_id=plan.extra["template_id"],
-        )
         err.details.setdefault("client_msg_id", plan.out_id)
         if err.code == RESPONSE_LOST:
             err.hint = (
@@ -623,11 +619,3 @@ def send(config: Config, secrets: Any, plan: Any, *, timeout: float | None = Non
                 "duplicate."
             )
         raise
-    testsend.record(
-        plan,
-        "accepted",
-        msgid=str(result.msgid),
-        rid=result.rid,
-        template_id=plan.extra["template_id"],
-    )
-    return result
