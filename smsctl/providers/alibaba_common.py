@@ -9,6 +9,8 @@ the SDK exception: ``UnretryableException.last_request`` carries the signed requ
 from __future__ import annotations
 
 import ipaddress
+import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -419,6 +421,33 @@ def retry_delay(error: SmsctlError, attempt: int, policy: RetryPolicy) -> float 
     return None
 
 
+# --- the SDK's own debug logging ---------------------------------------------------------------
+
+SDK_LOGGER = "darabonba-core"
+
+
+class _RedactingFilter(logging.Filter):
+    """Rewrites each darabonba debug record through smsctl's redaction before it is printed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from smsctl.core.redaction import redact
+
+        text = redact(record.getMessage())
+        record.msg = re.sub(r"(AccessKeyId=)[^&\s]+", r"\1****", text)
+        record.args = ()
+        return True
+
+
+def redact_sdk_debug_logging() -> None:
+    """With DEBUG=sdk in the environment, darabonba prints every request's headers to stderr,
+    bypassing smsctl's output: the Authorization header carries the full AccessKey ID and the
+    request signature (found by tests/reliability/test_no_leaks.py). Keep the debug aid, but
+    redacted like everything else smsctl prints."""
+    logger = logging.getLogger(SDK_LOGGER)
+    if not any(isinstance(f, _RedactingFilter) for f in logger.filters):
+        logger.addFilter(_RedactingFilter())
+
+
 # --- shared adapter base -----------------------------------------------------------------------
 
 
@@ -447,6 +476,7 @@ class AlibabaAdapter:
 
     def _client(self) -> Any:
         if self._sdk_client is None:
+            redact_sdk_debug_logging()
             config = build_config(self._access, self.default_host)
             self._sdk_client = self._make_client(config)
         return self._sdk_client
