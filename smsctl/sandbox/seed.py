@@ -1,5 +1,5 @@
 """The emulator's starting state: a realistic default, or a TOML seed file (format in
-docs/sandbox.md) that mirrors an operator's real provider setup."""
+the README, "The sandbox") that mirrors an operator's real provider setup."""
 
 from __future__ import annotations
 

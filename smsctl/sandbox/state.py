@@ -333,7 +333,7 @@ def _check_status(status: str) -> None:
         raise ValueError(f"status must be one of {', '.join(AUDIT_STATUSES)}, not {status!r}")
 
 
-# Reserved numbers (national form) and the fault each one triggers; see docs/sandbox.md.
+# Reserved numbers (national form) and the fault each one triggers; see the README, "The sandbox".
 RESERVED_NUMBERS: dict[str, str] = {
     "13900000001": "throttling",
     "13900000002": "throttle_once",
