@@ -81,3 +81,52 @@ class FailingOnWriteKeyring(FileKeyring):
 
     def delete_password(self, service: str, username: str) -> None:
         raise RuntimeError("dbus: org.freedesktop.Secret.Error.IsLocked")
+
+
+class LockedKeyring(KeyringBackend):
+    """A locked collection: every call raises KeyringLocked (with the right signatures, so that
+    writes fail the way reads do)."""
+
+    priority = -1
+
+    def get_password(self, service: str, username: str) -> str | None:
+        from keyring.errors import KeyringLocked
+
+        raise KeyringLocked("collection is locked")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.get_password(service, username)
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.get_password(service, username)
+
+
+class HangingKeyring(KeyringBackend):
+    """A hung D-Bus: every call blocks."""
+
+    priority = -1
+
+    def get_password(self, service: str, username: str) -> str | None:
+        time.sleep(60)
+        return None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        time.sleep(60)
+
+    def delete_password(self, service: str, username: str) -> None:
+        time.sleep(60)
+
+
+class BrokenKeyring(KeyringBackend):
+    """A backend raising something unexpected on every call."""
+
+    priority = -1
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise RuntimeError("backend exploded")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise RuntimeError("backend exploded")
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise RuntimeError("backend exploded")
