@@ -167,7 +167,12 @@ def report_summary(report: dict[str, Any]) -> dict[str, Any]:
 def receipt(
     ctx: typer.Context,
     to: str = typer.Option(..., "--to", metavar="PHONE", help="The number the SMS went to."),
-    biz_id: str = typer.Option(..., "--biz-id", help="The BizId send-test printed."),
+    biz_id: str = typer.Option(None, "--biz-id", help="The BizId send-test printed."),
+    out_id: str = typer.Option(
+        None,
+        "--out-id",
+        help="Or the OutId smsctl attached (in `smsctl log`), for a send whose response was lost.",
+    ),
     date: str = typer.Option(
         None, "--date", metavar="YYYYMMDD", help="The send date (China time; default today)."
     ),
@@ -181,6 +186,8 @@ def receipt(
     from smsctl.core.resolution import resolve_account
 
     app_ctx = app_context(ctx)
+    if not biz_id and not out_id:
+        raise UsageError("Give --biz-id or --out-id.")
     phone = parse_phone(to)
     try:
         send_date = datetime.strptime(date, "%Y%m%d").date() if date else sms.today_in_china()
@@ -189,11 +196,12 @@ def receipt(
     config = app_ctx.config()
     chosen = resolve_account(config, "sms", account)
     found = sms_client(config, app_ctx.secrets, chosen.name).query_receipt(
-        phone.e164, biz_id, send_date
+        phone.e164, biz_id, send_date, out_id=out_id
     )
     data = {
         "to": phone.e164,
         "biz_id": biz_id,
+        "out_id": out_id,
         "status": found.status,
         "err_code": found.err_code,
         "receive_date": found.receive_date,
@@ -208,7 +216,8 @@ def receipt(
         from smsctl.core.errors import DeliveryFailed
 
         raise DeliveryFailed(
-            f"No final receipt yet for BizId {biz_id}.",
+            f"No final receipt yet for {'BizId ' + biz_id if biz_id else 'OutId ' + out_id}"
+            " (or the provider has no record of it yet).",
             hint="The carrier has not answered; try again in a minute.",
             code="receipt_waiting",
             details=data,

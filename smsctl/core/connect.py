@@ -6,9 +6,12 @@ a command really calls a provider.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from smsctl.core.config import Config
+from smsctl.core.errors import SmsctlError
 
 
 def alibaba_access(
@@ -45,3 +48,15 @@ def voice_client(
     return AlibabaVoice(
         alibaba_access(config, secrets, "voice", account, read_timeout=read_timeout)
     )
+
+
+@contextmanager
+def for_account(account: str | None) -> Iterator[None]:
+    """Provider errors raised inside name the account in their hints (the catalog says
+    `ACCOUNT` where it cannot know the name)."""
+    try:
+        yield
+    except SmsctlError as err:
+        if account and err.hint:
+            err.hint = err.hint.replace(" ACCOUNT", f" {account}")
+        raise

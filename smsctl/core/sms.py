@@ -4,14 +4,15 @@ account, and local rendering of a template exactly as the recipient will read it
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 from typing import Any
 
 from smsctl.core import accounts, audit, items
 from smsctl.core.config import Config, ConfigStore
-from smsctl.core.connect import sms_client
+from smsctl.core.connect import for_account, sms_client
 from smsctl.core.errors import ProviderRefused, SmsctlError, UsageError
 from smsctl.core.names import check_provider_name
 
@@ -219,7 +220,8 @@ def validate(
     name = account or config.active_account(channel) or _only_account(config, channel)
     config.get(channel, "accounts", name)
     client = sms_client(config, secrets, name)
-    client.check_credentials()
+    with for_account(name):
+        client.check_credentials()
     previous = None
     activated = False
     if not check_only:
@@ -318,18 +320,33 @@ def send(config: Config, secrets: Any, plan: Any, *, read_timeout: float | None 
 
     client = sms_client(config, secrets, plan.account, read_timeout=read_timeout)
     testsend.admit(config, "sms", plan.target)
-    result = testsend.send_recorded(
-        plan,
-        lambda: client.send(
-            plan.target,
-            plan.resolution.signature.name,
-            plan.resolution.template.name,
-            plan.values,
-            plan.out_id,
-        ),
-        lambda r: {"biz_id": r.biz_id, "request_id": r.request_id, "attempts": r.attempts},
-    )
+    with for_account(plan.account), _how_to_find(plan):
+        result = testsend.send_recorded(
+            plan,
+            lambda: client.send(
+                plan.target,
+                plan.resolution.signature.name,
+                plan.resolution.template.name,
+                plan.values,
+                plan.out_id,
+            ),
+            lambda r: {"biz_id": r.biz_id, "request_id": r.request_id, "attempts": r.attempts},
+        )
     return client, result
+
+
+@contextmanager
+def _how_to_find(plan: Any) -> Iterator[None]:
+    """A send whose response was lost has no BizId: say how to find it by its OutId."""
+    try:
+        yield
+    except SmsctlError as err:
+        if err.code == "ResponseLost":
+            err.hint = (
+                f"{err.hint} `smsctl receipt --to {plan.target} --out-id "
+                f"{plan.out_id}` finds it by its OutId once the provider lists it."
+            )
+        raise
 
 
 def today_in_china() -> Any:

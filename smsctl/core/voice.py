@@ -8,15 +8,13 @@ variables. Test calls follow the shared test-send flow of `core.testsend`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from smsctl.core import accounts, audit, items, templating, testsend
 from smsctl.core.config import Config, ConfigStore
-from smsctl.core.connect import voice_client
+from smsctl.core.connect import for_account, voice_client
 from smsctl.core.errors import ConfigError, DeliveryFailed, SmsctlError, UsageError
 from smsctl.core.names import check_provider_name
 
@@ -25,36 +23,6 @@ KINDS = ("tts", "voice-file")
 
 # The shared Alibaba catalog speaks in SMS commands; on the voice channel its hints must name
 # the voice ones (and the voice endpoint).
-_HINT_REWRITES = (
-    ("`smsctl account ", "`smsctl voice account "),
-    ("`smsctl validate ", "`smsctl voice validate "),
-    ("wait for the receipt with `smsctl send-test ... --wait`, or look the OutId up in the "
-     "provider console's send records", "look the OutId up in the voice console's call records "
-     "before calling again"),
-    ("dysmsapi.aliyuncs.com", "dyvmsapi.aliyuncs.com"),
-)  # fmt: skip
-
-
-def voice_hint(hint: str | None, account: str | None = None) -> str | None:
-    """A catalog hint with the voice channel's commands (and the account's name) in it."""
-    if not hint:
-        return hint
-    for old, new in _HINT_REWRITES:
-        hint = hint.replace(old, new)
-    if account:
-        hint = hint.replace(" ACCOUNT", f" {account}")
-    return hint
-
-
-@contextmanager
-def voice_errors(account: str | None = None) -> Iterator[None]:
-    try:
-        yield
-    except SmsctlError as err:
-        err.hint = voice_hint(err.hint, account)
-        raise
-
-
 # --- templates -----------------------------------------------------------------------------------
 
 
@@ -175,7 +143,7 @@ def validate(
     config = store.load()
     name = account or config.active_account(CHANNEL) or _only_account(config)
     config.get(CHANNEL, "accounts", name)
-    with voice_errors(name):
+    with for_account(name):
         voice_client(config, secrets, name).check_credentials()
     if check_only:
         return Validation(name, False, config.active_account(CHANNEL))
@@ -264,7 +232,7 @@ def place_call(
     config: Config, secrets: Any, plan: testsend.Plan, *, read_timeout: float | None = None
 ) -> PlacedCall:
     """Guard, then one SingleCallByTts / SingleCallByVoice, recorded whatever happens."""
-    with voice_errors(plan.account):
+    with for_account(plan.account):
         return _place_call(config, secrets, plan, read_timeout)
 
 
@@ -302,7 +270,7 @@ def wait_call(
 ) -> testsend.WaitOutcome:
     """Poll QueryCallDetailByCallId until the call has a final state or the wait runs out."""
     kind = plan.extra["kind"]
-    with voice_errors(plan.account):
+    with for_account(plan.account):
         outcome = testsend.poll_until(
             lambda: placed.client.query_call(placed.call_id, kind, placed.placed_at),
             lambda detail: detail.final,
@@ -335,7 +303,7 @@ def query_call(
     from smsctl.core.resolution import resolve_account
 
     chosen = resolve_account(config, CHANNEL, account)
-    with voice_errors(chosen.name):
+    with for_account(chosen.name):
         return voice_client(config, secrets, chosen.name).query_call(call_id, kind, day)
 
 

@@ -257,7 +257,7 @@ def _from_transport_failure(
             f"Could not connect to Alibaba Cloud ({_connect_reason(inner)}); "
             "the request was not sent.",
             hint="Check the network, DNS, proxy settings and the account's endpoint "
-            "(`smsctl account show ACCOUNT`), then retry.",
+            "(`{cli} account show ACCOUNT`), then retry.",
             code=NEVER_CONNECTED,
             details=details,
         )
@@ -284,9 +284,8 @@ def _from_transport_failure(
             f"The response to {action} was lost (timeout or connection dropped after the request "
             "was sent): the message MAY have been delivered. smsctl did not retry it, to avoid a "
             "duplicate.",
-            hint="Check before sending again: `smsctl log` shows the OutId of this attempt; "
-            "wait for the receipt with `smsctl send-test ... --wait`, or look the OutId up in the "
-            "provider console's send records.",
+            hint="Check before sending again: `smsctl log --sends` shows the OutId of this "
+            "attempt; look it up in the {records}, or wait for its receipt.",
             code=RESPONSE_LOST,
             details=details,
         )
@@ -455,6 +454,8 @@ class AlibabaAdapter:
     """One lazily built SDK client per adapter; every call goes through ``invoke``."""
 
     default_host = SMS_ENDPOINT
+    cli = "smsctl"  # the command prefix of this product's channel, for hints
+    records = "SMS console's send records"
 
     def __init__(
         self,
@@ -481,7 +482,30 @@ class AlibabaAdapter:
             self._sdk_client = self._make_client(config)
         return self._sdk_client
 
+    def localize(self, error: SmsctlError) -> SmsctlError:
+        """Fill the catalog's placeholders with this product's commands and names."""
+        values = {"{cli}": self.cli, "{host}": self.default_host, "{records}": self.records}
+
+        def fill(text: Any) -> Any:
+            if isinstance(text, str):
+                for placeholder, value in values.items():
+                    text = text.replace(placeholder, value)
+            return text
+
+        error.message, error.hint = fill(error.message), fill(error.hint)
+        error.details = {key: fill(value) for key, value in error.details.items()}
+        return error
+
     def invoke(
+        self, method: str, request: Any, *, action: str, is_send: bool = False
+    ) -> tuple[dict[str, Any], int]:
+        try:
+            return self._invoke(method, request, action=action, is_send=is_send)
+        except SmsctlError as error:
+            self.localize(error)
+            raise
+
+    def _invoke(
         self, method: str, request: Any, *, action: str, is_send: bool = False
     ) -> tuple[dict[str, Any], int]:
         """Call ``client.<method>(request)``; returns (body as a wire-name dict, attempts).

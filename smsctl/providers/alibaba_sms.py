@@ -202,16 +202,22 @@ class AlibabaSms(AlibabaAdapter):
             attempts=attempts,
         )
 
-    def query_receipt(self, phone: str, biz_id: str, send_date: date) -> Receipt:
+    def query_receipt(
+        self, phone: str, biz_id: str | None, send_date: date, *, out_id: str | None = None
+    ) -> Receipt:
+        """The receipt of one send, by BizId, or by the OutId smsctl attached to it (for a send
+        whose response was lost, there is no BizId)."""
         request = self._models().QuerySendDetailsRequest(
             phone_number=provider_number(phone),
             biz_id=biz_id,
             send_date=send_date.strftime("%Y%m%d"),
-            page_size=10,
+            page_size=10 if biz_id else 50,
             current_page=1,
         )
         body, _ = self.invoke("query_send_details", request, action="QuerySendDetails")
         details = (body.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
+        if out_id is not None:
+            details = [d for d in details if d.get("OutId") == out_id]
         if not details:
             # The record appears a moment after the send: nothing yet means "waiting".
             return Receipt("waiting", None, None, None, None)

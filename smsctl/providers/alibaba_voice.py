@@ -59,6 +59,8 @@ class CallDetail:
 
 class AlibabaVoice(AlibabaAdapter):
     default_host = VOICE_ENDPOINT
+    cli = "smsctl voice"
+    records = "voice console's call records"
 
     def _make_client(self, config: Any) -> Any:
         from alibabacloud_dyvmsapi20170525.client import Client

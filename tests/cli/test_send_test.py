@@ -181,6 +181,19 @@ def test_read_timeout_is_not_retried_and_says_it_may_be_delivered(ready) -> None
     assert len(sends(ready)) == 1
 
 
+def test_a_lost_send_can_be_found_by_its_out_id(ready) -> None:
+    lost = send("--timeout", "1", "--json", to="+8613900000011")
+    assert lost.exit_code == 7
+    error = lost.error()
+    out_id = error["details"]["out_id"]
+    assert f"smsctl receipt --to +8613900000011 --out-id {out_id}" in error["hint"]
+    ready.alibaba.state.receipt_delay = 0
+    found = invoke("--json", "receipt", "--to", "+8613900000011", "--out-id", out_id)
+    assert found.exit_code == 0, found.all_output
+    assert found.json()["status"] == "delivered"
+    assert invoke("receipt", "--to", "+8613900000011").exit_code == 2
+
+
 def test_throttling_with_retry_after_is_retried_then_succeeds(ready) -> None:
     result = send("--json", to="+8613900000002")
     assert result.exit_code == 0, result.all_output

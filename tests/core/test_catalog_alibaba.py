@@ -123,7 +123,8 @@ def test_to_error_builds_the_class_of_the_exit_code(code, cls):
 def test_next_steps_name_smsctl_commands_where_there_is_one():
     assert "smsctl signature sync" in CODES["isv.SMS_SIGNATURE_ILLEGAL"].next_step
     assert "smsctl template sync" in CODES["isv.SMS_TEMPLATE_ILLEGAL"].next_step
-    assert "smsctl validate" in CODES["InvalidAccessKeyId.NotFound"].next_step
+    # `{cli}` becomes `smsctl` or `smsctl voice` in the adapter that raised the error.
+    assert "{cli} validate" in CODES["InvalidAccessKeyId.NotFound"].next_step
     assert "--rotate-secret" in CODES["SignatureDoesNotMatch"].next_step
 
 

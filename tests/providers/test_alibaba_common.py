@@ -237,7 +237,7 @@ def test_read_timeout_on_a_send_is_response_lost_and_says_it_may_have_been_deliv
     assert isinstance(error, ProviderUnavailable)
     assert error.code == "ResponseLost"
     assert "MAY have been delivered" in error.message
-    assert "smsctl log" in error.hint and "--wait" in error.hint
+    assert "smsctl log" in error.hint and "receipt" in error.hint
 
 
 def test_never_connected_is_exit_7_with_a_hint():

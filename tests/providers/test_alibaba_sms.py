@@ -286,7 +286,7 @@ def test_read_timeout_on_send_is_response_lost_and_never_retried(access, state, 
     error = caught.value
     assert error.code == "ResponseLost" and error.exit_code == 7
     assert "MAY have been delivered" in error.message
-    assert "smsctl log" in error.hint and "--wait" in error.hint
+    assert "smsctl log" in error.hint and "receipt" in error.hint
     assert len(sends(state)) == 1
 
 

@@ -29,8 +29,8 @@ def _e(meaning: str, cause: str, next_step: str, exit_code: int) -> Explanation:
 
 
 _CHECK_SECRET = (
-    "check the account with `smsctl validate ACCOUNT --check-only`; if the secret is wrong, "
-    "replace it with `smsctl account edit ACCOUNT --rotate-secret`."
+    "check the account with `{cli} validate ACCOUNT --check-only`; if the secret is wrong, "
+    "replace it with `{cli} account edit ACCOUNT --rotate-secret`."
 )
 
 _GATEWAY: dict[str, Explanation] = {
@@ -39,20 +39,20 @@ _GATEWAY: dict[str, Explanation] = {
         "The AccessKey ID in the account is mistyped, belongs to another cloud account, or the "
         "key was deleted in the RAM console.",
         "compare it with the RAM console and fix it with "
-        "`smsctl account edit ACCOUNT --access-key-id ID`, then `smsctl validate ACCOUNT`.",
+        "`{cli} account edit ACCOUNT --access-key-id ID`, then `{cli} validate ACCOUNT`.",
         CREDENTIALS,
     ),
     "InvalidAccessKeyId.Inactive": _e(
         "The AccessKey is disabled",
         "The key was deactivated in the RAM console (often during a key rotation).",
         "re-enable it in the RAM console or switch to the new key with "
-        "`smsctl account edit ACCOUNT --access-key-id ID --rotate-secret`.",
+        "`{cli} account edit ACCOUNT --access-key-id ID --rotate-secret`.",
         CREDENTIALS,
     ),
     "InvalidAccessKeyId": _e(
         "The AccessKey ID is not valid",
         "The AccessKey ID is malformed or unknown.",
-        "fix it with `smsctl account edit ACCOUNT --access-key-id ID`.",
+        "fix it with `{cli} account edit ACCOUNT --access-key-id ID`.",
         CREDENTIALS,
     ),
     "SignatureDoesNotMatch": _e(
@@ -60,8 +60,8 @@ _GATEWAY: dict[str, Explanation] = {
         "The secret stored for the account does not belong to this AccessKey ID (rotated, "
         "pasted with extra characters, or from another key); more rarely a proxy rewrote the "
         "request.",
-        "store the right secret with `smsctl account edit ACCOUNT --rotate-secret` (or the "
-        "SMSCTL_SECRET_* variable), then `smsctl validate ACCOUNT`; check HTTP(S)_PROXY if it "
+        "store the right secret with `{cli} account edit ACCOUNT --rotate-secret` (or the "
+        "SMSCTL_SECRET_* variable), then `{cli} validate ACCOUNT`; check HTTP(S)_PROXY if it "
         "persists.",
         CREDENTIALS,
     ),
@@ -97,53 +97,53 @@ _GATEWAY: dict[str, Explanation] = {
         "The RAM user behind this AccessKey lacks permission for SMS/voice",
         "The key belongs to a RAM user without the AliyunDysmsFullAccess (SMS) or "
         "AliyunDyvmsFullAccess (voice) policy, or a policy denies this action.",
-        "grant the policy to the RAM user in the RAM console, then `smsctl validate ACCOUNT`.",
+        "grant the policy to the RAM user in the RAM console, then `{cli} validate ACCOUNT`.",
         CREDENTIALS,
     ),
     "Forbidden.RAM": _e(
         "The RAM user behind this AccessKey is not authorised for this action",
         "The RAM user lacks a policy such as AliyunDysmsFullAccess / AliyunDyvmsFullAccess.",
-        "grant the policy in the RAM console, then `smsctl validate ACCOUNT`.",
+        "grant the policy in the RAM console, then `{cli} validate ACCOUNT`.",
         CREDENTIALS,
     ),
     "Forbidden.AccessKeyDisabled": _e(
         "The AccessKey is disabled",
         "The key was deactivated in the RAM console.",
-        "re-enable it, or switch keys with `smsctl account edit ACCOUNT --access-key-id ID "
+        "re-enable it, or switch keys with `{cli} account edit ACCOUNT --access-key-id ID "
         "--rotate-secret`.",
         CREDENTIALS,
     ),
     "Forbidden.*": _e(
         "Alibaba Cloud refused access for this AccessKey",
         "The AccessKey or its RAM user is not allowed to call this action.",
-        "check the RAM user's policies in the RAM console, then `smsctl validate ACCOUNT`.",
+        "check the RAM user's policies in the RAM console, then `{cli} validate ACCOUNT`.",
         CREDENTIALS,
     ),
     "InvalidCredentials": _e(
         "No usable credentials were given to the Alibaba Cloud SDK",
         "The account's AccessKey ID or secret is empty.",
         "check `smsctl config show` and `smsctl doctor`; store the secret with "
-        "`smsctl account edit ACCOUNT --rotate-secret` or the SMSCTL_SECRET_* variable.",
+        "`{cli} account edit ACCOUNT --rotate-secret` or the SMSCTL_SECRET_* variable.",
         CREDENTIALS,
     ),
     "InvalidSecurityToken.*": _e(
         "The security token is invalid or expired",
         "Temporary (STS) credentials were used and have expired.",
-        "use a permanent AccessKey for the account (`smsctl account edit ACCOUNT`).",
+        "use a permanent AccessKey for the account (`{cli} account edit ACCOUNT`).",
         CREDENTIALS,
     ),
     "InvalidAction.NotFound": _e(
         "The endpoint does not offer this API action",
         "The account's endpoint points at another product (e.g. the voice endpoint for SMS) or "
         "an outdated address.",
-        "fix the endpoint with `smsctl account edit ACCOUNT --endpoint dysmsapi.aliyuncs.com` "
+        "fix the endpoint with `{cli} account edit ACCOUNT --endpoint {host}` "
         "(voice: dyvmsapi.aliyuncs.com), or remove it to use the default.",
         CONFIG,
     ),
     "InvalidVersion": _e(
         "The endpoint does not support this API version",
         "The account's endpoint points at another product or a private gateway.",
-        "fix or remove the endpoint with `smsctl account edit ACCOUNT --endpoint ...`.",
+        "fix or remove the endpoint with `{cli} account edit ACCOUNT --endpoint ...`.",
         CONFIG,
     ),
     "MissingParameter": _e(
@@ -174,7 +174,7 @@ _GATEWAY: dict[str, Explanation] = {
     "UnsupportedHTTPMethod": _e(
         "The endpoint refused the HTTP method",
         "The endpoint is not an Alibaba Cloud API gateway (a web server or proxy answered).",
-        "check the account's endpoint (`smsctl account show ACCOUNT`).",
+        "check the account's endpoint (`{cli} account show ACCOUNT`).",
         CONFIG,
     ),
 }
@@ -362,19 +362,19 @@ _SMS_BUSINESS: dict[str, Explanation] = {
     "isv.PRODUCT_UN_SUBSCRIPT": _e(
         "The product is not activated for this Alibaba Cloud account",
         "SMS (or voice) was never activated for the account that owns this AccessKey.",
-        "activate the product in the console, then `smsctl validate ACCOUNT`.",
+        "activate the product in the console, then `{cli} validate ACCOUNT`.",
         REFUSED,
     ),
     "isv.PRODUCT_UNSUBSCRIBE": _e(
         "The product is not activated for this Alibaba Cloud account",
         "SMS (or voice) was never activated, or was cancelled, for this account.",
-        "activate the product in the console, then `smsctl validate ACCOUNT`.",
+        "activate the product in the console, then `{cli} validate ACCOUNT`.",
         REFUSED,
     ),
     "isv.ACCOUNT_NOT_EXISTS": _e(
         "The Alibaba Cloud account does not exist",
         "The AccessKey belongs to an account that is closed or was never set up for SMS.",
-        "check which account owns the AccessKey; use another account (`smsctl account edit`).",
+        "check which account owns the AccessKey; use another account (`{cli} account edit`).",
         REFUSED,
     ),
     "isv.ACCOUNT_ABNORMAL": _e(

@@ -48,11 +48,12 @@ def checks(context: DoctorContext) -> Iterator[Check]:
         yield passed(CHANNEL, f"{check}: secret", context.secrets.status(CHANNEL, name))
         if not context.live:
             continue
-        from smsctl.core.connect import sms_client
+        from smsctl.core.connect import for_account, sms_client
 
         try:
             client = sms_client(config, context.secrets, name)
-            client.check_credentials()
+            with for_account(name):
+                client.check_credentials()
         except SmsctlError as err:
             yield from_error(CHANNEL, f"{check}: credentials", err)
             continue

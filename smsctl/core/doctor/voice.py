@@ -35,13 +35,12 @@ def checks(context: DoctorContext) -> Iterator[Check]:
         yield passed(CHANNEL, f"{check}: secret", f"set ({found.source})")
         if not context.live:
             continue
-        from smsctl.core.connect import voice_client
-        from smsctl.core.voice import voice_hint
+        from smsctl.core.connect import for_account, voice_client
 
         try:
-            voice_client(config, context.secrets, name).check_credentials()
+            with for_account(name):
+                voice_client(config, context.secrets, name).check_credentials()
         except SmsctlError as err:
-            err.hint = voice_hint(err.hint, name)
             yield from_error(CHANNEL, f"{check}: credentials", err)
             continue
         yield passed(CHANNEL, f"{check}: credentials", "accepted by the provider")
