@@ -459,7 +459,7 @@ def render_template(name: str, item: dict[str, Any], values: dict[str, str]) -> 
     A stored template that became unusable (hand-edited) is a configuration error; values
     that do not match its variables are a usage error naming them.
     """
-    from smsctl.core.templating import html_to_text, render
+    from smsctl.core.templating import check_values, html_to_text, render
 
     subject, html, text = item.get("subject") or "", item.get("html") or "", item.get("text")
     problems = template_problems(item.get("scenario"), subject, html, text)
@@ -471,22 +471,7 @@ def render_template(name: str, item: dict[str, Any], values: dict[str, str]) -> 
             details={"problems": problems},
         )
     expected = template_variables(subject, html, text)
-    missing = [v for v in expected if v not in values]
-    unknown = [v for v in values if v not in expected]
-    if missing or unknown:
-        parts = []
-        if missing:
-            parts.append("missing value for " + ", ".join(missing))
-        if unknown:
-            parts.append("unknown variable " + ", ".join(unknown))
-        raise UsageError(
-            f"Variables for email template `{name}` do not match: " + "; ".join(parts) + ".",
-            hint="The template takes: "
-            + (", ".join(expected) or "no variables")
-            + ". Give each as --param NAME=VALUE.",
-            code="template_variables",
-            details={"missing": missing, "unknown": unknown, "expected": expected},
-        )
+    check_values(expected, values, what=f"Email template `{name}`")
     for key, value in values.items():
         if key in _subject_variables(subject) and any(ch in value for ch in "\r\n"):
             raise UsageError(

@@ -27,23 +27,9 @@ def variables(content: str) -> list[str]:
 
 def render(content: str, values: dict[str, str]) -> str:
     """The exact text the recipient gets (without the 【signature】 prefix)."""
-    expected = variables(content)
-    missing = [name for name in expected if name not in values]
-    unknown = [name for name in values if name not in expected]
-    if missing or unknown:
-        parts = []
-        if missing:
-            parts.append("missing value for " + ", ".join(missing))
-        if unknown:
-            parts.append("unknown variable " + ", ".join(unknown))
-        raise UsageError(
-            "Template variables do not match: " + "; ".join(parts) + ".",
-            hint="This template takes: "
-            + (", ".join(expected) or "no variables")
-            + ". Give each as --param NAME=VALUE.",
-            code="template_variables",
-            details={"missing": missing, "unknown": unknown, "expected": expected},
-        )
+    from smsctl.core.templating import check_values
+
+    check_values(variables(content), values)
     return PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), content)
 
 

@@ -71,11 +71,9 @@ def render(
     """
     check_syntax(text)
     expected = variables(text)
-    given = [str(key) for key in values]
-    missing = [name for name in expected if name not in values]
-    unknown = [] if allow_extra else [name for name in given if name not in expected]
-    if missing or unknown:
-        raise _variable_error(missing, unknown, expected)
+    check_values(
+        expected, {k: v for k, v in values.items() if k in expected} if allow_extra else values
+    )
 
     def substitute(match: re.Match[str]) -> str:
         name = match.group("named") or match.group("braced")
@@ -87,18 +85,31 @@ def render(
     return _PATTERN.sub(substitute, text)
 
 
-def _variable_error(missing: list[str], unknown: list[str], expected: list[str]) -> UsageError:
+def check_values(
+    expected: list[str],
+    values: Mapping[str, object],
+    *,
+    what: str = "Template",
+    flag: str = "--param",
+    code: str = "template_variables",
+) -> None:
+    """Every expected variable has a value and no value is unknown; else a UsageError naming
+    them (before anything is sent)."""
+    missing = [name for name in expected if name not in values]
+    unknown = [str(name) for name in values if name not in expected]
+    if not missing and not unknown:
+        return
     parts = []
     if missing:
         parts.append("missing value for " + ", ".join(missing))
     if unknown:
         parts.append("unknown variable " + ", ".join(unknown))
-    accepted = ", ".join(expected) if expected else "none"
-    return UsageError(
-        "Template variables do not match: " + "; ".join(parts),
-        hint=f"The template's variables are: {accepted}. Give each exactly once "
-        "(e.g. --param code=123456).",
-        details={"missing": missing, "unknown": unknown, "variables": expected},
+    takes = ", ".join(f"{flag} {name}=..." for name in expected) or f"no {flag}"
+    raise UsageError(
+        f"{what} variables do not match: " + "; ".join(parts) + ".",
+        hint=f"It takes: {takes}.",
+        code=code,
+        details={"missing": missing, "unknown": unknown, "expected": list(expected)},
     )
 
 

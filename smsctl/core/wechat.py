@@ -559,23 +559,9 @@ def _msg_id() -> str:
 
 def render_data(rule_values: dict[str, str], given: dict[str, str]) -> dict[str, str]:
     """Fill the `${var}`s of the rule's values; missing or unknown --var is an error."""
-    expected = placeholders(rule_values)
-    missing = [n for n in expected if n not in given]
-    unknown = [n for n in given if n not in expected]
-    if missing or unknown:
-        parts = []
-        if missing:
-            parts.append("missing value for " + ", ".join(missing))
-        if unknown:
-            parts.append("unknown variable " + ", ".join(unknown))
-        raise UsageError(
-            "Rule variables do not match: " + "; ".join(parts) + ".",
-            hint="This rule takes: "
-            + (", ".join(f"--var {n}=..." for n in expected) or "no --var")
-            + ".",
-            code="rule_variables",
-            details={"missing": missing, "unknown": unknown, "expected": expected},
-        )
+    templating.check_values(
+        placeholders(rule_values), given, what="Rule", flag="--var", code="rule_variables"
+    )
     data = {}
     for key, text in rule_values.items():
         needed = {n: given[n] for n in templating.variables(text)}

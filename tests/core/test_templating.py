@@ -47,7 +47,7 @@ def test_render_names_missing_and_unknown_variables() -> None:
     assert caught.value.details == {
         "missing": ["app"],
         "unknown": ["aap"],
-        "variables": ["code", "app"],
+        "expected": ["code", "app"],
     }
 
 
