@@ -25,12 +25,13 @@ from smsctl.cli.account import (
 from smsctl.cli.authorize import render_resolution
 from smsctl.cli.context import AppContext, app_context
 from smsctl.cli.items import delete_command, enable_command, item_rows
+from smsctl.cli.options import PARAM, PARAMS_JSON, SCENARIO_HELP
 from smsctl.core import accounts, items
 from smsctl.core import email as email_core
 from smsctl.core.errors import UsageError
 from smsctl.core.names import check_identifier
 from smsctl.core.params import parse_params
-from smsctl.core.schema import SCENARIOS
+from smsctl.core.schema import check_scenario
 
 CHANNEL = "email"
 
@@ -52,12 +53,7 @@ app.add_typer(account_app, name="account")
 app.add_typer(template_app, name="template")
 
 SECURITY_HELP = "starttls (usually port 587), ssl (implicit TLS, usually 465) or none (loopback)."
-SCENARIO_HELP = "What it is for: " + ", ".join(SCENARIOS) + "."
 TEMPLATE = typer.Argument(..., metavar="NAME", help="Template name, e.g. login-code.")
-PARAM = typer.Option(None, "--param", metavar="NAME=VALUE", help="A template variable; repeat.")
-PARAMS_JSON = typer.Option(
-    None, "--params-json", metavar="JSON", help='All variables as a JSON object: {"code":"1234"}.'
-)
 
 
 # --- accounts ---------------------------------------------------------------------------------
@@ -305,7 +301,7 @@ def template_list(
 ) -> None:
     """List templates with scenario, variables and authorized apps."""
     app_ctx = app_context(ctx)
-    email_core.check_scenario(scenario)
+    check_scenario(scenario)
     rows = item_rows(app_ctx.config(), CHANNEL, "templates", account=account, scenario=scenario)
     app_ctx.output.emit(
         rows,
@@ -420,7 +416,7 @@ def template_edit(
     item = app_ctx.config().get(CHANNEL, "templates", name)
     changes: dict[str, Any] = {}
     if scenario is not None:
-        changes["scenario"] = email_core.check_scenario(scenario)
+        changes["scenario"] = check_scenario(scenario)
     if subject is not None:
         changes["subject"] = subject
     if html is not None:

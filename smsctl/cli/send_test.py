@@ -12,27 +12,10 @@ import typer
 
 from smsctl.cli.authorize import render_resolution
 from smsctl.cli.context import AppContext, app_context
+from smsctl.cli.options import DRY_RUN, PARAM, PARAMS_JSON, TIMEOUT, YES
 from smsctl.core import sms
 from smsctl.core.errors import UsageError
 from smsctl.core.params import parse_params
-
-PARAM = typer.Option(None, "--param", metavar="NAME=VALUE", help="A template variable; repeat.")
-PARAMS_JSON = typer.Option(
-    None,
-    "--params-json",
-    metavar="JSON",
-    help='All variables as a JSON object, e.g. {"code":"1234"}.',
-)
-DRY_RUN = typer.Option(False, "--dry-run", help="Resolve, validate and render; send nothing.")
-YES = typer.Option(False, "--yes", "-y", help="Send without asking (needed without a TTY).")
-TIMEOUT = typer.Option(
-    None,
-    "--timeout",
-    metavar="SECONDS",
-    min=0.1,
-    max=600,
-    help="Read timeout of the send request (default: [defaults] timeout).",
-)
 
 
 def send_test(

@@ -8,25 +8,13 @@ import typer
 
 from smsctl.cli.context import app_context
 from smsctl.cli.items import delete_command, enable_command, item_rows, render_sync
+from smsctl.cli.options import PARAM, PARAMS_JSON, SCENARIO_HELP
 from smsctl.core import items, sms
 from smsctl.core.params import parse_params
-from smsctl.core.schema import SCENARIOS
+from smsctl.core.schema import check_scenario
 
 app = typer.Typer(help="SMS templates approved at the provider.", no_args_is_help=True)
 CODE = typer.Argument(..., metavar="CODE", help="The provider's template code, e.g. SMS_123456.")
-SCENARIO_HELP = "What it is for: " + ", ".join(SCENARIOS) + "."
-
-
-def check_scenario(value: str | None) -> str | None:
-    if value is not None and value not in SCENARIOS:
-        from smsctl.core.errors import UsageError
-
-        raise UsageError(
-            f"Unknown scenario {value!r}.",
-            hint="Use one of: " + ", ".join(SCENARIOS) + ".",
-            code="invalid_scenario",
-        )
-    return value
 
 
 @app.command("add")
@@ -122,15 +110,8 @@ def show(ctx: typer.Context, code: str = CODE) -> None:
 def render(
     ctx: typer.Context,
     code: str = CODE,
-    param: list[str] = typer.Option(
-        None, "--param", metavar="NAME=VALUE", help="A variable value; repeat for each."
-    ),
-    params_json: str = typer.Option(
-        None,
-        "--params-json",
-        metavar="JSON",
-        help='All values as a JSON object, e.g. {"code":"1234"}.',
-    ),
+    param: list[str] = PARAM,
+    params_json: str = PARAMS_JSON,
     signature: str = typer.Option(
         None, "--signature", help="Prefix the text with this signature, as the phone shows it."
     ),

@@ -11,11 +11,12 @@ from smsctl.cli.account import make_account_app
 from smsctl.cli.authorize import render_resolution
 from smsctl.cli.context import AppContext, app_context
 from smsctl.cli.items import delete_command, enable_command, item_rows
-from smsctl.cli.send_test import DRY_RUN, PARAM, PARAMS_JSON, TIMEOUT, YES, report_summary
-from smsctl.cli.template import SCENARIO_HELP, check_scenario
+from smsctl.cli.options import DRY_RUN, PARAM, PARAMS_JSON, SCENARIO_HELP, TIMEOUT, YES
+from smsctl.cli.send_test import report_summary
 from smsctl.core import voice
 from smsctl.core.errors import UsageError
 from smsctl.core.params import parse_params
+from smsctl.core.schema import check_scenario
 
 app = typer.Typer(
     help="Voice calls through Alibaba Cloud (dyvmsapi): accounts, TTS and voice-file "

@@ -19,6 +19,7 @@ from smsctl.cli.account import (
     show_account,
 )
 from smsctl.cli.context import app_context
+from smsctl.cli.options import SCENARIO_HELP
 from smsctl.core import wechat
 from smsctl.core.errors import UsageError
 from smsctl.core.schema import SCENARIOS
@@ -49,7 +50,6 @@ VAR_HELP = (
     "A template variable as NAME=VALUE; repeat for each. Values may contain ${placeholders} "
     "filled by `send-test --var`."
 )
-SCENARIO_HELP = "What it is for: " + ", ".join(SCENARIOS) + "."
 
 
 def _scenario(value: str | None, *, allow_empty: bool = False) -> str | None:

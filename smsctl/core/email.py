@@ -21,7 +21,7 @@ from smsctl.core.config import Config, ConfigStore
 from smsctl.core.endpoints import is_loopback
 from smsctl.core.errors import ConfigError, UsageError
 from smsctl.core.recipients import check_email
-from smsctl.core.schema import SCENARIOS, SECURITY_MODES, VERIFICATION_SCENARIOS
+from smsctl.core.schema import SECURITY_MODES, VERIFICATION_SCENARIOS, check_scenario
 
 CHANNEL = "email"
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -330,16 +330,6 @@ def read_template_file(value: str, flag: str) -> str:
     if "\x00" in text:
         raise UsageError(f"{flag} {value}: contains NUL bytes.", code="invalid_file")
     return text
-
-
-def check_scenario(value: str | None) -> str | None:
-    if value is not None and value not in SCENARIOS:
-        raise UsageError(
-            f"Unknown scenario {value!r}.",
-            hint="Use one of: " + ", ".join(SCENARIOS) + ".",
-            code="invalid_scenario",
-        )
-    return value
 
 
 def check_subject(subject: str) -> str:

@@ -380,3 +380,16 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
                 if rest.count(quote) % 2 == 1:
                     in_multiline = quote
     return lines
+
+
+def check_scenario(value: str | None) -> str | None:
+    """A scenario name given on the command line (None passes: the option was not given)."""
+    if value is not None and value not in SCENARIOS:
+        from smsctl.core.errors import UsageError
+
+        raise UsageError(
+            f"Unknown scenario {value!r}.",
+            hint="Use one of: " + ", ".join(SCENARIOS) + ".",
+            code="invalid_scenario",
+        )
+    return value
