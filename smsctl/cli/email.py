@@ -24,8 +24,16 @@ from smsctl.cli.account import (
 )
 from smsctl.cli.authorize import render_resolution
 from smsctl.cli.context import AppContext, app_context
-from smsctl.cli.items import delete_command, enable_command, item_rows
-from smsctl.cli.options import PARAM, PARAMS_JSON, SCENARIO_HELP
+from smsctl.cli.items import delete_command, enable_command, list_templates
+from smsctl.cli.options import (
+    ACCOUNT_FILTER,
+    CHECK_ONLY,
+    PARAM,
+    PARAMS_JSON,
+    SCENARIO_FILTER,
+    SCENARIO_HELP,
+    VALIDATE_ACCOUNT,
+)
 from smsctl.core import accounts, items
 from smsctl.core import email as email_core
 from smsctl.core.errors import UsageError
@@ -296,44 +304,19 @@ def template_add(
 @template_app.command("list")
 def template_list(
     ctx: typer.Context,
-    account: str = typer.Option(None, "--account", help="Only this account's templates."),
-    scenario: str = typer.Option(None, "--scenario", help="Only this scenario."),
+    account: str = ACCOUNT_FILTER,
+    scenario: str = SCENARIO_FILTER,
 ) -> None:
     """List templates with scenario, variables and authorized apps."""
-    app_ctx = app_context(ctx)
-    check_scenario(scenario)
-    rows = item_rows(app_ctx.config(), CHANNEL, "templates", account=account, scenario=scenario)
-    app_ctx.output.emit(
-        rows,
-        lambda out: (
-            out.table(
-                [
-                    "NAME",
-                    "ACCOUNT",
-                    "SCENARIO",
-                    "ENABLED",
-                    "DEFAULT",
-                    "APPS",
-                    "VARIABLES",
-                    "SUBJECT",
-                ],
-                [
-                    [
-                        r["name"],
-                        r.get("account") or "(any)",
-                        r["scenario"],
-                        "yes" if r["enabled"] else "no",
-                        "yes" if r["default"] else "",
-                        ", ".join(r["apps"]) or "(general)",
-                        ", ".join(r["variables"]),
-                        r["subject"],
-                    ]
-                    for r in rows
-                ],
-            )
-            if rows
-            else out.info("No email templates. Add one with `smsctl email template add NAME ...`.")
-        ),
+    list_templates(
+        app_context(ctx),
+        CHANNEL,
+        account=account,
+        scenario=scenario,
+        extra=[
+            ("VARIABLES", lambda r: ", ".join(r["variables"])),
+            ("SUBJECT", lambda r: r["subject"]),
+        ],
     )
 
 
@@ -461,12 +444,8 @@ delete_command(template_app, CHANNEL, "templates")
 @app.command("validate")
 def validate(
     ctx: typer.Context,
-    account: str = typer.Argument(
-        None, metavar="[ACCOUNT]", help="Default: the active account, or the only one."
-    ),
-    check_only: bool = typer.Option(
-        False, "--check-only", help="Check without making it the active account."
-    ),
+    account: str = VALIDATE_ACCOUNT,
+    check_only: bool = CHECK_ONLY,
 ) -> None:
     """Connect, negotiate TLS as configured (always verified), authenticate and quit without
     sending; on success make it the active email account (the previous one stays configured)."""

@@ -3,6 +3,7 @@ list rows, sync report), so each noun module stays a list of its own commands.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -36,6 +37,58 @@ def item_rows(
 def id_key(channel: str, kind: str) -> str:
     """SMS and voice templates are keyed by the provider's code; everything else by name."""
     return "code" if kind == "templates" and channel in ("sms", "voice") else "name"
+
+
+def list_templates(
+    app_ctx: AppContext,
+    channel: str,
+    *,
+    account: str | None,
+    scenario: str | None,
+    extra: list[tuple[str, Callable[[dict[str, Any]], str]]],
+) -> None:
+    """The template (or rule) list of a channel: the shared columns, then the channel's own."""
+    from smsctl.core.resolution import TEMPLATE_KIND
+    from smsctl.core.schema import check_scenario
+
+    check_scenario(scenario)
+    kind = TEMPLATE_KIND[channel]
+    key = id_key(channel, kind)
+    rows = item_rows(app_ctx.config(), channel, kind, account=account, scenario=scenario)
+
+    def human(out: Any) -> None:
+        if not rows:
+            prefix = "smsctl" if channel == "sms" else f"smsctl {channel}"
+            out.info(
+                f"No {items.label(channel, kind)}s. Add one with `{prefix} "
+                f"{items.NOUN[kind]} add ...`."
+            )
+            return
+        out.table(
+            [
+                key.upper(),
+                "ACCOUNT",
+                "SCENARIO",
+                "ENABLED",
+                "DEFAULT",
+                "APPS",
+                *(header for header, _ in extra),
+            ],
+            [
+                [
+                    r[key],
+                    r.get("account") or "(any)",
+                    r.get("scenario") or "",
+                    "yes" if r["enabled"] else "no",
+                    "yes" if r["default"] else "",
+                    ", ".join(r["apps"]) or "(general)",
+                    *(cell(r) for _, cell in extra),
+                ]
+                for r in rows
+            ],
+        )
+
+    app_ctx.output.emit(rows, human)
 
 
 def enable_command(app: typer.Typer, channel: str, kind: str) -> None:

@@ -7,8 +7,14 @@ from typing import Any
 import typer
 
 from smsctl.cli.context import app_context
-from smsctl.cli.items import delete_command, enable_command, item_rows, render_sync
-from smsctl.cli.options import PARAM, PARAMS_JSON, SCENARIO_HELP
+from smsctl.cli.items import delete_command, enable_command, list_templates, render_sync
+from smsctl.cli.options import (
+    ACCOUNT_FILTER,
+    PARAM,
+    PARAMS_JSON,
+    SCENARIO_FILTER,
+    SCENARIO_HELP,
+)
 from smsctl.core import items, sms
 from smsctl.core.params import parse_params
 from smsctl.core.schema import check_scenario
@@ -70,31 +76,16 @@ def add(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    account: str = typer.Option(None, "--account", help="Only this account's templates."),
-    scenario: str = typer.Option(None, "--scenario", help="Only this scenario."),
+    account: str = ACCOUNT_FILTER,
+    scenario: str = SCENARIO_FILTER,
 ) -> None:
     """List templates with scenario, status and authorized apps."""
-    app_ctx = app_context(ctx)
-    check_scenario(scenario)
-    rows = item_rows(app_ctx.config(), "sms", "templates", account=account, scenario=scenario)
-    app_ctx.output.emit(
-        rows,
-        lambda out: out.table(
-            ["CODE", "ACCOUNT", "SCENARIO", "STATUS", "ENABLED", "DEFAULT", "APPS", "NAME"],
-            [
-                [
-                    r["code"],
-                    r["account"],
-                    r["scenario"],
-                    r["status"],
-                    "yes" if r["enabled"] else "no",
-                    "yes" if r["default"] else "",
-                    ", ".join(r["apps"]) or "(general)",
-                    r["name"],
-                ]
-                for r in rows
-            ],
-        ),
+    list_templates(
+        app_context(ctx),
+        "sms",
+        account=account,
+        scenario=scenario,
+        extra=[("STATUS", lambda r: r["status"]), ("NAME", lambda r: r["name"])],
     )
 
 

@@ -7,17 +7,14 @@ from typing import Any
 import typer
 
 from smsctl.cli.context import app_context
+from smsctl.cli.options import CHECK_ONLY, VALIDATE_ACCOUNT
 from smsctl.core import sms
 
 
 def validate(
     ctx: typer.Context,
-    account: str = typer.Argument(
-        None, metavar="[ACCOUNT]", help="Default: the active account, or the only one."
-    ),
-    check_only: bool = typer.Option(
-        False, "--check-only", help="Check without making it the active account."
-    ),
+    account: str = VALIDATE_ACCOUNT,
+    check_only: bool = CHECK_ONLY,
 ) -> None:
     """Check an SMS account's credentials with a read-only provider call; on success make it
     the active SMS account (the previous one stays configured) and report the approval state of

@@ -10,8 +10,19 @@ import typer
 from smsctl.cli.account import make_account_app
 from smsctl.cli.authorize import render_resolution
 from smsctl.cli.context import AppContext, app_context
-from smsctl.cli.items import delete_command, enable_command, item_rows
-from smsctl.cli.options import DRY_RUN, PARAM, PARAMS_JSON, SCENARIO_HELP, TIMEOUT, YES
+from smsctl.cli.items import delete_command, enable_command, list_templates
+from smsctl.cli.options import (
+    ACCOUNT_FILTER,
+    CHECK_ONLY,
+    DRY_RUN,
+    PARAM,
+    PARAMS_JSON,
+    SCENARIO_FILTER,
+    SCENARIO_HELP,
+    TIMEOUT,
+    VALIDATE_ACCOUNT,
+    YES,
+)
 from smsctl.cli.send_test import report_summary
 from smsctl.core import voice
 from smsctl.core.errors import UsageError
@@ -89,36 +100,20 @@ def template_add(
 @template_app.command("list")
 def template_list(
     ctx: typer.Context,
-    account: str = typer.Option(None, "--account", help="Only this account's templates."),
-    scenario: str = typer.Option(None, "--scenario", help="Only this scenario."),
+    account: str = ACCOUNT_FILTER,
+    scenario: str = SCENARIO_FILTER,
 ) -> None:
     """List voice templates with kind, scenario and authorized apps."""
-    app_ctx = app_context(ctx)
-    check_scenario(scenario)
-    rows = item_rows(app_ctx.config(), "voice", "templates", account=account, scenario=scenario)
-
-    def human(out: Any) -> None:
-        if not rows:
-            out.info("No voice templates. Add one with `smsctl voice template add CODE ...`.")
-            return
-        out.table(
-            ["CODE", "ACCOUNT", "KIND", "SCENARIO", "ENABLED", "DEFAULT", "APPS", "VARIABLES"],
-            [
-                [
-                    r["code"],
-                    r["account"],
-                    r["kind"],
-                    r["scenario"],
-                    "yes" if r["enabled"] else "no",
-                    "yes" if r["default"] else "",
-                    ", ".join(r["apps"]) or "(general)",
-                    ", ".join(r["variables"]) or "-",
-                ]
-                for r in rows
-            ],
-        )
-
-    app_ctx.output.emit(rows, human)
+    list_templates(
+        app_context(ctx),
+        "voice",
+        account=account,
+        scenario=scenario,
+        extra=[
+            ("KIND", lambda r: r["kind"]),
+            ("VARIABLES", lambda r: ", ".join(r["variables"]) or "-"),
+        ],
+    )
 
 
 @template_app.command("show")
@@ -196,12 +191,8 @@ delete_command(
 @app.command("validate")
 def validate(
     ctx: typer.Context,
-    account: str = typer.Argument(
-        None, metavar="[ACCOUNT]", help="Default: the active account, or the only one."
-    ),
-    check_only: bool = typer.Option(
-        False, "--check-only", help="Check without making it the active account."
-    ),
+    account: str = VALIDATE_ACCOUNT,
+    check_only: bool = CHECK_ONLY,
 ) -> None:
     """Check a voice account's credentials with a read-only provider call (no call is placed);
     on success make it the active voice account (the previous one stays configured)."""

@@ -19,7 +19,7 @@ from smsctl.cli.account import (
     show_account,
 )
 from smsctl.cli.context import app_context
-from smsctl.cli.options import SCENARIO_HELP
+from smsctl.cli.options import CHECK_ONLY, SCENARIO_HELP, VALIDATE_ACCOUNT
 from smsctl.core import wechat
 from smsctl.core.errors import UsageError
 from smsctl.core.schema import SCENARIOS
@@ -434,12 +434,8 @@ def rule_delete(
 @app.command("validate")
 def validate(
     ctx: typer.Context,
-    account: str = typer.Argument(
-        None, metavar="[ACCOUNT]", help="Default: the active account, or the only one."
-    ),
-    check_only: bool = typer.Option(
-        False, "--check-only", help="Check without making it the active account."
-    ),
+    account: str = VALIDATE_ACCOUNT,
+    check_only: bool = CHECK_ONLY,
 ) -> None:
     """Check an account live (a stable_token, never the legacy token call, then its template
     list); on success make it the active wechat account and check its push rules."""
