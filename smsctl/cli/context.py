@@ -14,6 +14,7 @@ from typing import Any
 import typer
 
 from smsctl.core.config import Config, ConfigStore
+from smsctl.core.debug import debug
 from smsctl.core.errors import Aborted, ConfirmationRequired, CredentialError, UsageError
 from smsctl.core.output import Output
 from smsctl.core.paths import config_path
@@ -49,6 +50,7 @@ class AppContext:
         if self._store is None:
             path, source = config_path(self.config_flag)
             self._store = ConfigStore(path, source)
+            debug(f"config file {path} ({source})")
         return self._store
 
     def config(self, *, fresh: bool = False) -> Config:

@@ -124,23 +124,30 @@ def edit(
         raise ConfigError(f"{channel} account `{rename}` already exists.", code="account_exists")
     secret = new_secret() if new_secret else None
     old_secret = None
-    if rename:
+    if rename or secret is not None:
         lookup = secrets.lookup(channel, name)
         old_secret = lookup.value if lookup.source == "keyring" else None
 
     final_name = rename or name
-    with store.edit() as editor:
-        if editor.get_item(channel, "accounts", name) is None:
-            raise unknown_item_error(channel, "accounts", name, [])
-        editor.set_item(channel, "accounts", name, changes)
-        if rename:
-            editor.rename_item(channel, "accounts", name, rename)
-            _repoint_dependents(editor, channel, name, rename)
-            if editor.get_value((channel,), "active_account") == name:
-                editor.set_value((channel,), "active_account", rename)
-        if secret is not None or (rename and old_secret is not None):
-            secrets.store(channel, final_name, secret if secret is not None else old_secret)
-        changed = editor.changed or secret is not None
+    stored = False
+    try:
+        with store.edit() as editor:
+            if editor.get_item(channel, "accounts", name) is None:
+                raise unknown_item_error(channel, "accounts", name, [])
+            editor.set_item(channel, "accounts", name, changes)
+            if rename:
+                editor.rename_item(channel, "accounts", name, rename)
+                _repoint_dependents(editor, channel, name, rename)
+                if editor.get_value((channel,), "active_account") == name:
+                    editor.set_value((channel,), "active_account", rename)
+            if secret is not None or (rename and old_secret is not None):
+                secrets.store(channel, final_name, secret if secret is not None else old_secret)
+                stored = True
+            changed = editor.changed or secret is not None
+    except BaseException:
+        if stored:  # the config was not written: put the keyring back as it was
+            _restore_secret(secrets, channel, final_name, None if rename else old_secret)
+        raise
     if rename and old_secret is not None:
         with contextlib.suppress(Exception):
             secrets.delete(channel, name)
@@ -157,6 +164,14 @@ def edit(
     return AccountChange(
         final_name, changed, changes, secret_source="keyring" if secret is not None else None
     )
+
+
+def _restore_secret(secrets: SecretStore, channel: str, name: str, value: str | None) -> None:
+    with contextlib.suppress(Exception):
+        if value is None:
+            secrets.delete(channel, name)
+        else:
+            secrets.store(channel, name, value)
 
 
 def _repoint_dependents(editor: Any, channel: str, old: str, new: str) -> None:

@@ -212,7 +212,15 @@ class ConfigStore:
                     + "; ".join(p.describe() for p in problems),
                     hint="Nothing was written.",
                 )
-            self._write_atomically(new_text)
+            try:
+                self._write_atomically(new_text)
+            except OSError as exc:
+                raise ConfigError(
+                    f"Cannot write {self.path}: {exc.strerror or exc}.",
+                    hint="Nothing was changed (the old file is intact). Free disk space or fix "
+                    "the directory's permissions, then retry.",
+                    code="config_write_failed",
+                ) from None
 
     # --- file handling -------------------------------------------------------------------
 

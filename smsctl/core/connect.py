@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from smsctl.core.config import Config
+from smsctl.core.debug import debug
 from smsctl.core.errors import SmsctlError
 
 
@@ -21,6 +22,13 @@ def alibaba_access(
 
     item = config.get(channel, "accounts", account)
     connect_timeout, default_read = config.timeouts()
+    from smsctl.core.masking import mask_access_key_id
+
+    debug(
+        f"{channel} account {account}: endpoint {item.get('endpoint') or 'provider default'}, "
+        f"AccessKey ID {mask_access_key_id(item['access_key_id'])}, timeouts "
+        f"{connect_timeout:g}s connect / {read_timeout or default_read:g}s read"
+    )
     return AlibabaAccess(
         access_key_id=item["access_key_id"],
         access_key_secret=secrets.require(channel, account),

@@ -13,9 +13,11 @@ import hashlib
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from smsctl.core import audit
-from smsctl.core.errors import RateLimited
+from smsctl.core.debug import debug
+from smsctl.core.errors import ConfigError, RateLimited
 from smsctl.core.masking import mask_target
 
 WINDOWS = (("per_minute", 60, "minute"), ("per_hour", 3600, "hour"), ("per_day", 86400, "day"))
@@ -41,6 +43,20 @@ def admit(
     """Record a test send to `target`, or raise RateLimited saying when it will be allowed."""
     key = target_key(channel, target)
     path = ledger_path()
+    try:
+        return _admit(path, channel, target, key, limits, now)
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot use the test-send ledger {path}: {exc.strerror or exc}.",
+            hint="It must be a regular file you own (not a symbolic link) in a writable state "
+            "directory ($SMSCTL_STATE_DIR). Nothing was sent.",
+            code="ledger_unusable",
+        ) from None
+
+
+def _admit(
+    path: Any, channel: str, target: str, key: str, limits: dict[str, int], now: float | None
+) -> GuardTicket:
     with audit.locked_append(path) as fd:
         now = time.time() if now is None else now
         lines = audit.read_lines(path)
@@ -58,6 +74,10 @@ def admit(
                 allowed_at = (recent[-limit] if limit else now) + window
                 raise _refusal(channel, target, label, limit, allowed_at, now)
         audit.append_line(fd, {"at": now, "channel": channel, "target": key})
+        debug(
+            f"guard: {len([t for t in mine if now - t < 86400])} earlier {channel} test "
+            f"send(s) to this target today; limits {limits}"
+        )
     return GuardTicket(key, now)
 
 

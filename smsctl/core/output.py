@@ -137,6 +137,7 @@ class Output:
             from smsctl.core.redaction import redact
 
             self.stderr.write(f"debug: {redact(text)}\n")
+            self.stderr.flush()
 
     def error(self, err: SmsctlError) -> None:
         from smsctl.core.redaction import redact

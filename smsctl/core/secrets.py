@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from smsctl.core.debug import debug
 from smsctl.core.errors import CredentialError
 from smsctl.core.redaction import register_secret
 
@@ -63,13 +64,16 @@ class SecretStore:
     def lookup(self, channel: str, account: str) -> SecretLookup:
         env = self.from_env(channel, account)
         if env:
+            debug(f"secret of {channel}/{account} from {env.source}")
             return env
         value = self._call(
             lambda backend: backend.get_password(SERVICE, entry_name(channel, account))
         )
         if value:
             register_secret(value)
+            debug(f"secret of {channel}/{account} from the keyring ({self.backend_name()})")
             return SecretLookup(value, "keyring")
+        debug(f"no secret of {channel}/{account} in the keyring ({self.backend_name()})")
         return SecretLookup(None, None)
 
     def require(self, channel: str, account: str) -> str:

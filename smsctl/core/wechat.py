@@ -58,7 +58,7 @@ def parse_vars(pairs: Sequence[str] | None, *, flag: str = "--var") -> dict[str,
 
 
 def check_app_id(value: str) -> str:
-    if not _APP_ID.match(value or ""):
+    if not _APP_ID.fullmatch(value or ""):
         raise UsageError(
             f"Invalid AppID {value!r}: expected letters and digits such as wx0123456789abcdef.",
             hint="Copy it from the official-account platform: Settings and Development > Basic "

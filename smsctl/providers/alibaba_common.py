@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from smsctl.core.catalog import to_error
 from smsctl.core.catalog.alibaba import flow_control_sentence, flow_control_window
+from smsctl.core.debug import debug
 from smsctl.core.errors import ConfigError, ProviderUnavailable, SmsctlError
 
 T = TypeVar("T")
@@ -386,9 +387,11 @@ def call(
     attempt = 0
     while True:
         attempt += 1
+        debug(f"Alibaba Cloud {action}: attempt {attempt}")
         error = _attempt(fn, action=action, is_send=is_send)
         if not isinstance(error, SmsctlError):
             return error, attempt
+        debug(f"Alibaba Cloud {action}: {error.code or type(error).__name__}")
         wait = retry_delay(error, attempt, policy)
         if wait is None or attempt >= policy.max_attempts:
             error.details["attempts"] = attempt

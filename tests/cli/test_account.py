@@ -101,7 +101,8 @@ def test_config_write_failure_removes_the_stored_secret(monkeypatch, keyring_ent
 
     monkeypatch.setattr(config_module.ConfigStore, "_write_atomically", fail)
     result = add()
-    assert result.exit_code == 1
+    assert result.exit_code == 3
+    assert "No space left on device" in result.stderr
     assert keyring_entries == {}
 
 

@@ -181,7 +181,7 @@ def test_crash_between_write_and_rename_leaves_the_old_file(tmp_path: Path, monk
         raise OSError(5, "simulated crash before rename")
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError), store.edit() as editor:
+    with pytest.raises(ConfigError, match="simulated crash"), store.edit() as editor:
         editor.set_item("sms", "accounts", "new", {"access_key_id": "LTAI2"})
     monkeypatch.undo()
     assert path.read_text() == before

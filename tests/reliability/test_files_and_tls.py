@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from smsctl.core import audit, guard
+from smsctl.core.errors import ConfigError
 from tests.reliability.helpers import assert_error_with_hint, child_env, smsctl
 from tests.support.cli import invoke
 
@@ -106,7 +107,7 @@ def test_symlinked_ledger_is_not_written_through(state_dir, tmp_path) -> None:
     victim.write_text("precious")
     state_dir.mkdir(mode=0o700, parents=True)
     (state_dir / "guard.jsonl").symlink_to(victim)
-    with pytest.raises(OSError):
+    with pytest.raises(ConfigError, match="Cannot use the test-send ledger"):
         guard.admit("sms", "+8613812345678", {"per_minute": 5})
     assert victim.read_text() == "precious"
     assert audit.read_lines(victim) == []

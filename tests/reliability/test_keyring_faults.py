@@ -156,11 +156,6 @@ def test_delete_with_a_failing_keyring_says_what_is_left(config_file, keyring_fi
     assert SECRET not in result.all_output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="smsctl/core/accounts.py edit(): on --rename the new keyring entry is stored inside "
-    "the config edit and not removed when the config write then fails (reported, not my file)",
-)
 def test_rename_whose_config_write_fails_leaves_no_secret_for_the_new_name(
     monkeypatch, keyring_entries, config_file
 ) -> None:
@@ -178,3 +173,30 @@ def test_rename_whose_config_write_fails_leaves_no_secret_for_the_new_name(
     assert result.exit_code != 0
     assert accounts_in(config_file) == ["prod"]
     assert ("smsctl", "sms/main") not in keyring_entries
+    assert keyring_entries[("smsctl", "sms/prod")] == SECRET
+
+
+def test_rotate_whose_config_write_fails_keeps_the_old_secret(
+    monkeypatch, keyring_entries, config_file
+) -> None:
+    from tests.support.cli import invoke
+
+    assert invoke(*ADD, input=SECRET + "\n").exit_code == 0
+    import smsctl.core.config as config_module
+
+    def no_space(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(config_module.ConfigStore, "_write_atomically", no_space)
+    result = invoke(
+        "account",
+        "edit",
+        "prod",
+        "--note",
+        "x",
+        "--rotate-secret",
+        "--secret-stdin",
+        input="brand-new-secret\n",
+    )
+    assert result.exit_code != 0
+    assert keyring_entries[("smsctl", "sms/prod")] == SECRET
