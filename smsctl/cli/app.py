@@ -183,10 +183,9 @@ def split_global_options(argv: list[str]) -> tuple[AppContext, list[str]]:
 
 def run(argv: list[str]) -> int:
     context, args = split_global_options(argv)
-    if context.verbose:
-        from smsctl.core import debug
+    from smsctl.core import debug
 
-        debug.enable()
+    debug.enable(context.verbose)
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="smsctl", standalone_mode=False, obj=context)

@@ -10,9 +10,9 @@ import sys
 _enabled = False
 
 
-def enable() -> None:
+def enable(on: bool = True) -> None:
     global _enabled
-    _enabled = True
+    _enabled = on
 
 
 def enabled() -> bool:

@@ -60,3 +60,28 @@ def test_help_and_version_exit_0() -> None:
     assert invoke("--help").exit_code == 0
     assert invoke("--version").stdout == f"smsctl {__version__}\n"
     assert "Exit codes" in invoke("--help").stdout
+
+
+def test_verbose_says_where_things_come_from_and_never_the_secret(monkeypatch) -> None:
+    from smsctl.core import debug
+
+    monkeypatch.setattr(debug, "_enabled", False)
+    monkeypatch.setenv("SMSCTL_SECRET_SMS_CI", CANARY)
+    invoke(
+        "account",
+        "add",
+        "ci",
+        "--access-key-id",
+        "LTAI5tVERBOSE01",
+        "--endpoint",
+        "http://127.0.0.1:9",
+    )
+    result = invoke("-v", "validate", "ci", "--check-only")
+    assert result.exit_code == 7
+    assert "debug: config file" in result.stderr
+    assert "debug: secret of sms/ci from env SMSCTL_SECRET_SMS_CI" in result.stderr
+    assert "AccessKey ID LTAI****SE01" in result.stderr
+    assert "debug: Alibaba Cloud QuerySmsSignList: attempt 1" in result.stderr
+    assert CANARY not in result.stderr
+    quiet = invoke("validate", "ci", "--check-only")
+    assert "debug:" not in quiet.stderr
