@@ -7,6 +7,7 @@ from typing import Any
 import typer
 
 from smsctl.cli.context import AppContext, app_context
+from smsctl.cli.render import render_resolution
 from smsctl.core import items, resolution
 from smsctl.core.errors import SmsctlError, UsageError
 from smsctl.core.schema import CHANNELS
@@ -250,16 +251,3 @@ def resolve(
     )
     data = chosen.to_dict()
     app_ctx.output.emit(data, lambda out: render_resolution(out, chosen))
-
-
-def render_resolution(out: Any, chosen: resolution.Resolution) -> None:
-    out.line(f"account:   {chosen.account.name} ({chosen.account.reason})")
-    if chosen.signature is not None:
-        out.line(f"signature: {chosen.signature.name} ({chosen.signature.reason})")
-    noun = "rule" if chosen.channel == "wechat" else "template"
-    out.line(f"{noun + ':':<10} {chosen.template.name} ({chosen.template.reason})")
-    for candidate in chosen.template.considered:
-        if candidate.skipped:
-            out.line(f"           skipped {candidate.name}: {candidate.skipped}")
-    for note in chosen.notes:
-        out.warn(note)

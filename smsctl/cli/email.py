@@ -22,7 +22,6 @@ from smsctl.cli.account import (
     set_enabled,
     show_account,
 )
-from smsctl.cli.authorize import render_resolution
 from smsctl.cli.context import AppContext, app_context
 from smsctl.cli.items import delete_command, enable_command, list_templates
 from smsctl.cli.options import (
@@ -34,6 +33,7 @@ from smsctl.cli.options import (
     SCENARIO_HELP,
     VALIDATE_ACCOUNT,
 )
+from smsctl.cli.render import render_resolution
 from smsctl.core import accounts, items
 from smsctl.core import email as email_core
 from smsctl.core.errors import UsageError

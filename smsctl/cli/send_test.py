@@ -10,9 +10,9 @@ from typing import Any
 
 import typer
 
-from smsctl.cli.authorize import render_resolution
 from smsctl.cli.context import AppContext, app_context
 from smsctl.cli.options import DRY_RUN, PARAM, PARAMS_JSON, TIMEOUT, YES
+from smsctl.cli.render import render_resolution
 from smsctl.core import sms
 from smsctl.core.errors import UsageError
 from smsctl.core.params import parse_params

@@ -8,7 +8,6 @@ from typing import Any
 import typer
 
 from smsctl.cli.account import make_account_app
-from smsctl.cli.authorize import render_resolution
 from smsctl.cli.context import AppContext, app_context
 from smsctl.cli.items import delete_command, enable_command, list_templates
 from smsctl.cli.options import (
@@ -23,6 +22,7 @@ from smsctl.cli.options import (
     VALIDATE_ACCOUNT,
     YES,
 )
+from smsctl.cli.render import render_resolution
 from smsctl.cli.send_test import report_summary
 from smsctl.core import voice
 from smsctl.core.errors import UsageError

@@ -501,7 +501,7 @@ def send_test(
 ) -> None:
     """Push a test template message to a follower and report WeChat's msgid, or what its
     errcode means and what to do."""
-    from smsctl.cli.authorize import render_resolution
+    from smsctl.cli.render import render_resolution
 
     app_ctx = app_context(ctx)
     out = app_ctx.output

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 from typing import Any
 
-from smsctl.core import accounts, audit, items
+from smsctl.core import audit
 from smsctl.core.config import Config, ConfigStore
 from smsctl.core.connect import for_account, sms_client
 from smsctl.core.errors import ProviderRefused, SmsctlError, UsageError
@@ -86,7 +86,7 @@ def _refuse_unapproved(kind: str, name: str, status: str, reason: str, allow_pen
 
 def add_signature(
     store: ConfigStore, secrets: Any, name: str, account: str, allow_pending: bool
-) -> tuple[items.ItemChange, Any]:
+) -> tuple[Any, Any]:
     check_provider_name(name, "signature name")
     config = store.load()
     config.get("sms", "accounts", account)
@@ -98,6 +98,8 @@ def add_signature(
         "reason": info.reason,
         "checked_at": audit.now_iso()[:19] + "Z",
     }
+    from smsctl.core import items
+
     return items.add(store, "sms", "signatures", name, values, command="signature add"), info
 
 
@@ -111,7 +113,7 @@ def add_template(
     name: str | None,
     default: bool,
     allow_pending: bool,
-) -> tuple[items.ItemChange, Any]:
+) -> tuple[Any, Any]:
     check_provider_name(code, "template code")
     config = store.load()
     config.get("sms", "accounts", account)
@@ -130,6 +132,8 @@ def add_template(
         "checked_at": audit.now_iso()[:19] + "Z",
         "default": True if default else None,
     }
+    from smsctl.core import items
+
     return items.add(store, "sms", "templates", code, values, command="template add"), info
 
 
@@ -211,6 +215,8 @@ def validate(
     previous = None
     activated = False
     if not check_only:
+        from smsctl.core import accounts
+
         previous = accounts.activate(store, channel, name, command="validate")
         activated = True
     checks = []

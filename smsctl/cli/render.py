@@ -1,0 +1,21 @@
+"""Rendering shared by several commands: how a resolution is explained to a person."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from smsctl.core.resolution import Resolution
+
+
+def render_resolution(out: Any, chosen: Resolution) -> None:
+    out.line(f"account:   {chosen.account.name} ({chosen.account.reason})")
+    if chosen.signature is not None:
+        out.line(f"signature: {chosen.signature.name} ({chosen.signature.reason})")
+    noun = "rule" if chosen.channel == "wechat" else "template"
+    out.line(f"{noun + ':':<10} {chosen.template.name} ({chosen.template.reason})")
+    for candidate in chosen.template.considered:
+        if candidate.skipped:
+            out.line(f"           skipped {candidate.name}: {candidate.skipped}")
+    for note in chosen.notes:
+        out.warn(note)
