@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -137,10 +138,13 @@ def try_(
     workdir.mkdir(parents=True, exist_ok=True)
     sandbox: Sandbox = build_sandbox("127.0.0.1", 0, None, str(workdir / "mailbox")).start()
     try:
-        steps = walkthrough(sandbox.info(), workdir)
-        code = run_steps(out, steps)
+        code = run_steps(out, walkthrough(sandbox.info(), workdir))
+        if code == 0:
+            show_received_mail(out, workdir / "mailbox")
     finally:
         sandbox.stop()
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
     if code:
         raise typer.Exit(code)
     out.line()
@@ -149,7 +153,25 @@ def try_(
         "with your real AccessKey (no --endpoint) to do it for real."
     )
     if keep:
-        out.line(f"The walkthrough's config and log are in {workdir}.")
+        out.line(f"The walkthrough's config, log and mailbox are in {workdir}.")
+
+
+def show_received_mail(out: Any, mailbox: Path) -> None:
+    """What the sandbox's SMTP server received, so the newcomer sees the email itself."""
+    from email import policy
+    from email.parser import BytesParser
+
+    received = sorted(mailbox.glob("*.eml"))
+    if not received:
+        return
+    message = BytesParser(policy=policy.default).parsebytes(received[-1].read_bytes())
+    text = message.get_body(preferencelist=("plain",))
+    out.line()
+    out.line("# The sandbox's SMTP server received:")
+    out.line(f"Subject: {message['Subject']}  (To: {message['To']})")
+    if text is not None:
+        for line in text.get_content().strip().splitlines():
+            out.line(f"  {line}".rstrip())
 
 
 def walkthrough(info: dict[str, Any], workdir: Path) -> list[tuple[str, list[str], dict]]:
@@ -228,6 +250,82 @@ def walkthrough(info: dict[str, Any], workdir: Path) -> list[tuple[str, list[str
             env,
         ),
         ("The pre-flight check a CI pipeline runs.", ["doctor", "--channel", "sms"], env),
+        *email_steps(info, workdir, env),
+    ]
+
+
+def email_steps(
+    info: dict[str, Any], workdir: Path, env: dict
+) -> list[tuple[str, list[str], dict]]:
+    """The same chain for email, against the sandbox's SMTP server (STARTTLS, its own CA)."""
+    smtp = info["smtp"]
+    env = {**env, "SMSCTL_SECRET_EMAIL_SANDBOX": smtp["password"]}
+    html = workdir / "login.html"
+    html.write_text("<p>Hello,</p>\n<p>your login code is <b>${code}</b>.</p>\n", encoding="utf-8")
+    return [
+        (
+            "Email works the same way; its password comes from the environment here too.",
+            ["export", f"SMSCTL_SECRET_EMAIL_SANDBOX={smtp['password']}"],
+            env,
+        ),
+        (
+            "Add an SMTP account; TLS is always verified (here against the sandbox's own CA).",
+            [
+                "email",
+                "account",
+                "add",
+                "sandbox",
+                "--host",
+                smtp["host"],
+                "--port",
+                str(smtp["starttls_port"]),
+                "--security",
+                "starttls",
+                "--username",
+                smtp["username"],
+                "--from",
+                "noreply@example.com",
+                "--ca-file",
+                smtp["ca_file"],
+            ],
+            env,
+        ),
+        (
+            "Connect, negotiate TLS, log in, quit; it becomes the active email account.",
+            ["email", "validate", "sandbox"],
+            env,
+        ),
+        (
+            "An HTML template; login templates must use ${code}.",
+            [
+                "email",
+                "template",
+                "add",
+                "login-code",
+                "--scenario",
+                "login",
+                "--subject",
+                "Your login code",
+                "--html",
+                str(html),
+            ],
+            env,
+        ),
+        (
+            "Send a test email (multipart: the text part is generated from the HTML).",
+            [
+                "email",
+                "send-test",
+                "--to",
+                "ops@example.com",
+                "--scenario",
+                "login",
+                "--param",
+                "code=4711",
+                "--yes",
+            ],
+            env,
+        ),
     ]
 
 

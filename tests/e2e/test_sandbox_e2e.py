@@ -110,4 +110,7 @@ def test_walkthrough_runs_from_a_clean_home(tmp_path) -> None:
     assert "$ smsctl send-test --to +8613812345678" in result.stdout
     assert "✓ Delivered to +8613812345678" in result.stdout
     assert "All checks passed." in result.stdout
+    assert "$ smsctl email send-test --to ops@example.com" in result.stdout
+    assert "# The sandbox's SMTP server received:" in result.stdout
+    assert "your login code is 4711." in result.stdout
     assert not (tmp_path / "fresh-home" / ".config" / "smsctl").exists()
