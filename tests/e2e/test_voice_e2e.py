@@ -193,8 +193,8 @@ def test_wait_running_out_is_exit_8_with_how_to_check(configured, env) -> None:
     ("args", "code"),
     [
         (("--to", "12345", "--param", "code=1"), "invalid_phone"),
-        (("--to", NUMBER), None),
-        (("--to", NUMBER, "--param", "code=1", "--param", "extra=2"), None),
+        (("--to", NUMBER), "template_variables"),
+        (("--to", NUMBER, "--param", "code=1", "--param", "extra=2"), "template_variables"),
         (("--to", NUMBER, "--params-json", '{"code": '), "invalid_json"),
     ],
 )
