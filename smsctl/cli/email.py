@@ -33,7 +33,7 @@ from smsctl.cli.options import (
     SCENARIO_HELP,
     VALIDATE_ACCOUNT,
 )
-from smsctl.cli.render import render_resolution
+from smsctl.cli.render import render_added, render_resolution
 from smsctl.core import accounts, items
 from smsctl.core import email as email_core
 from smsctl.core.errors import UsageError
@@ -288,17 +288,12 @@ def template_add(
         "changed": change.changed,
     }
 
-    def human(out: Any) -> None:
-        verb = "Added" if change.changed else "Already present, unchanged:"
-        out.success(f"{verb} email template `{name}` for {scenario}")
-        out.line(f"  subject:   {subject}")
-        out.line(f"  variables: {', '.join(values['variables']) or '-'}")
-        if text is None:
-            out.line("  text part: generated from the HTML (see `email template render`)")
-        for other in change.cleared_default:
-            out.info(f"`{other}` is no longer the default for {scenario}.")
-
-    app_ctx.output.emit(data, human)
+    details = [f"subject:   {subject}", f"variables: {', '.join(values['variables']) or '-'}"]
+    if text is None:
+        details.append("text part: generated from the HTML (see `email template render`)")
+    app_ctx.output.emit(
+        data, lambda out: render_added(out, f"email template `{name}`", change, scenario, details)
+    )
 
 
 @template_app.command("list")

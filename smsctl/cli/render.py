@@ -19,3 +19,14 @@ def render_resolution(out: Any, chosen: Resolution) -> None:
             out.line(f"           skipped {candidate.name}: {candidate.skipped}")
     for note in chosen.notes:
         out.warn(note)
+
+
+def render_added(out: Any, what: str, change: Any, scenario: str, details: list[str]) -> None:
+    """The outcome of a template `add`: added or already there, its details, and which other
+    template stopped being the scenario's default."""
+    verb = "Added" if change.changed else "Already present, unchanged:"
+    out.success(f"{verb} {what} for {scenario}")
+    for line in details:
+        out.line(f"  {line}")
+    for other in change.cleared_default:
+        out.info(f"`{other}` is no longer the default for {scenario}.")

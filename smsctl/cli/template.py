@@ -15,6 +15,7 @@ from smsctl.cli.options import (
     SCENARIO_FILTER,
     SCENARIO_HELP,
 )
+from smsctl.cli.render import render_added
 from smsctl.core import items, sms
 from smsctl.core.params import parse_params
 from smsctl.core.schema import check_scenario
@@ -62,15 +63,13 @@ def add(
         "changed": change.changed,
     }
 
-    def human(out: Any) -> None:
-        verb = "Added" if change.changed else "Already present, unchanged:"
-        out.success(f"{verb} template `{code}` ({info.status}, {info.type}) for {scenario}")
-        out.line(f"  content:   {info.content}")
-        out.line(f"  variables: {', '.join(data['variables']) or '-'}")
-        for other in change.cleared_default:
-            out.info(f"`{other}` is no longer the default for {scenario}.")
-
-    app_ctx.output.emit(data, human)
+    details = [f"content:   {info.content}", f"variables: {', '.join(data['variables']) or '-'}"]
+    app_ctx.output.emit(
+        data,
+        lambda out: render_added(
+            out, f"template `{code}` ({info.status}, {info.type})", change, scenario, details
+        ),
+    )
 
 
 @app.command("list")

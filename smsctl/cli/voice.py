@@ -22,7 +22,7 @@ from smsctl.cli.options import (
     VALIDATE_ACCOUNT,
     YES,
 )
-from smsctl.cli.render import render_resolution
+from smsctl.cli.render import render_added, render_resolution
 from smsctl.cli.send_test import report_summary
 from smsctl.core import voice
 from smsctl.core.errors import UsageError
@@ -85,16 +85,17 @@ def template_add(
     item = app_ctx.config(fresh=True).get("voice", "templates", code)
     data = {"code": code, **item, "changed": change.changed}
 
-    def human(out: Any) -> None:
-        verb = "Added" if change.changed else "Already present, unchanged:"
-        out.success(f"{verb} voice template `{code}` ({item['kind']}) for {scenario}")
-        if item["kind"] == "tts":
-            out.line(f"  content:   {item['content']}")
-            out.line(f"  variables: {', '.join(item['variables']) or '-'}")
-        for other in change.cleared_default:
-            out.info(f"`{other}` is no longer the default for {scenario}.")
-
-    app_ctx.output.emit(data, human)
+    details = (
+        [f"content:   {item['content']}", f"variables: {', '.join(item['variables']) or '-'}"]
+        if item["kind"] == "tts"
+        else []
+    )
+    app_ctx.output.emit(
+        data,
+        lambda out: render_added(
+            out, f"voice template `{code}` ({item['kind']})", change, scenario, details
+        ),
+    )
 
 
 @template_app.command("list")
