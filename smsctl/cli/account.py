@@ -30,6 +30,27 @@ def obtain_secret(app: AppContext, channel: str, from_stdin: bool):
     return lambda: app.read_secret(secret_label(channel), from_stdin=from_stdin)
 
 
+def rotated_secret(app: AppContext, channel: str, name: str, from_stdin: bool):
+    """Reads the new secret for --rotate-secret (prompt or stdin); warns when the account's
+    environment variable will still win over the keyring entry being stored."""
+    reader = obtain_secret(app, channel, from_stdin)
+
+    def read() -> str:
+        from smsctl.core.secrets import missing_secret_error
+
+        value = reader()
+        if value is None:
+            raise missing_secret_error(channel, name)
+        if app.secrets.from_env(channel, name):
+            app.output.warn(
+                "the environment variable for this account is set and wins over "
+                "the keyring entry being stored."
+            )
+        return value
+
+    return read
+
+
 def render_change(app: AppContext, channel: str, change: accounts.AccountChange, verb: str) -> None:
     data = {
         "name": change.name,
@@ -274,22 +295,11 @@ def make_account_app(channel: str) -> typer.Typer:
                 hint="Give at least one of --rename, --note, "
                 "--endpoint, --region, --access-key-id, --rotate-secret.",
             )
-        new_secret = None
-        if rotate_secret:
-            reader = obtain_secret(ctx_app, channel, secret_stdin)
-
-            def new_secret() -> str:
-                from smsctl.core.secrets import missing_secret_error
-
-                value = reader()
-                if value is None:
-                    raise missing_secret_error(channel, name)
-                if ctx_app.secrets.from_env(channel, rename or name):
-                    ctx_app.output.warn(
-                        "the environment variable for this account is set and "
-                        "wins over the keyring entry being stored."
-                    )
-                return value
+        new_secret = (
+            rotated_secret(ctx_app, channel, rename or name, secret_stdin)
+            if rotate_secret
+            else None
+        )
 
         change = accounts.edit(
             ctx_app.store,

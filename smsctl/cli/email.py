@@ -19,10 +19,11 @@ from smsctl.cli.account import (
     list_accounts,
     obtain_secret,
     render_change,
+    rotated_secret,
     set_enabled,
     show_account,
 )
-from smsctl.cli.context import AppContext, app_context
+from smsctl.cli.context import app_context
 from smsctl.cli.items import delete_command, enable_command, list_templates
 from smsctl.cli.options import (
     ACCOUNT_FILTER,
@@ -190,7 +191,7 @@ def account_edit(
     changes = email_core.edited_account_values(app_ctx.config(), name, changes, allow_insecure)
     new_secret = None
     if rotate_secret:
-        new_secret = _secret_reader(app_ctx, rename or name, secret_stdin)
+        new_secret = rotated_secret(app_ctx, CHANNEL, rename or name, secret_stdin)
     change = accounts.edit(
         app_ctx.store,
         app_ctx.secrets,
@@ -202,25 +203,6 @@ def account_edit(
         command="email account edit",
     )
     render_change(app_ctx, CHANNEL, change, "Updated")
-
-
-def _secret_reader(app_ctx: AppContext, final_name: str, from_stdin: bool):
-    reader = obtain_secret(app_ctx, CHANNEL, from_stdin)
-
-    def read() -> str:
-        from smsctl.core.secrets import missing_secret_error
-
-        value = reader()
-        if value is None:
-            raise missing_secret_error(CHANNEL, final_name)
-        if app_ctx.secrets.from_env(CHANNEL, final_name):
-            app_ctx.output.warn(
-                "the environment variable for this account is set and wins over the keyring "
-                "entry being stored."
-            )
-        return value
-
-    return read
 
 
 @account_app.command("enable")
