@@ -34,7 +34,7 @@ from smsctl.cli.options import (
     SCENARIO_HELP,
     VALIDATE_ACCOUNT,
 )
-from smsctl.cli.render import render_added, render_resolution
+from smsctl.cli.render import confirm_plan, render_added, render_resolution
 from smsctl.core import accounts, items
 from smsctl.core import email as email_core
 from smsctl.core.errors import UsageError
@@ -498,12 +498,17 @@ def send_test(
         "dry_run": dry_run,
         "sent": False,
     }
-    if not out.json_mode:
-        show_plan(out, plan)
-    if dry_run:
-        out.emit(report, lambda o: o.success("Dry run: nothing was sent"))
+    if not confirm_plan(
+        app_ctx,
+        report,
+        lambda o: show_plan(o, plan),
+        dry_run=dry_run,
+        yes=yes,
+        dry_run_text="Dry run: nothing was sent",
+        question=f"Send this email to {plan.target}?",
+        what="Sending a test email",
+    ):
         return
-    app_ctx.confirm(f"Send this email to {plan.target}?", yes=yes, what="Sending a test email")
     with out.progress(f"Sending through {plan.extra['server']}..."):
         result = email_core.send(config, app_ctx.secrets, plan, timeout=timeout)
     report.update(sent=True, message_id=result.message_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,3 +31,26 @@ def render_added(out: Any, what: str, change: Any, scenario: str, details: list[
         out.line(f"  {line}")
     for other in change.cleared_default:
         out.info(f"`{other}` is no longer the default for {scenario}.")
+
+
+def confirm_plan(
+    app: Any,
+    report: dict[str, Any],
+    show: Callable[[Any], None],
+    *,
+    dry_run: bool,
+    yes: bool,
+    dry_run_text: str,
+    question: str,
+    what: str,
+) -> bool:
+    """The common middle of every send-test: show the plan, stop on --dry-run (the report is
+    the result), otherwise confirm. True when the send should go ahead."""
+    out = app.output
+    if not out.json_mode:
+        show(out)
+    if dry_run:
+        out.emit(report, lambda o: o.success(dry_run_text))
+        return False
+    app.confirm(question, yes=yes, what=what)
+    return True

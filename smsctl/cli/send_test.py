@@ -12,7 +12,7 @@ import typer
 
 from smsctl.cli.context import AppContext, app_context
 from smsctl.cli.options import DRY_RUN, PARAM, PARAMS_JSON, TIMEOUT, YES
-from smsctl.cli.render import render_resolution
+from smsctl.cli.render import confirm_plan, render_resolution
 from smsctl.core import sms
 from smsctl.core.errors import UsageError
 from smsctl.core.params import parse_params
@@ -64,12 +64,17 @@ def send_test(
         values=values,
     )
     report: dict[str, Any] = {**plan.to_dict(), "dry_run": dry_run, "sent": False}
-    if not out.json_mode:
-        show_plan(out, plan)
-    if dry_run:
-        out.emit(report, lambda o: o.success("Dry run: nothing was sent"))
+    if not confirm_plan(
+        app_ctx,
+        report,
+        lambda o: show_plan(o, plan),
+        dry_run=dry_run,
+        yes=yes,
+        dry_run_text="Dry run: nothing was sent",
+        question=f"Send this SMS to {plan.target}?",
+        what="Sending a test SMS",
+    ):
         return
-    app_ctx.confirm(f"Send this SMS to {plan.target}?", yes=yes, what="Sending a test SMS")
     out.debug(f"sending via account {plan.account}, OutId {plan.out_id}")
     client, result = sms.send(config, app_ctx.secrets, plan, read_timeout=timeout)
     report.update(

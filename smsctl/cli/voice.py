@@ -22,7 +22,7 @@ from smsctl.cli.options import (
     VALIDATE_ACCOUNT,
     YES,
 )
-from smsctl.cli.render import render_added, render_resolution
+from smsctl.cli.render import confirm_plan, render_added, render_resolution
 from smsctl.cli.send_test import report_summary
 from smsctl.core import voice
 from smsctl.core.errors import UsageError
@@ -277,12 +277,17 @@ def send_test(
         speed=speed,
     )
     report: dict[str, Any] = {**plan.to_dict(), "dry_run": dry_run, "sent": False}
-    if not out.json_mode:
-        _show_plan(out, plan)
-    if dry_run:
-        out.emit(report, lambda o: o.success("Dry run: no call was placed"))
+    if not confirm_plan(
+        app_ctx,
+        report,
+        lambda o: _show_plan(o, plan),
+        dry_run=dry_run,
+        yes=yes,
+        dry_run_text="Dry run: no call was placed",
+        question=f"Call {plan.target} now?",
+        what="Placing a test call",
+    ):
         return
-    app_ctx.confirm(f"Call {plan.target} now?", yes=yes, what="Placing a test call")
     out.debug(f"calling via voice account {plan.account}, OutId {plan.out_id}")
     placed = voice.place_call(config, app_ctx.secrets, plan, read_timeout=timeout)
     report.update(

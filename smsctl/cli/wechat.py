@@ -501,7 +501,7 @@ def send_test(
 ) -> None:
     """Push a test template message to a follower and report WeChat's msgid, or what its
     errcode means and what to do."""
-    from smsctl.cli.render import render_resolution
+    from smsctl.cli.render import confirm_plan
 
     app_ctx = app_context(ctx)
     out = app_ctx.output
@@ -527,23 +527,17 @@ def send_test(
         "dry_run": dry_run,
         "sent": False,
     }
-    if not out.json_mode:
-        render_resolution(out, plan.resolution)
-        out.line(f"to:        {plan.masked_target}")
-        out.line(f"template:  {plan.extra['template_id']} ({plan.extra['template_title']})")
-        for key, value in plan.extra["data"].items():
-            out.line(f"  {key}: {value}")
-        if plan.extra["url"]:
-            out.line(f"url:       {plan.extra['url']}")
-        if plan.extra["miniprogram"]:
-            mini = plan.extra["miniprogram"]
-            out.line(f"miniprogram: {mini['appid']}:{mini['pagepath']}")
-    if dry_run:
-        out.emit(report, lambda o: o.success("Dry run: nothing was pushed"))
+    if not confirm_plan(
+        app_ctx,
+        report,
+        lambda o: _show_push(o, plan),
+        dry_run=dry_run,
+        yes=yes,
+        dry_run_text="Dry run: nothing was pushed",
+        question=f"Push this message to {plan.masked_target}?",
+        what="Sending a test push",
+    ):
         return
-    app_ctx.confirm(
-        f"Push this message to {plan.masked_target}?", yes=yes, what="Sending a test push"
-    )
     result = wechat.send(config, app_ctx.secrets, plan, timeout=timeout)
     report.update(sent=True, msgid=result.msgid, rid=result.rid)
     out.emit(
@@ -553,3 +547,18 @@ def send_test(
             f"{plan.out_id}"
         ),
     )
+
+
+def _show_push(out: Any, plan: Any) -> None:
+    from smsctl.cli.render import render_resolution
+
+    render_resolution(out, plan.resolution)
+    out.line(f"to:        {plan.masked_target}")
+    out.line(f"template:  {plan.extra['template_id']} ({plan.extra['template_title']})")
+    for key, value in plan.extra["data"].items():
+        out.line(f"  {key}: {value}")
+    if plan.extra["url"]:
+        out.line(f"url:       {plan.extra['url']}")
+    if plan.extra["miniprogram"]:
+        mini = plan.extra["miniprogram"]
+        out.line(f"miniprogram: {mini['appid']}:{mini['pagepath']}")
