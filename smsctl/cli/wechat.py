@@ -22,7 +22,7 @@ from smsctl.cli.context import app_context
 from smsctl.cli.options import CHECK_ONLY, SCENARIO_HELP, VALIDATE_ACCOUNT
 from smsctl.core import wechat
 from smsctl.core.errors import UsageError
-from smsctl.core.schema import SCENARIOS
+from smsctl.core.schema import check_scenario
 
 app = typer.Typer(
     help="WeChat official accounts: verified accounts, their approved templates, push rules "
@@ -53,15 +53,10 @@ VAR_HELP = (
 
 
 def _scenario(value: str | None, *, allow_empty: bool = False) -> str | None:
-    if value is None or (allow_empty and value == ""):
+    """A scenario option; with allow_empty, `''` clears a rule's scenario."""
+    if allow_empty and value == "":
         return value
-    if value not in SCENARIOS:
-        raise UsageError(
-            f"Unknown scenario {value!r}.",
-            hint="Use one of: " + ", ".join(SCENARIOS) + ".",
-            code="invalid_scenario",
-        )
-    return value
+    return check_scenario(value)
 
 
 # --- accounts ---------------------------------------------------------------------------------
