@@ -30,7 +30,7 @@ def test_command_tree_and_completion_scripts_are_up_to_date() -> None:
 
 
 def test_the_tree_is_shipped_as_package_data() -> None:
-    import tomllib
+    from smsctl.core.config import tomllib
 
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert "*.json" in pyproject["tool"]["setuptools"]["package-data"]["smsctl"]

@@ -86,7 +86,7 @@ def test_commands_build_the_same_setup(fresh_sandbox_state, voice_info, config_f
     for step in steps:
         result = invoke(*step)
         assert result.exit_code == 0, (step, result.all_output)
-    import tomllib
+    from smsctl.core.config import tomllib
 
     built = tomllib.loads(config_file.read_text())
     expected = tomllib.loads(
