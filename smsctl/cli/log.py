@@ -28,7 +28,7 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
         midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
         return midnight - timedelta(days=1 if text == "yesterday" else 0)
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        parsed = datetime.fromisoformat(re.sub(r"[zZ]$", "+00:00", value.strip()))
     except ValueError:
         raise UsageError(
             f"--since {value!r}: use e.g. 30m, 2h, 7d, today, or 2026-11-01T08:00.",
