@@ -14,7 +14,6 @@ import contextlib
 import difflib
 import json
 import os
-import socket
 import stat
 import sys
 import time
@@ -502,7 +501,7 @@ class FileLock:
         except OSError as exc:
             raise ConfigError(f"Cannot create the lock {self.path}: {exc.strerror}.") from None
         fcntl.flock(fd, fcntl.LOCK_EX)
-        record = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
+        record = {"pid": os.getpid(), "host": os.uname().nodename, "since": time.time()}
         os.write(fd, json.dumps(record).encode())
         os.fsync(fd)
         self._fd = fd

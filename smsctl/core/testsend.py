@@ -8,7 +8,7 @@ optionally wait for the receipt/call result.
 
 from __future__ import annotations
 
-import secrets as random_source
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -62,7 +62,7 @@ class Plan:
 
 def new_out_id() -> str:
     """An id smsctl attaches to each send (OutId): 15 characters, the voice API's limit."""
-    return "st" + format(int(time.time()), "x")[-7:] + random_source.token_hex(3)
+    return "st" + format(int(time.time()), "x")[-7:] + os.urandom(3).hex()
 
 
 def admit(config: Config, channel: str, target: str) -> None:
