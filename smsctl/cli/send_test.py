@@ -50,8 +50,6 @@ def send_test(
     app_ctx = app_context(ctx)
     out = app_ctx.output
     values = parse_params(param, params_json)
-    if scenario is None and template is None:
-        raise UsageError("Give --scenario (or --template) so smsctl knows which template to use.")
     config = app_ctx.config()
     plan = sms.prepare_send(
         config,

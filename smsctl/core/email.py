@@ -499,7 +499,6 @@ def prepare_send(
     from smsctl.core import resolution
 
     address = check_email(to, "--to address")
-    check_scenario(scenario)
     chosen = resolution.resolve(
         config, CHANNEL, scenario=scenario, app=app, account=account, template=template
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 from smsctl.core.config import Config, unknown_item_error
 from smsctl.core.errors import ConfigError
+from smsctl.core.schema import check_scenario
 
 # Channels whose items must be approved at the provider before use.
 NEEDS_APPROVAL = {("sms", "signatures"), ("sms", "templates")}
@@ -223,19 +224,23 @@ def resolve(
     template: str | None = None,
     signature: str | None = None,
 ) -> Resolution:
+    kind = TEMPLATE_KIND[channel]
+    flag = "--rule" if kind == "rules" else "--template"
+    check_scenario(scenario)  # a typo is a usage error (exit 2), not "no usable template"
+    if scenario is None and template is None:
+        from smsctl.core.errors import UsageError
+
+        raise UsageError(
+            f"Give --scenario (or {flag}) so smsctl knows which {kind[:-1]} to use.",
+            code="no_scenario",
+        )
     if app is not None and app not in config.apps():
         raise ConfigError(
             f"Unknown app `{app}`.",
             hint="Known apps: " + (", ".join(sorted(config.apps())) or "none yet") + ".",
             code="unknown_app",
         )
-    if scenario is None and template is None:
-        from smsctl.core.errors import UsageError
-
-        raise UsageError("Give --scenario (or --template).")
     chosen_account = resolve_account(config, channel, account)
-    kind = TEMPLATE_KIND[channel]
-    flag = "--rule" if kind == "rules" else "--template"
     chosen_template = pick(
         config,
         channel,

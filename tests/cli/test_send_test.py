@@ -119,6 +119,20 @@ def test_bad_input_refused_before_any_request(ready, args, expected) -> None:
     assert len(ready.alibaba.state.requests) == before
 
 
+def test_a_misspelt_scenario_or_none_is_a_usage_error_before_any_request(ready) -> None:
+    before = len(ready.alibaba.state.requests)
+    typo = invoke(
+        "--json", "send-test", "--to", OK_NUMBER, "--scenario", "logn", "--param", "code=1", "--yes"
+    )
+    assert typo.exit_code == 2
+    assert typo.error()["code"] == "invalid_scenario"
+    missing = invoke("--json", "send-test", "--to", OK_NUMBER, "--param", "code=1", "--yes")
+    assert missing.exit_code == 2
+    assert missing.error()["code"] == "no_scenario"
+    assert invoke("authorize", "resolve", "--scenario", "logn").exit_code == 2
+    assert len(ready.alibaba.state.requests) == before
+
+
 def test_mainland_number_without_country_code(ready) -> None:
     assert send(to="13812345678").exit_code == 0
     assert sends(ready)[0]["PhoneNumbers"] == "13812345678"
