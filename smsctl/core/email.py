@@ -449,7 +449,8 @@ def render_template(name: str, item: dict[str, Any], values: dict[str, str]) -> 
     A stored template that became unusable (hand-edited) is a configuration error; values
     that do not match its variables are a usage error naming them.
     """
-    from smsctl.core.templating import check_values, html_to_text, render
+    from smsctl.core.html_text import html_to_text
+    from smsctl.core.templating import check_values, render
 
     subject, html, text = item.get("subject") or "", item.get("html") or "", item.get("text")
     problems = template_problems(item.get("scenario"), subject, html, text)

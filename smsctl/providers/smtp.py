@@ -83,7 +83,7 @@ def build_message(
     from email.message import EmailMessage
     from email.utils import formatdate, make_msgid
 
-    from smsctl.core.templating import html_to_text
+    from smsctl.core.html_text import html_to_text
 
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients:

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smsctl.core.errors import UsageError
-from smsctl.core.templating import find_malformed, html_to_text, render, variables
+from smsctl.core.html_text import html_to_text
+from smsctl.core.templating import find_malformed, render, variables
 
 NAMES = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True)
 
