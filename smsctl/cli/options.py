@@ -30,3 +30,8 @@ CHECK_ONLY = typer.Option(False, "--check-only", help="Check without making it t
 VALIDATE_ACCOUNT = typer.Argument(
     None, metavar="[ACCOUNT]", help="Default: the active account, or the only one."
 )
+ALLOW_PENDING = typer.Option(
+    False,
+    "--allow-pending",
+    help="Store it while still under review (never used until sync sees it approved).",
+)

@@ -8,6 +8,7 @@ import typer
 
 from smsctl.cli.context import app_context
 from smsctl.cli.items import delete_command, enable_command, item_rows, render_sync
+from smsctl.cli.options import ALLOW_PENDING
 from smsctl.core import sms
 
 app = typer.Typer(
@@ -21,11 +22,7 @@ def add(
     ctx: typer.Context,
     name: str = NAME,
     account: str = typer.Option(..., "--account", help="The SMS account it belongs to."),
-    allow_pending: bool = typer.Option(
-        False,
-        "--allow-pending",
-        help="Store it while still under review (never used until sync sees it approved).",
-    ),
+    allow_pending: bool = ALLOW_PENDING,
 ) -> None:
     """Add a signature after asking the provider for its approval status."""
     app_ctx = app_context(ctx)

@@ -10,6 +10,7 @@ from smsctl.cli.context import app_context
 from smsctl.cli.items import delete_command, enable_command, list_templates, render_sync
 from smsctl.cli.options import (
     ACCOUNT_FILTER,
+    ALLOW_PENDING,
     PARAM,
     PARAMS_JSON,
     SCENARIO_FILTER,
@@ -32,11 +33,7 @@ def add(
     scenario: str = typer.Option(..., "--scenario", help=SCENARIO_HELP),
     name: str = typer.Option(None, "--name", help="A label (default: the provider's name)."),
     default: bool = typer.Option(False, "--default", help="Prefer it when several fit."),
-    allow_pending: bool = typer.Option(
-        False,
-        "--allow-pending",
-        help="Store it while still under review (never used until sync sees it approved).",
-    ),
+    allow_pending: bool = ALLOW_PENDING,
 ) -> None:
     """Add a template: its content, variables, type and status come from the provider."""
     app_ctx = app_context(ctx)

@@ -10,7 +10,7 @@ from typing import Any
 
 from smsctl.core import audit
 from smsctl.core.config import ConfigStore
-from smsctl.core.errors import ConfigError, UsageError
+from smsctl.core.errors import ConfigError, ProviderRefused, UsageError
 from smsctl.core.names import check_identifier
 
 NOUN = {"signatures": "signature", "templates": "template", "rules": "rule", "accounts": "account"}
@@ -135,6 +135,55 @@ def remove(store: ConfigStore, channel: str, kind: str, name: str, *, command: s
         editor.remove_item(channel, kind, name)
     audit.record(
         "config.change", command=command, channel=channel, action=f"{NOUN[kind]}.delete", item=name
+    )
+
+
+REVIEW_STATES = ("approved", "pending", "rejected", "cancelled")
+
+
+def review_fields(status: str, reason: str) -> dict[str, Any]:
+    """What the config keeps of a provider review. A state the provider added after this
+    version ("unknown(x)" from the adapters) is stored as "unknown" with the raw state in the
+    reason: the config stays loadable, and the item is never used (only "approved" is)."""
+    if status not in REVIEW_STATES:
+        reason = "; ".join(part for part in (f"provider state {status}", reason) if part)
+        status = "unknown"
+    return {"status": status, "reason": reason, "checked_at": audit.now_iso()[:19] + "Z"}
+
+
+def refuse_unapproved(
+    kind: str,
+    name: str,
+    status: str,
+    reason: str,
+    allow_pending: bool,
+    *,
+    sync: str,
+    console: str = "Alibaba Cloud SMS console",
+) -> None:
+    """Only what the provider approved is stored for sending; a pending item only when asked
+    (it is never used until `sync` sees it approved)."""
+    if status == "approved" or (status == "pending" and allow_pending):
+        return
+    code = kind.replace(" ", "_")
+    if status == "pending":
+        raise ProviderRefused(
+            f"The {kind} `{name}` is still under review at the provider.",
+            hint=f"Wait for approval, or store it now with --allow-pending (it is never used "
+            f"for sending until `{sync}` sees it approved).",
+            code=f"{code}_pending",
+        )
+    if status == "not_found":
+        raise ProviderRefused(
+            f"The provider knows no {kind} `{name}` under this account.",
+            hint=f"Check the code (and the account) in the {console}.",
+            code=f"{code}_not_found",
+        )
+    detail = f": {reason}" if reason else ""
+    raise ProviderRefused(
+        f"The {kind} `{name}` is {status} at the provider{detail}.",
+        hint=f"Fix it in the {console} and submit it again; add it here once it is approved.",
+        code=f"{code}_{status.split('(')[0]}",
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from smsctl.core import audit
 from smsctl.core.config import Config, ConfigStore
 from smsctl.core.connect import for_account, sms_client
-from smsctl.core.errors import ProviderRefused, SmsctlError, UsageError
+from smsctl.core.errors import SmsctlError, UsageError
 from smsctl.core.names import check_provider_name
 
 # Alibaba template placeholders: `${name}`; a `$` elsewhere is literal text.
@@ -65,25 +65,6 @@ class StatusCheck:
     info: Any = None
 
 
-def _refuse_unapproved(kind: str, name: str, status: str, reason: str, allow_pending: bool) -> None:
-    if status == "approved" or (status == "pending" and allow_pending):
-        return
-    if status == "pending":
-        raise ProviderRefused(
-            f"The {kind} `{name}` is still under review at the provider.",
-            hint=f"Wait for approval, or store it now with --allow-pending (it is never used "
-            f"for sending until `smsctl {kind} sync` sees it approved).",
-            code=f"{kind}_pending",
-        )
-    detail = f": {reason}" if reason else ""
-    raise ProviderRefused(
-        f"The {kind} `{name}` is {status} at the provider{detail}.",
-        hint="Fix it in the Alibaba Cloud SMS console and submit it again; add it here once "
-        "it is approved.",
-        code=f"{kind}_{status.split('(')[0]}",
-    )
-
-
 def add_signature(
     store: ConfigStore, secrets: Any, name: str, account: str, allow_pending: bool
 ) -> tuple[Any, Any]:
@@ -91,15 +72,12 @@ def add_signature(
     config = store.load()
     config.get("sms", "accounts", account)
     info = sms_client(config, secrets, account).get_signature(name)
-    _refuse_unapproved("signature", name, info.status, info.reason, allow_pending)
-    values = {
-        "account": account,
-        "status": info.status,
-        "reason": info.reason,
-        "checked_at": audit.now_iso()[:19] + "Z",
-    }
     from smsctl.core import items
 
+    items.refuse_unapproved(
+        "signature", name, info.status, info.reason, allow_pending, sync="smsctl signature sync"
+    )
+    values = {"account": account, **items.review_fields(info.status, info.reason)}
     return items.add(store, "sms", "signatures", name, values, command="signature add"), info
 
 
@@ -118,7 +96,11 @@ def add_template(
     config = store.load()
     config.get("sms", "accounts", account)
     info = sms_client(config, secrets, account).get_template(code)
-    _refuse_unapproved("template", code, info.status, info.reason, allow_pending)
+    from smsctl.core import items
+
+    items.refuse_unapproved(
+        "template", code, info.status, info.reason, allow_pending, sync="smsctl template sync"
+    )
     values = {
         "account": account,
         "scenario": scenario,
@@ -126,14 +108,10 @@ def add_template(
         "content": info.content,
         "variables": variables(info.content),
         "type": info.type,
-        "status": info.status,
-        "reason": info.reason,
+        **items.review_fields(info.status, info.reason),
         "related_signature": info.related_signature or "",
-        "checked_at": audit.now_iso()[:19] + "Z",
         "default": True if default else None,
     }
-    from smsctl.core import items
-
     return items.add(store, "sms", "templates", code, values, command="template add"), info
 
 
@@ -141,6 +119,8 @@ def sync(
     store: ConfigStore, secrets: Any, kind: str, names: Iterable[str] | None = None
 ) -> list[StatusCheck]:
     """Refresh the provider status (and, for templates, content) of one or all items."""
+    from smsctl.core.items import review_fields
+
     config = store.load()
     collection = config.collection("sms", kind)
     wanted = list(names) if names else list(collection)
@@ -160,11 +140,7 @@ def sync(
                 raise
             results.append(StatusCheck(name, item["status"], item.get("reason", ""), error=err))
             continue
-        fields = {
-            "status": info.status,
-            "reason": info.reason,
-            "checked_at": audit.now_iso()[:19] + "Z",
-        }
+        fields = review_fields(info.status, info.reason)
         if kind == "templates":
             fields.update(
                 content=info.content,
@@ -172,12 +148,11 @@ def sync(
                 type=info.type,
                 related_signature=info.related_signature or "",
             )
-        changed = info.status != item["status"] or (
+        status, reason = fields["status"], fields["reason"]
+        changed = status != item["status"] or (
             kind == "templates" and info.content != item.get("content")
         )
-        results.append(
-            StatusCheck(name, info.status, info.reason, changed, item["status"], info=info)
-        )
+        results.append(StatusCheck(name, status, reason, changed, item["status"], info=info))
         updates[name] = fields
     if updates:
         with store.edit() as editor:
