@@ -54,3 +54,50 @@ def confirm_plan(
         return False
     app.confirm(question, yes=yes, what=what)
     return True
+
+
+def render_validation(
+    out: Any, result: Any, label: str, sync_command: Callable[[str], str]
+) -> None:
+    """`validate`: credentials accepted, which account is active now, and the provider's view of
+    the account's reviewed items (sync_command names the command that refreshes one)."""
+    out.success(f"Credentials of {label} account `{result.account}` accepted by the provider")
+    if result.activated:
+        if result.previous_active and result.previous_active != result.account:
+            out.success(
+                f"`{result.account}` is now the active {label} account (was "
+                f"`{result.previous_active}`, which stays configured)"
+            )
+        else:
+            out.success(f"`{result.account}` is the active {label} account")
+    for check in result.checks:
+        if check.error:
+            out.failure(f"{check.name}: {check.error.message}")
+            continue
+        note = (
+            f" (smsctl has {check.previous}; run `{sync_command(check.name)}`)"
+            if check.changed
+            else ""
+        )
+        reason = f": {check.reason}" if check.reason and check.status != "approved" else ""
+        out.check(check.status == "approved", f"{check.name}: {check.status}{reason}{note}")
+
+
+def validation_data(result: Any) -> dict[str, Any]:
+    return {
+        "account": result.account,
+        "credentials": "accepted",
+        "active": result.activated,
+        "previous_active": result.previous_active,
+        "items": [
+            {
+                "item": c.name,
+                "status": c.status,
+                "reason": c.reason,
+                "stored_status": c.previous,
+                "differs": c.changed,
+                "error": c.error.to_dict() if c.error else None,
+            }
+            for c in result.checks
+        ],
+    }

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 
 from smsctl.cli.context import app_context
 from smsctl.cli.options import CHECK_ONLY, VALIDATE_ACCOUNT
+from smsctl.cli.render import render_validation, validation_data
 from smsctl.core import sms
 
 
@@ -21,43 +20,9 @@ def validate(
     its signatures and templates."""
     app_ctx = app_context(ctx)
     result = sms.validate(app_ctx.store, app_ctx.secrets, account, check_only=check_only)
-    data = {
-        "account": result.account,
-        "credentials": "accepted",
-        "active": result.activated,
-        "previous_active": result.previous_active,
-        "items": [
-            {
-                "item": c.name,
-                "status": c.status,
-                "reason": c.reason,
-                "stored_status": c.previous,
-                "differs": c.changed,
-                "error": c.error.to_dict() if c.error else None,
-            }
-            for c in result.checks
-        ],
-    }
-
-    def human(out: Any) -> None:
-        out.success(f"Credentials of SMS account `{result.account}` accepted by the provider")
-        if result.activated:
-            if result.previous_active and result.previous_active != result.account:
-                out.success(
-                    f"`{result.account}` is now the active SMS account (was "
-                    f"`{result.previous_active}`, which stays configured)"
-                )
-            else:
-                out.success(f"`{result.account}` is the active SMS account")
-        for check in result.checks:
-            if check.error:
-                out.failure(f"{check.name}: {check.error.message}")
-            else:
-                note = (
-                    f" (smsctl has {check.previous}; run `smsctl {check.name.split()[0]} sync`)"
-                    if check.changed
-                    else ""
-                )
-                out.check(check.status == "approved", f"{check.name}: {check.status}{note}")
-
-    app_ctx.output.emit(data, human)
+    app_ctx.output.emit(
+        validation_data(result),
+        lambda out: render_validation(
+            out, result, "SMS", lambda item: f"smsctl {item.split()[0]} sync"
+        ),
+    )

@@ -9,9 +9,10 @@ import typer
 
 from smsctl.cli.account import make_account_app
 from smsctl.cli.context import AppContext, app_context
-from smsctl.cli.items import delete_command, enable_command, list_templates
+from smsctl.cli.items import delete_command, enable_command, list_templates, render_sync
 from smsctl.cli.options import (
     ACCOUNT_FILTER,
+    ALLOW_PENDING,
     CHECK_ONLY,
     DRY_RUN,
     PARAM,
@@ -22,7 +23,13 @@ from smsctl.cli.options import (
     VALIDATE_ACCOUNT,
     YES,
 )
-from smsctl.cli.render import confirm_plan, render_added, render_resolution
+from smsctl.cli.render import (
+    confirm_plan,
+    render_added,
+    render_resolution,
+    render_validation,
+    validation_data,
+)
 from smsctl.cli.send_test import report_summary
 from smsctl.core import voice
 from smsctl.core.errors import UsageError
@@ -63,17 +70,23 @@ def template_add(
         help="TTS: the template text exactly as approved, e.g. '您的验证码是${code}'.",
     ),
     voice_file: bool = typer.Option(
-        False, "--voice-file", help="A recorded voice file (no text, no variables)."
+        False,
+        "--voice-file",
+        help="A recorded voice file (no text, no variables); its review state is asked of the "
+        "provider.",
     ),
     name: str = typer.Option(None, "--name", help="A label shown in lists."),
     default: bool = typer.Option(False, "--default", help="Prefer it when several fit."),
+    allow_pending: bool = ALLOW_PENDING,
 ) -> None:
     """Add a voice template. The provider cannot be asked for a TTS template's text, so give it
-    with --content (its ${var} variables are checked on every send); --voice-file for audio."""
+    with --content (its ${var} variables are checked on every send); --voice-file for audio,
+    stored only once the provider approved it."""
     app_ctx = app_context(ctx)
     check_scenario(scenario)
     change = voice.add_template(
         app_ctx.store,
+        app_ctx.secrets,
         code,
         account=account,
         scenario=scenario,
@@ -81,6 +94,7 @@ def template_add(
         voice_file=voice_file,
         name=name,
         default=default,
+        allow_pending=allow_pending,
     )
     item = app_ctx.config(fresh=True).get("voice", "templates", code)
     data = {"code": code, **item, "changed": change.changed}
@@ -88,7 +102,7 @@ def template_add(
     details = (
         [f"content:   {item['content']}", f"variables: {', '.join(item['variables']) or '-'}"]
         if item["kind"] == "tts"
-        else []
+        else [f"status:    {item['status']} at the provider"]
     )
     app_ctx.output.emit(
         data,
@@ -177,6 +191,20 @@ def template_edit(
     app_ctx.output.emit(data, human)
 
 
+@template_app.command("sync")
+def template_sync(
+    ctx: typer.Context,
+    code: str = typer.Argument(
+        None, metavar="[CODE]", help="One voice file (default: every voice file)."
+    ),
+) -> None:
+    """Refresh the review state of one or all voice files from the provider (TTS templates
+    cannot be looked up there)."""
+    app_ctx = app_context(ctx)
+    results = voice.sync(app_ctx.store, app_ctx.secrets, [code] if code else None)
+    render_sync(app_ctx, "voice file", results)
+
+
 enable_command(template_app, "voice", "templates")
 delete_command(
     template_app,
@@ -196,29 +224,16 @@ def validate(
     check_only: bool = CHECK_ONLY,
 ) -> None:
     """Check a voice account's credentials with a read-only provider call (no call is placed);
-    on success make it the active voice account (the previous one stays configured)."""
+    on success make it the active voice account (the previous one stays configured) and report
+    the review state of its voice files."""
     app_ctx = app_context(ctx)
     result = voice.validate(app_ctx.store, app_ctx.secrets, account, check_only=check_only)
-    data = {
-        "account": result.account,
-        "credentials": "accepted",
-        "active": result.activated,
-        "previous_active": result.previous_active,
-    }
-
-    def human(out: Any) -> None:
-        out.success(f"Credentials of voice account `{result.account}` accepted by the provider")
-        if not result.activated:
-            return
-        if result.previous_active and result.previous_active != result.account:
-            out.success(
-                f"`{result.account}` is now the active voice account (was "
-                f"`{result.previous_active}`, which stays configured)"
-            )
-        else:
-            out.success(f"`{result.account}` is the active voice account")
-
-    app_ctx.output.emit(data, human)
+    app_ctx.output.emit(
+        validation_data(result),
+        lambda out: render_validation(
+            out, result, "voice", lambda item: f"smsctl voice template sync {item.split()[-1]}"
+        ),
+    )
 
 
 # --- test calls ----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from smsctl.core.config import Config, unknown_item_error
 from smsctl.core.errors import ConfigError
 from smsctl.core.schema import check_scenario
 
-# Channels whose items must be approved at the provider before use.
+# Items the provider reviews; only approved ones are used.
 NEEDS_APPROVAL = {("sms", "signatures"), ("sms", "templates")}
 TEMPLATE_KIND = {"sms": "templates", "voice": "templates", "email": "templates", "wechat": "rules"}
 
@@ -102,6 +102,14 @@ def resolve_account(config: Config, channel: str, explicit: str | None = None) -
     return Choice(name, item, reason)
 
 
+def needs_approval(channel: str, kind: str, item: dict[str, Any]) -> bool:
+    """SMS signatures and templates, and recorded voice files (TTS templates cannot be looked
+    up at the provider, so their approval is the operator's word)."""
+    if channel == "voice" and kind == "templates":
+        return item.get("kind") == "voice-file"
+    return (channel, kind) in NEEDS_APPROVAL
+
+
 def _skip_reason(
     channel: str, kind: str, item: dict[str, Any], account: str, app: str | None
 ) -> str | None:
@@ -111,7 +119,9 @@ def _skip_reason(
         return f"belongs to account `{item['account']}`"
     if not item.get("enabled", True):
         return "disabled"
-    if (channel, kind) in NEEDS_APPROVAL and item.get("status") != "approved":
+    if needs_approval(channel, kind, item) and item.get("status") != "approved":
+        if item.get("status") is None:
+            return "review state at the provider never checked (run `smsctl voice template sync`)"
         return f"not approved at the provider (status {item.get('status')})"
     apps = item.get("apps") or []
     if apps and app not in apps:

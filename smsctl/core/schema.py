@@ -87,6 +87,10 @@ COLLECTIONS: dict[tuple[str, str], dict[str, Field]] = {
         "kind": _str("tts", ("tts", "voice-file")),
         "content": _str(""),
         "variables": Field("str_list", default=[]),
+        # Voice files only: the provider reviews them (a TTS template cannot be looked up).
+        "status": _str(None, STATUSES),
+        "reason": _str(""),
+        "checked_at": _str(),
         **_COMMON_ITEM,
         **_AUTHORIZABLE,
     },

@@ -8,7 +8,7 @@ variables. Test calls follow the shared test-send flow of `core.testsend`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -17,9 +17,11 @@ from smsctl.core.config import Config, ConfigStore
 from smsctl.core.connect import for_account, voice_client
 from smsctl.core.errors import ConfigError, DeliveryFailed, SmsctlError, UsageError
 from smsctl.core.names import check_provider_name
+from smsctl.core.sms import StatusCheck
 
 CHANNEL = "voice"
 KINDS = ("tts", "voice-file")
+CONSOLE = "Alibaba Cloud Voice Messaging console (Voice File Management)"
 
 # The shared Alibaba catalog speaks in SMS commands; on the voice channel its hints must name
 # the voice ones (and the voice endpoint).
@@ -40,6 +42,7 @@ def check_content(content: str) -> list[str]:
 
 def add_template(
     store: ConfigStore,
+    secrets: Any,
     code: str,
     *,
     account: str,
@@ -48,7 +51,10 @@ def add_template(
     voice_file: bool,
     name: str | None,
     default: bool,
+    allow_pending: bool = False,
 ) -> items.ItemChange:
+    """A TTS template is stored as the operator gives it; a voice file only once the provider
+    says it is approved (pending with allow_pending: stored, never used until sync)."""
     check_provider_name(code, "voice template code")
     if voice_file and content is not None:
         raise UsageError(
@@ -72,6 +78,16 @@ def add_template(
         "variables": [] if voice_file else check_content(content or ""),
         "default": True if default else None,
     }
+    if voice_file:
+        config = store.load()
+        config.get(CHANNEL, "accounts", account)
+        with for_account(account):
+            info = voice_client(config, secrets, account).voice_files([code])[code]
+        items.refuse_unapproved(
+            "voice file", code, info.status, info.reason, allow_pending,
+            sync="smsctl voice template sync", console=CONSOLE,
+        )  # fmt: skip
+        values.update(_review_fields(info))
     # The content is the operator's, not refreshed from a provider: a different one is a
     # conflict to resolve with `edit`, not something to overwrite silently.
     return items.add(
@@ -128,27 +144,112 @@ def render(item: dict[str, Any], values: dict[str, str]) -> str | None:
 # --- validate ------------------------------------------------------------------------------------
 
 
+def _review_fields(info: Any) -> dict[str, Any]:
+    if info.status == "not_found":
+        return items.review_fields("unknown", "not found at the provider")
+    return items.review_fields(info.status, info.reason)
+
+
+def _compare(name: str, fields: dict[str, Any], item: dict[str, Any]) -> StatusCheck:
+    changed = fields["status"] != item["status"]
+    return StatusCheck(name, fields["status"], fields["reason"], changed, item["status"])
+
+
+def sync(store: ConfigStore, secrets: Any, codes: list[str] | None = None) -> list[StatusCheck]:
+    """Refresh the review state of voice files (all, or the given ones) from the provider.
+    TTS templates have nothing to refresh: the provider cannot be asked for them."""
+    config = store.load()
+    collection = config.collection(CHANNEL, "templates")
+    for code in codes or []:
+        config.get(CHANNEL, "templates", code)
+        if collection[code]["kind"] != "voice-file":
+            raise UsageError(
+                f"`{code}` is a TTS template: the provider has no API to look it up, so there "
+                "is nothing to sync.",
+                hint="Only voice files are synced; edit a TTS template's text with "
+                f"`smsctl voice template edit {code} --content TEXT`.",
+                code="invalid_template_kind",
+            )
+    wanted = codes or [c for c, item in collection.items() if item["kind"] == "voice-file"]
+    by_account: dict[str, list[str]] = {}
+    for code in wanted:
+        by_account.setdefault(collection[code]["account"], []).append(code)
+    results: list[StatusCheck] = []
+    updates: dict[str, dict[str, Any]] = {}
+    for account, account_codes in by_account.items():
+        try:
+            with for_account(account):
+                infos = voice_client(config, secrets, account).voice_files(account_codes)
+        except SmsctlError as err:
+            if err.exit_code in (4, 7):
+                raise
+            for code in account_codes:
+                item = collection[code]
+                results.append(StatusCheck(code, item["status"], item["reason"], error=err))
+            continue
+        for code in account_codes:
+            fields = _review_fields(infos[code])
+            results.append(_compare(code, fields, collection[code]))
+            updates[code] = fields
+    if updates:
+        with store.edit() as editor:
+            for code, fields in updates.items():
+                editor.set_item(CHANNEL, "templates", code, fields)
+        audit.record(
+            "config.change",
+            command="voice template sync",
+            channel=CHANNEL,
+            action="template.sync",
+            changed=[f"{r.name}: {r.previous} -> {r.status}" for r in results if r.changed],
+        )
+    return results
+
+
 @dataclass
 class Validation:
     account: str
     activated: bool
     previous_active: str | None
+    checks: list[StatusCheck] = field(default_factory=list)
 
 
 def validate(
     store: ConfigStore, secrets: Any, account: str | None, *, check_only: bool
 ) -> Validation:
-    """Check the credentials live; on success make the account active (unless check_only).
-    Nothing is written when the check fails."""
+    """Check the credentials live; on success make the account active (unless check_only), and
+    report the provider's review state of the account's voice files. Nothing is written when
+    the credential check fails."""
     config = store.load()
     name = account or config.active_account(CHANNEL) or _only_account(config)
     config.get(CHANNEL, "accounts", name)
+    client = voice_client(config, secrets, name)
     with for_account(name):
-        voice_client(config, secrets, name).check_credentials()
+        client.check_credentials()
     if check_only:
-        return Validation(name, False, config.active_account(CHANNEL))
-    previous = accounts.activate(store, CHANNEL, name, command="voice validate")
-    return Validation(name, True, previous)
+        result = Validation(name, False, config.active_account(CHANNEL))
+    else:
+        previous = accounts.activate(store, CHANNEL, name, command="voice validate")
+        result = Validation(name, True, previous)
+    files = [
+        code
+        for code, item in config.collection(CHANNEL, "templates").items()
+        if item["kind"] == "voice-file" and item["account"] == name
+    ]
+    if not files:
+        return result
+    stored = config.collection(CHANNEL, "templates")
+    try:
+        with for_account(name):
+            infos = client.voice_files(files)
+    except SmsctlError as err:
+        result.checks = [
+            StatusCheck(f"voice file {code}", "error", err.message, error=err) for code in files
+        ]
+        return result
+    result.checks = [
+        _compare(f"voice file {code}", _review_fields(infos[code]), stored[code]) for code in files
+    ]
+    return result
 
 
 def _only_account(config: Config) -> str:

@@ -21,7 +21,14 @@ from smsctl.providers.alibaba_common import (
     provider_number,
 )
 
-__all__ = ["AlibabaAccess", "AlibabaVoice", "CallDetail", "CallResult", "RetryPolicy"]
+__all__ = [
+    "AlibabaAccess",
+    "AlibabaVoice",
+    "CallDetail",
+    "CallResult",
+    "RetryPolicy",
+    "VoiceFileInfo",
+]
 
 PROD_IDS = {"tts": "11010000138001", "voice-file": "11000000300006"}
 MAX_OUT_ID_BYTES = 15
@@ -36,6 +43,20 @@ _ACCOUNT_UNUSABLE = frozenset(
         "isv.AMOUNT_NOT_ENOUGH",
     }
 )
+# QueryVoiceFileAuditInfo's AuditState (SDK docs). Only PASS may be called with; the in-between
+# states (uploading after approval, reprocessing, waiting for the carrier, paused) are not yet.
+_VOICE_FILE_STATES = {
+    "AUDIT_STATE_PASS": "approved",
+    "AUDIT_STATE_NOT_PASS": "rejected",
+    "AUDIT_SATE_CANCEL": "cancelled",
+    "AUDIT_STATE_CANCEL": "cancelled",
+    "AUDIT_STATE_INIT": "pending",
+    "AUDIT_STATE_UPLOADING": "pending",
+    "AUDIT_STATE_REDOING": "pending",
+    "AUDIT_ORDER_FINISHED": "pending",
+    "AUDIT_PAUSE": "pending",
+}
+_VOICE_CODES_PER_QUERY = 10
 # A call id that cannot exist: the query reaches the business layer and finds nothing.
 _PROBE_CALL_ID = "0"
 
@@ -55,6 +76,19 @@ class CallDetail:
     final: bool
     answered: bool
     explanation: Explanation | None
+
+
+@dataclass(frozen=True)
+class VoiceFileInfo:
+    code: str
+    status: str  # approved | pending | rejected | cancelled | not_found | unknown(...)
+    reason: str
+
+
+def voice_file_status(state: Any) -> str:
+    """AuditState -> approved|pending|rejected|cancelled; anything else is "unknown(x)", which is
+    never treated as approved."""
+    return _VOICE_FILE_STATES.get(str(state or "").strip(), f"unknown({state})")
 
 
 class AlibabaVoice(AlibabaAdapter):
@@ -95,6 +129,26 @@ class AlibabaVoice(AlibabaAdapter):
                 raise
             if error.exit_code == 3:
                 raise
+
+    def voice_files(self, codes: list[str]) -> dict[str, VoiceFileInfo]:
+        """The review state of recorded voice files (QueryVoiceFileAuditInfo, 10 codes a call).
+        A code the provider does not know for this account comes back as status "not_found"."""
+        found: dict[str, VoiceFileInfo] = {}
+        for start in range(0, len(codes), _VOICE_CODES_PER_QUERY):
+            chunk = codes[start : start + _VOICE_CODES_PER_QUERY]
+            request = self._models().QueryVoiceFileAuditInfoRequest(
+                voice_codes=",".join(chunk), business_type=0
+            )
+            body, _ = self.invoke(
+                "query_voice_file_audit_info", request, action="QueryVoiceFileAuditInfo"
+            )
+            for record in body.get("Data") or []:
+                if not isinstance(record, dict) or record.get("VoiceCode") not in chunk:
+                    continue
+                state = voice_file_status(record.get("AuditState"))
+                reason = _text(record.get("RejectInfo")) or ""
+                found[record["VoiceCode"]] = VoiceFileInfo(record["VoiceCode"], state, reason)
+        return {code: found.get(code, VoiceFileInfo(code, "not_found", "")) for code in codes}
 
     def call_tts(
         self,

@@ -4,6 +4,7 @@ sandbox through the real dyvmsapi SDK, doctor."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,7 @@ variables = ["code"]
 account = "prod"
 scenario = "alert"
 kind = "voice-file"
+status = "approved"
 """
 
 
@@ -98,7 +100,9 @@ def test_commands_build_the_same_setup(fresh_sandbox_state, voice_info, config_f
             voice_file=VOICE_FILE,
         )
     )
-    expected["voice"]["templates"][VOICE_FILE].update(content="", variables=[])
+    expected["voice"]["templates"][VOICE_FILE].update(content="", variables=[], reason="")
+    checked_at = built["voice"]["templates"][VOICE_FILE].pop("checked_at")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", checked_at)
     assert built == expected
 
 
@@ -320,6 +324,112 @@ def test_validate_without_accounts_is_a_usage_error(isolated) -> None:
     result = invoke("voice", "validate")
     assert result.exit_code == 2
     assert "voice account add" in result.stderr
+
+
+# --- voice files: only what the provider approved is used ----------------------------------------
+
+REJECTED_FILE = "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b.wav"
+PENDING_FILE = "pending-review.wav"
+
+
+def add_voice_file(code: str, *extra: str):
+    return invoke(
+        "--json", "voice", "template", "add", code, "--account", "prod", "--scenario", "alert",
+        "--voice-file", *extra,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("code", "error_code", "words"),
+    [
+        (REJECTED_FILE, "voice_file_rejected", "语音文件内容含有背景噪音"),
+        ("no-such-file.wav", "voice_file_not_found", "knows no voice file"),
+        (PENDING_FILE, "voice_file_pending", "still under review"),
+    ],
+)
+def test_a_voice_file_is_added_only_once_approved(
+    ready, config_file, code, error_code, words
+) -> None:
+    from smsctl.sandbox.state import VoiceTemplate
+
+    ready.alibaba.state.add_voice_template(VoiceTemplate(PENDING_FILE, "voice-file", "", "pending"))
+    before = config_file.read_text()
+    result = add_voice_file(code)
+    assert result.exit_code == 5, result.all_output
+    error = result.error()
+    assert (error["code"], words in error["message"]) == (error_code, True)
+    assert config_file.read_text() == before
+
+
+def test_a_pending_voice_file_waits_for_sync_before_it_is_called(ready, config_file) -> None:
+    from smsctl.sandbox.state import VoiceTemplate
+
+    state = ready.alibaba.state
+    state.add_voice_template(VoiceTemplate(PENDING_FILE, "voice-file", "", "pending"))
+    invoke("voice", "template", "delete", VOICE_FILE, "--yes")
+    added = add_voice_file(PENDING_FILE, "--allow-pending")
+    assert added.exit_code == 0, added.all_output
+    assert added.json()["status"] == "pending"
+
+    refused = call("--json", scenario="alert")
+    assert refused.exit_code == 3, refused.all_output
+    assert "not approved at the provider (status pending)" in refused.error()["message"]
+    assert calls(ready) == []
+
+    state.add_voice_template(VoiceTemplate(PENDING_FILE, "voice-file", "", "approved"))
+    synced = invoke("voice", "template", "sync")
+    assert synced.exit_code == 0, synced.all_output
+    assert f"voice file `{PENDING_FILE}`: pending -> approved" in synced.stdout
+    assert 'status = "approved"' in config_file.read_text()
+    placed = call(scenario="alert")
+    assert placed.exit_code == 0, placed.all_output
+    assert [action for action, _ in calls(ready)] == ["SingleCallByVoice"]
+
+
+def test_a_voice_file_never_checked_is_not_called_until_synced(ready, config_file) -> None:
+    """A config written before voice files were reviewed has no status: sync fills it in."""
+    config_file.write_text(config_file.read_text().replace('status = "approved"\n', ""))
+    refused = call("--json", scenario="alert")
+    assert refused.exit_code == 3
+    assert "never checked" in refused.error()["message"]
+    synced = invoke("--json", "voice", "template", "sync", VOICE_FILE)
+    assert synced.exit_code == 0, synced.all_output
+    assert [(r["name"], r["previous"], r["status"]) for r in synced.json()] == [
+        (VOICE_FILE, None, "approved")
+    ]
+    assert call(scenario="alert").exit_code == 0
+
+
+def test_sync_of_a_tts_template_is_a_usage_error(ready, config_file) -> None:
+    before = config_file.read_text()
+    result = invoke("voice", "template", "sync", TTS)
+    assert result.exit_code == 2
+    assert "nothing to sync" in result.stderr
+    assert config_file.read_text() == before
+
+
+def test_validate_reports_voice_files_the_provider_no_longer_approves(ready, config_file) -> None:
+    from smsctl.sandbox.state import VoiceTemplate
+
+    ready.alibaba.state.add_voice_template(
+        VoiceTemplate(VOICE_FILE, "voice-file", "", "rejected", "录音不清晰")
+    )
+    result = invoke("--json", "voice", "validate", "prod")
+    assert result.exit_code == 0, result.all_output
+    assert result.json()["items"] == [
+        {
+            "item": f"voice file {VOICE_FILE}",
+            "status": "rejected",
+            "reason": "录音不清晰",
+            "stored_status": "approved",
+            "differs": True,
+            "error": None,
+        }
+    ]
+    human = invoke("voice", "validate", "prod")
+    assert f"voice file {VOICE_FILE}: rejected: 录音不清晰" in human.stdout
+    assert f"run `smsctl voice template sync {VOICE_FILE}`" in human.stdout
+    assert 'status = "approved"' in config_file.read_text()  # validate only reports
 
 
 # --- send-test -----------------------------------------------------------------------------------
@@ -604,6 +714,17 @@ def test_doctor_finds_template_and_account_problems(ready, config_file) -> None:
     checks = {c["check"]: c for c in result.json()["checks"] if c["channel"] == "voice"}
     assert "disabled" in checks["active account"]["detail"]
     assert "missing or disabled" in checks[f"template {TTS}"]["detail"]
+
+
+def test_doctor_flags_a_voice_file_that_is_not_approved(ready, config_file) -> None:
+    text = config_file.read_text().replace('status = "approved"', 'status = "pending"')
+    config_file.write_text(text)
+    result = invoke("--json", "doctor", "--channel", "voice", "--offline")
+    assert result.exit_code == 3, result.stdout
+    [bad] = [c for c in result.json()["checks"] if not c["ok"]]
+    assert bad["check"] == f"template {VOICE_FILE}"
+    assert "not approved at the provider (status pending)" in bad["detail"]
+    assert f"smsctl voice template sync {VOICE_FILE}" in bad["fix"]
 
 
 def test_doctor_missing_secret(ready) -> None:

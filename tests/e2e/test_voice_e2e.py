@@ -51,6 +51,7 @@ variables = ["code"]
 account = "ci"
 scenario = "alert"
 kind = "voice-file"
+status = "approved"
 """
 
 
@@ -273,5 +274,6 @@ def test_validate(
             "credentials": "accepted",
             "active": True,
             "previous_active": None,
+            "items": [],
         }
         assert 'active_account = "ci"' in config_file.read_text()

@@ -197,3 +197,48 @@ def test_call_detail_parsing_tolerates_missing_or_odd_data():
     assert call_detail_from_data("not json").state is None
     detail = call_detail_from_data('{"state": "200003", "duration": "0", "stateDesc": "x"}')
     assert (detail.state, detail.duration, detail.answered) == ("200003", 0, False)
+
+
+REJECTED_FILE = "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b.wav"
+
+
+def test_voice_file_review_states(voice, state):
+    from smsctl.sandbox.state import VoiceTemplate
+
+    state.add_voice_template(VoiceTemplate("pending.wav", "voice-file", status="pending"))
+    found = voice.voice_files([VOICE_FILE, REJECTED_FILE, "pending.wav", "nosuch.wav"])
+    assert {code: (info.status, info.reason) for code, info in found.items()} == {
+        VOICE_FILE: ("approved", ""),
+        REJECTED_FILE: ("rejected", "语音文件内容含有背景噪音"),
+        "pending.wav": ("pending", ""),
+        "nosuch.wav": ("not_found", ""),
+    }
+    assert [a for a, _ in state.requests] == ["QueryVoiceFileAuditInfo"]
+
+
+def test_voice_files_are_asked_ten_at_a_time(voice, state):
+    """The service refuses more than 10 VoiceCodes in one request."""
+    codes = [f"file{n:02d}.wav" for n in range(23)]
+    found = voice.voice_files([VOICE_FILE, *codes])
+    assert found[VOICE_FILE].status == "approved"
+    assert {found[code].status for code in codes} == {"not_found"}
+    asked = [p["VoiceCodes"].split(",") for a, p in state.requests]
+    assert [len(chunk) for chunk in asked] == [10, 10, 4]
+
+
+@pytest.mark.parametrize(
+    ("state_name", "status"),
+    [
+        ("AUDIT_STATE_PASS", "approved"),
+        ("AUDIT_STATE_UPLOADING", "pending"),
+        ("AUDIT_ORDER_FINISHED", "pending"),
+        ("AUDIT_SATE_CANCEL", "cancelled"),
+        ("AUDIT_STATE_NOT_PASS", "rejected"),
+        ("SOMETHING_NEW", "unknown(SOMETHING_NEW)"),
+        (None, "unknown(None)"),
+    ],
+)
+def test_only_a_passed_review_counts_as_approved(state_name, status):
+    from smsctl.providers.alibaba_voice import voice_file_status
+
+    assert voice_file_status(state_name) == status

@@ -97,7 +97,18 @@ def _templates(context: DoctorContext) -> Iterator[Check]:
             )
             continue
         if item["kind"] == "voice-file":
-            yield passed(CHANNEL, check, f"voice file on `{item['account']}`")
+            if item.get("status") == "approved":
+                yield passed(CHANNEL, check, f"approved voice file on `{item['account']}`")
+            else:
+                yield failed(
+                    CHANNEL,
+                    check,
+                    "a voice file not approved at the provider "
+                    f"(status {item.get('status') or 'never checked'})",
+                    f"`smsctl voice template sync {code}` once the voice console shows it "
+                    "approved.",
+                    3,
+                )
             continue
         problem = _content_problem(item)
         if problem:
