@@ -113,6 +113,11 @@ def send_recorded(
         for key, value in context.items():
             err.details.setdefault(key, value)
         raise
+    except KeyboardInterrupt:
+        # Ctrl-C while the request may already be with the provider: the attempt is recorded
+        # as such before smsctl stops.
+        record(plan, "unknown", code="Interrupted", message="interrupted by the user", **context)
+        raise
     record(plan, "accepted", **{**context, **ids(result)})
     return result
 
