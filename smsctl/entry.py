@@ -2,7 +2,8 @@
 
 Answers `--version` and shell completion (`_SMSCTL_COMPLETE=...`, see smsctl.completion) before
 the command framework is imported, so that what people press most often starts in a few
-milliseconds; everything else goes to cli.app.
+milliseconds; everything else goes to cli.app, after starting the provider worker for a
+command that will call Alibaba Cloud (see smsctl.providers.worker).
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ def main() -> None:
 
         sys.stdout.write(f"smsctl {__version__}\n")
         sys.exit(0)
+    if "send-test" in argv:
+        from smsctl.providers import worker
+
+        channel = worker.channel_of(argv)
+        if channel:
+            worker.start(channel)
     from smsctl.cli.app import run
 
     sys.exit(run(argv))

@@ -43,19 +43,24 @@ def alibaba_access(
 def sms_client(
     config: Config, secrets: Any, account: str, *, read_timeout: float | None = None
 ) -> Any:
-    from smsctl.providers.alibaba_sms import AlibabaSms
-
-    return AlibabaSms(alibaba_access(config, secrets, "sms", account, read_timeout=read_timeout))
+    return _alibaba_client(config, secrets, "sms", account, read_timeout)
 
 
 def voice_client(
     config: Config, secrets: Any, account: str, *, read_timeout: float | None = None
 ) -> Any:
-    from smsctl.providers.alibaba_voice import AlibabaVoice
+    return _alibaba_client(config, secrets, "voice", account, read_timeout)
 
-    return AlibabaVoice(
-        alibaba_access(config, secrets, "voice", account, read_timeout=read_timeout)
-    )
+
+def _alibaba_client(
+    config: Config, secrets: Any, channel: str, account: str, read_timeout: float | None
+) -> Any:
+    """The channel's adapter: in the provider worker when the console script started one
+    (see providers.worker), else in this process."""
+    from smsctl.providers import worker
+
+    access = alibaba_access(config, secrets, channel, account, read_timeout=read_timeout)
+    return worker.adapter(channel, access) or worker.local_adapter(channel, access)
 
 
 @contextmanager

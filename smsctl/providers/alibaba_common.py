@@ -475,14 +475,27 @@ class AlibabaAdapter:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._access!r})"
 
-    def _make_client(self, config: Any) -> Any:  # pragma: no cover - overridden
+    @staticmethod
+    def _client_class() -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    @staticmethod
+    def _models() -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @classmethod
+    def preload(cls) -> None:
+        """Import this product's SDK now (the provider worker does it ahead of the first call)."""
+        from alibabacloud_tea_openapi.utils_models import Config  # noqa: F401
+
+        cls._client_class()
+        cls._models()
 
     def _client(self) -> Any:
         if self._sdk_client is None:
             redact_sdk_debug_logging()
             config = build_config(self._access, self.default_host)
-            self._sdk_client = self._make_client(config)
+            self._sdk_client = self._client_class()(config)
         return self._sdk_client
 
     def localize(self, error: SmsctlError) -> SmsctlError:

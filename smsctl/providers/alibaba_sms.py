@@ -99,10 +99,11 @@ def audit_status(value: Any) -> str:
 class AlibabaSms(AlibabaAdapter):
     default_host = SMS_ENDPOINT
 
-    def _make_client(self, config: Any) -> Any:
+    @staticmethod
+    def _client_class() -> Any:
         from alibabacloud_dysmsapi20170525.client import Client
 
-        return Client(config)
+        return Client
 
     @staticmethod
     def _models() -> Any:

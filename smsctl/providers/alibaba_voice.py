@@ -96,10 +96,11 @@ class AlibabaVoice(AlibabaAdapter):
     cli = "smsctl voice"
     records = "voice console's call records"
 
-    def _make_client(self, config: Any) -> Any:
+    @staticmethod
+    def _client_class() -> Any:
         from alibabacloud_dyvmsapi20170525.client import Client
 
-        return Client(config)
+        return Client
 
     @staticmethod
     def _models() -> Any:

@@ -1,0 +1,178 @@
+"""The provider worker (smsctl.providers.worker): an SMS or voice `send-test` started from the
+console script does its SDK work in a forked child. Proven from the outside: the parent never
+loads the SDK yet the provider gets the request; Ctrl-C stops both processes and the audit log
+keeps the attempt; a worker that dies mid-call is reported as "maybe delivered"; one that is
+gone before the call changes nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from smsctl.providers.worker import channel_of
+from tests.reliability.helpers import SMSCTL, child_env
+from tests.support.cli import invoke
+
+PHONE = "+8613812345678"
+RESPONSE_LOST_NUMBER = "+8613900000011"  # the sandbox records the SMS, answers after 30 s
+SEND = ("send-test", "--scenario", "login", "--param", "code=1", "--yes", "--to")
+# Runs the console script's entry point and reports what the parent process imported.
+PROBE = """\
+import json, os, signal, sys
+sys.argv = ["smsctl", *json.loads(sys.argv[1])]
+from smsctl.entry import main
+if os.environ.get("PROBE_KILL_WORKER_FIRST") == "1":
+    from smsctl.providers import worker
+    worker.start("sms")
+    os.kill(worker._running.pid, signal.SIGKILL)
+    os.waitpid(worker._running.pid, 0)
+try:
+    main()
+except SystemExit as done:
+    code = done.code
+sys.stdout.flush()
+sys.stderr.write("\\nMODULES " + json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("argv", "channel"),
+    [
+        (["send-test", "--to", PHONE, "--yes"], "sms"),
+        (["--json", "--config", "c.toml", "send-test", "--to", PHONE], "sms"),
+        (["voice", "send-test", "--to", PHONE], "voice"),
+        (["email", "send-test", "--to", "a@example.com"], None),
+        (["wechat", "send-test", "--openid", "o"], None),
+        (["send-test", "--to", PHONE, "--dry-run"], None),
+        (["voice", "send-test", "--help"], None),
+        (["template", "list"], None),
+        (["account", "show", "prod"], None),
+    ],
+)
+def test_which_command_lines_get_a_worker(argv: list[str], channel: str | None) -> None:
+    assert channel_of(argv) == channel
+
+
+@pytest.fixture
+def prod(fresh_sandbox_state, config_file: Path) -> dict:
+    info = fresh_sandbox_state.info()["sms"]
+    for step in (
+        ("account", "add", "prod", "--access-key-id", info["access_key_id"],
+         "--endpoint", info["endpoint"], "--secret-stdin"),
+        ("signature", "add", "Acme", "--account", "prod"),
+        ("template", "add", "SMS_100000001", "--account", "prod", "--scenario", "login"),
+        ("validate", "prod"),
+    ):  # fmt: skip
+        done = invoke(*step, input=info["access_key_secret"] + "\n")
+        assert done.exit_code == 0, done.all_output
+    return info
+
+
+def _env(info: dict, **extra: str | None) -> dict[str, str]:
+    return child_env(SMSCTL_SECRET_SMS_PROD=info["access_key_secret"], **extra)
+
+
+def _probe(argv: list[str], env: dict[str, str]) -> tuple[dict, str]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(argv)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    return json.loads(done.stderr.rsplit("\nMODULES ", 1)[1]), done.stdout + done.stderr
+
+
+def _sent_to(sandbox, number: str) -> list[dict]:
+    national = number.removeprefix("+86")
+    return [
+        params
+        for action, params in sandbox.alibaba.state.requests
+        if action == "SendSms" and params.get("PhoneNumbers") == national
+    ]
+
+
+@pytest.mark.parametrize("worker", ["1", "0"])
+def test_the_sdk_work_happens_in_the_worker(prod, fresh_sandbox_state, worker: str) -> None:
+    report, output = _probe([*SEND, PHONE], _env(prod, SMSCTL_PROVIDER_WORKER=worker))
+    assert report["code"] == 0, output
+    assert len(_sent_to(fresh_sandbox_state, PHONE)) == 1
+    sdk_in_parent = [m for m in report["modules"] if m.startswith("alibabacloud_")]
+    assert bool(sdk_in_parent) == (worker == "0")
+
+
+def test_a_worker_gone_before_the_call_changes_nothing(prod, fresh_sandbox_state) -> None:
+    """Nothing was handed over, so the call runs in the parent and is sent exactly once."""
+    report, output = _probe([*SEND, PHONE], _env(prod, PROBE_KILL_WORKER_FIRST="1"))
+    assert report["code"] == 0, output
+    assert len(_sent_to(fresh_sandbox_state, PHONE)) == 1
+    assert any(m.startswith("alibabacloud_") for m in report["modules"])
+
+
+def _start_hanging_send(prod: dict, sandbox) -> tuple[subprocess.Popen, int]:
+    """A send the sandbox records at once but answers only after 30 s; returns the smsctl
+    process and its worker's pid once the request has reached the provider."""
+    process = subprocess.Popen(
+        [str(SMSCTL), "--json", *SEND, RESPONSE_LOST_NUMBER],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(prod),
+    )
+    deadline = time.monotonic() + 30
+    while not _sent_to(sandbox, RESPONSE_LOST_NUMBER):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the send never reached the sandbox"
+        time.sleep(0.05)
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    assert len(children) == 1, children
+    return process, int(children[0])
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+    except FileNotFoundError:
+        return True
+    return state == "Z"
+
+
+def _last_audit(state_dir: Path) -> dict:
+    return json.loads((state_dir / "audit.jsonl").read_text().splitlines()[-1])
+
+
+def test_ctrl_c_stops_smsctl_and_its_worker_and_keeps_the_attempt(
+    prod, fresh_sandbox_state, state_dir: Path
+) -> None:
+    process, worker_pid = _start_hanging_send(prod, fresh_sandbox_state)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert _gone(worker_pid)
+    entry = _last_audit(state_dir)
+    assert (entry["outcome"], entry["code"]) == ("unknown", "Interrupted")
+
+
+def test_a_worker_that_dies_mid_call_is_reported_as_maybe_delivered(
+    prod, fresh_sandbox_state, state_dir: Path
+) -> None:
+    process, worker_pid = _start_hanging_send(prod, fresh_sandbox_state)
+    os.kill(worker_pid, signal.SIGKILL)
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 7, err
+    error = json.loads(err.strip().splitlines()[-1])["error"]
+    assert error["code"] == "ResponseLost"
+    assert "MAY have been delivered" in error["message"]
+    assert "smsctl log --sends" in error["hint"]
+    entry = _last_audit(state_dir)
+    assert (entry["outcome"], entry["code"]) == ("unknown", "ResponseLost")
