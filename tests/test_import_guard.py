@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.probe import probe
 
 ROOT = Path(__file__).resolve().parents[1]
 BANNED = (
@@ -53,19 +53,6 @@ scenario = "login"
 content = "Your code is ${code}"
 variables = ["code"]
 """
-PROBE = """\
-import json, sys
-sys.argv = ["smsctl", *json.loads(sys.argv[1])]
-from smsctl.entry import main
-try:
-    main()
-except SystemExit as done:
-    code = done.code
-else:
-    code = 0
-sys.stdout.flush()
-sys.stderr.write("\\nMODULES " + json.dumps({"code": code, "modules": sorted(sys.modules)}))
-"""
 
 
 def _tree() -> dict:
@@ -96,16 +83,8 @@ def test_local_command_imports_nothing_heavy(argv: list[str], config_file: Path)
     config_file.write_text(CONFIG, encoding="utf-8")
     env = dict(os.environ)
     env.pop("PYTHON_KEYRING_BACKEND", None)  # the memory backend would hide a keyring import
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(argv)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-    report = json.loads(done.stderr.rsplit("\nMODULES ", 1)[1])
-    assert report["code"] in (0, None), done.stderr
+    report, _, stderr = probe(argv, env)
+    assert report["code"] in (0, None), stderr
     heavy = [m for m in report["modules"] if m.startswith(BANNED)]
     assert not heavy, f"`smsctl {' '.join(argv)}` imported {heavy}"
     if argv == ["--version"]:
@@ -121,11 +100,8 @@ def test_completion_imports_neither_typer_nor_anything_heavy(config_file: Path) 
         "COMP_WORDS": "smsctl\ntemplate\nshow\n",
         "COMP_CWORD": "3",
     }
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, "[]"], capture_output=True, text=True, env=env, timeout=60
-    )
-    report = json.loads(done.stderr.rsplit("\nMODULES ", 1)[1])
-    assert done.stdout.split() == ["SMS_100001"]
+    report, stdout, _ = probe([], env)
+    assert stdout.split() == ["SMS_100001"]
     loaded = [
         m
         for m in report["modules"]

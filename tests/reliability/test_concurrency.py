@@ -10,7 +10,7 @@ from pathlib import Path
 
 from smsctl.core.config import ConfigStore
 from tests.reliability.helpers import child_env, spawn
-from tests.support.cli import invoke
+from tests.support.cli import add_sandbox_sms_account
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -116,15 +116,7 @@ def test_concurrent_test_sends_to_one_number_respect_the_guard_exactly(
     limit, senders = 3, 8
     info = fresh_sandbox_state.info()["sms"]
     fresh_sandbox_state.alibaba.state.flow_control_enabled = False  # only smsctl's guard counts
-    for step in (
-        ("account", "add", "prod", "--access-key-id", info["access_key_id"],
-         "--endpoint", info["endpoint"], "--secret-stdin"),
-        ("signature", "add", "Acme", "--account", "prod"),
-        ("template", "add", "SMS_100000001", "--account", "prod", "--scenario", "login"),
-        ("validate", "prod"),
-    ):  # fmt: skip
-        done = invoke(*step, input=info["access_key_secret"] + "\n")
-        assert done.exit_code == 0, done.all_output
+    add_sandbox_sms_account(info)
     config_file.write_text(
         config_file.read_text()
         + f"\n[guard.sms]\nper_minute = {limit}\nper_hour = 100\nper_day = 100\n"

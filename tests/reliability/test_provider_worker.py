@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,28 +17,12 @@ import pytest
 
 from smsctl.providers.worker import channel_of
 from tests.reliability.helpers import SMSCTL, child_env
-from tests.support.cli import invoke
+from tests.support.cli import add_sandbox_sms_account
+from tests.support.probe import probe
 
 PHONE = "+8613812345678"
 RESPONSE_LOST_NUMBER = "+8613900000011"  # the sandbox records the SMS, answers after 30 s
 SEND = ("send-test", "--scenario", "login", "--param", "code=1", "--yes", "--to")
-# Runs the console script's entry point and reports what the parent process imported.
-PROBE = """\
-import json, os, signal, sys
-sys.argv = ["smsctl", *json.loads(sys.argv[1])]
-from smsctl.entry import main
-if os.environ.get("PROBE_KILL_WORKER_FIRST") == "1":
-    from smsctl.providers import worker
-    worker.start("sms")
-    os.kill(worker._running.pid, signal.SIGKILL)
-    os.waitpid(worker._running.pid, 0)
-try:
-    main()
-except SystemExit as done:
-    code = done.code
-sys.stdout.flush()
-sys.stderr.write("\\nMODULES " + json.dumps({"code": code, "modules": sorted(sys.modules)}))
-"""
 
 
 @pytest.mark.parametrize(
@@ -63,32 +46,12 @@ def test_which_command_lines_get_a_worker(argv: list[str], channel: str | None) 
 @pytest.fixture
 def prod(fresh_sandbox_state, config_file: Path) -> dict:
     info = fresh_sandbox_state.info()["sms"]
-    for step in (
-        ("account", "add", "prod", "--access-key-id", info["access_key_id"],
-         "--endpoint", info["endpoint"], "--secret-stdin"),
-        ("signature", "add", "Acme", "--account", "prod"),
-        ("template", "add", "SMS_100000001", "--account", "prod", "--scenario", "login"),
-        ("validate", "prod"),
-    ):  # fmt: skip
-        done = invoke(*step, input=info["access_key_secret"] + "\n")
-        assert done.exit_code == 0, done.all_output
+    add_sandbox_sms_account(info)
     return info
 
 
 def _env(info: dict, **extra: str | None) -> dict[str, str]:
     return child_env(SMSCTL_SECRET_SMS_PROD=info["access_key_secret"], **extra)
-
-
-def _probe(argv: list[str], env: dict[str, str]) -> tuple[dict, str]:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(argv)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-    return json.loads(done.stderr.rsplit("\nMODULES ", 1)[1]), done.stdout + done.stderr
 
 
 def _sent_to(sandbox, number: str) -> list[dict]:
@@ -102,8 +65,8 @@ def _sent_to(sandbox, number: str) -> list[dict]:
 
 @pytest.mark.parametrize("worker", ["1", "0"])
 def test_the_sdk_work_happens_in_the_worker(prod, fresh_sandbox_state, worker: str) -> None:
-    report, output = _probe([*SEND, PHONE], _env(prod, SMSCTL_PROVIDER_WORKER=worker))
-    assert report["code"] == 0, output
+    report, _, stderr = probe([*SEND, PHONE], _env(prod, SMSCTL_PROVIDER_WORKER=worker))
+    assert report["code"] == 0, stderr
     assert len(_sent_to(fresh_sandbox_state, PHONE)) == 1
     sdk_in_parent = [m for m in report["modules"] if m.startswith("alibabacloud_")]
     assert bool(sdk_in_parent) == (worker == "0")
@@ -111,8 +74,8 @@ def test_the_sdk_work_happens_in_the_worker(prod, fresh_sandbox_state, worker: s
 
 def test_a_worker_gone_before_the_call_changes_nothing(prod, fresh_sandbox_state) -> None:
     """Nothing was handed over, so the call runs in the parent and is sent exactly once."""
-    report, output = _probe([*SEND, PHONE], _env(prod, PROBE_KILL_WORKER_FIRST="1"))
-    assert report["code"] == 0, output
+    report, _, stderr = probe([*SEND, PHONE], _env(prod, PROBE_KILL_WORKER_FIRST="1"))
+    assert report["code"] == 0, stderr
     assert len(_sent_to(fresh_sandbox_state, PHONE)) == 1
     assert any(m.startswith("alibabacloud_") for m in report["modules"])
 

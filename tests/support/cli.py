@@ -36,3 +36,17 @@ def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = No
         sys.stdout.flush()
         sys.stderr.flush()
         return Outcome(code, out.getvalue().decode(), err.getvalue().decode())
+
+
+def add_sandbox_sms_account(info: dict[str, str], name: str = "prod") -> None:
+    """What an operator does first against the sandbox: the account (secret on stdin), the Acme
+    signature, the login template SMS_100000001, and `validate` to make it active."""
+    for step in (
+        ("account", "add", name, "--access-key-id", info["access_key_id"],
+         "--endpoint", info["endpoint"], "--secret-stdin"),
+        ("signature", "add", "Acme", "--account", name),
+        ("template", "add", "SMS_100000001", "--account", name, "--scenario", "login"),
+        ("validate", name),
+    ):  # fmt: skip
+        done = invoke(*step, input=info["access_key_secret"] + "\n")
+        assert done.exit_code == 0, done.all_output
