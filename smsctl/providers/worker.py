@@ -193,6 +193,7 @@ def _serve(channel: str, requests_fd: int, replies_fd: int) -> None:  # pragma: 
     replies = os.fdopen(replies_fd, "wb")
     adapters: dict[tuple[str, Any], Any] = {}
     from smsctl.core import debug
+    from smsctl.core.redaction import register_secret
 
     while True:
         try:
@@ -200,6 +201,7 @@ def _serve(channel: str, requests_fd: int, replies_fd: int) -> None:  # pragma: 
         except EOFError:
             return
         debug.enable(level)
+        register_secret(access.access_key_secret)  # as the parent did when it read it
         try:
             key = (channel_name, access)
             if key not in adapters:
