@@ -167,7 +167,7 @@ def render_sync(app_ctx: AppContext, noun: str, results: list[Any]) -> None:
                 out.failure(f"{noun} `{r.name}`: {r.error.message}")
             elif r.changed:
                 out.success(
-                    f"{noun} `{r.name}`: {r.previous} -> {r.status}"
+                    f"{noun} `{r.name}`: {r.previous or 'never checked'} -> {r.status}"
                     + (f" ({r.reason})" if r.reason else "")
                 )
             else:

@@ -75,7 +75,8 @@ def render_validation(
             out.failure(f"{check.name}: {check.error.message}")
             continue
         note = (
-            f" (smsctl has {check.previous}; run `{sync_command(check.name)}`)"
+            f" (smsctl has {check.previous or 'never checked it'}; run "
+            f"`{sync_command(check.name)}`)"
             if check.changed
             else ""
         )

@@ -104,12 +104,16 @@ def template_add(
         if item["kind"] == "tts"
         else [f"status:    {item['status']} at the provider"]
     )
-    app_ctx.output.emit(
-        data,
-        lambda out: render_added(
-            out, f"voice template `{code}` ({item['kind']})", change, scenario, details
-        ),
-    )
+
+    def human(out: Any) -> None:
+        render_added(out, f"voice template `{code}` ({item['kind']})", change, scenario, details)
+        if item["kind"] == "voice-file" and item["status"] != "approved":
+            out.info(
+                "It is not approved yet: it will not be used for calls until "
+                "`smsctl voice template sync` sees it approved."
+            )
+
+    app_ctx.output.emit(data, human)
 
 
 @template_app.command("list")

@@ -14,11 +14,10 @@ from smsctl.core.errors import ConfigError, ProviderRefused, UsageError
 from smsctl.core.names import check_identifier
 
 NOUN = {"signatures": "signature", "templates": "template", "rules": "rule", "accounts": "account"}
+# A provider's review: refreshed on every add and sync.
+REVIEW = frozenset({"status", "reason", "checked_at"})
 # Fields refreshed from the provider: a re-add that differs only here is still "the same".
-VOLATILE = {
-    "status",
-    "reason",
-    "checked_at",
+VOLATILE = REVIEW | {
     "content",
     "variables",
     "type",
@@ -53,9 +52,10 @@ def add(
     values: dict[str, Any],
     *,
     command: str,
-    replace_volatile: bool = True,
+    volatile: frozenset[str] | set[str] = VOLATILE,
 ) -> ItemChange:
-    """Add an item; the same values again is success without change (idempotent)."""
+    """Add an item; the same values again is success without change (idempotent). Fields in
+    `volatile` come from the provider: they may differ from the stored ones and are replaced."""
     values = {k: v for k, v in values.items() if v is not None}
     config = store.load()
     account = values.get("account")
@@ -64,9 +64,7 @@ def add(
     existing = config.channel(channel).get(kind, {}).get(name)
     if existing is not None:
         differing = sorted(
-            k
-            for k, v in values.items()
-            if existing.get(k) != v and not (replace_volatile and k in VOLATILE)
+            k for k, v in values.items() if existing.get(k) != v and k not in volatile
         )
         if differing:
             raise ConfigError(

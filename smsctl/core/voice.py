@@ -89,10 +89,11 @@ def add_template(
         )  # fmt: skip
         values.update(_review_fields(info))
     # The content is the operator's, not refreshed from a provider: a different one is a
-    # conflict to resolve with `edit`, not something to overwrite silently.
+    # conflict to resolve with `edit`, not something to overwrite silently. Only a voice file's
+    # review state is the provider's, refreshed by every add.
     return items.add(
         store, CHANNEL, "templates", code, values, command="voice template add",
-        replace_volatile=False,
+        volatile=items.REVIEW,
     )  # fmt: skip
 
 
@@ -146,7 +147,7 @@ def render(item: dict[str, Any], values: dict[str, str]) -> str | None:
 
 def _review_fields(info: Any) -> dict[str, Any]:
     if info.status == "not_found":
-        return items.review_fields("unknown", "not found at the provider")
+        return {**items.review_fields("unknown", ""), "reason": "not found at the provider"}
     return items.review_fields(info.status, info.reason)
 
 

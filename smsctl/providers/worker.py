@@ -19,6 +19,7 @@ an outcome smsctl already reports as "maybe delivered".
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 _ADAPTERS = {
@@ -52,6 +53,7 @@ def start(channel: str) -> None:
         return
     to_child_r, to_child_w = os.pipe()
     from_child_r, from_child_w = os.pipe()
+    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError:
@@ -63,6 +65,7 @@ def start(channel: str) -> None:
         os.close(from_child_r)
         code = 0
         try:
+            _die_with(parent)
             _serve(channel, to_child_r, from_child_w)
         except BaseException:
             code = 1
@@ -95,19 +98,23 @@ class Worker:
         self.requests = requests
         self.replies = replies
         self.channel_failed = False
+        self._local: dict[tuple[str, Any], Any] = {}
 
     def call(self, channel: str, access: Any, method: str, args: tuple, kwargs: dict) -> Any:
         import pickle
 
         from smsctl.core import debug
 
+        if self.channel_failed:
+            return self._call_here(channel, access, method, args, kwargs)
         request = (channel, access, method, args, kwargs, debug.enabled())
         try:
             pickle.dump(request, self.requests, protocol=pickle.HIGHEST_PROTOCOL)
             self.requests.flush()
-        except (BrokenPipeError, OSError):
+        except (OSError, ValueError):  # a broken pipe, or streams closed by stop()
             self.channel_failed = True  # nothing was handed over: run it here instead
-            return getattr(local_adapter(channel, access), method)(*args, **kwargs)
+            self.stop()
+            return self._call_here(channel, access, method, args, kwargs)
         try:
             status, value = pickle.load(self.replies)
         except KeyboardInterrupt:
@@ -131,6 +138,14 @@ class Worker:
         if status == "error":
             raise value
         return value
+
+    def _call_here(self, channel: str, access: Any, method: str, args: tuple, kwargs: dict) -> Any:
+        """In this process, with one adapter per account as in the worker (later receipt polls
+        after a worker died keep working)."""
+        key = (channel, access)
+        if key not in self._local:
+            self._local[key] = local_adapter(channel, access)
+        return getattr(self._local[key], method)(*args, **kwargs)
 
     def stop(self) -> None:
         import signal
@@ -176,6 +191,22 @@ def _adapter_class(channel: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+def _die_with(parent: int) -> None:  # pragma: no cover - runs in the child
+    """On Linux the kernel kills the worker when smsctl dies, so that no send outlives it and
+    goes unrecorded in the audit log."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # smsctl died before the request above took effect
+        os._exit(0)
+
+
 def _serve(channel: str, requests_fd: int, replies_fd: int) -> None:  # pragma: no cover
     import signal
 
@@ -215,7 +246,10 @@ def _serve(channel: str, requests_fd: int, replies_fd: int) -> None:  # pragma: 
         except Exception as exc:
             from smsctl.core.errors import UnexpectedError
 
-            failure = UnexpectedError(f"Unexpected {type(exc).__name__} in the provider worker")
+            what = type(reply[1]).__name__
+            failure = UnexpectedError(
+                f"The provider worker could not hand back {method}'s {what} ({type(exc).__name__})"
+            )
             data = pickle.dumps(("error", failure))
         replies.write(data)
         replies.flush()

@@ -386,6 +386,30 @@ def test_a_pending_voice_file_waits_for_sync_before_it_is_called(ready, config_f
     assert [action for action, _ in calls(ready)] == ["SingleCallByVoice"]
 
 
+def test_adding_a_voice_file_again_refreshes_only_its_review_state(ready, config_file) -> None:
+    from smsctl.sandbox.state import VoiceTemplate
+
+    state = ready.alibaba.state
+    state.add_voice_template(VoiceTemplate(PENDING_FILE, "voice-file", "", "pending"))
+    first = invoke("voice", "template", "add", PENDING_FILE, "--account", "prod",
+                   "--scenario", "alert", "--voice-file", "--allow-pending")  # fmt: skip
+    assert first.exit_code == 0, first.all_output
+    assert "will not be used for calls until `smsctl voice template sync`" in first.stderr
+    text = config_file.read_text()
+    config_file.write_text(
+        re.sub(r'checked_at = "[^"]+"', 'checked_at = "2020-01-01T00:00:00Z"', text)
+    )
+    state.add_voice_template(VoiceTemplate(PENDING_FILE, "voice-file", "", "approved"))
+    again = add_voice_file(PENDING_FILE)
+    assert again.exit_code == 0, again.all_output
+    stored = invoke("--json", "voice", "template", "show", PENDING_FILE).json()
+    assert stored["status"] == "approved" and stored["checked_at"] != "2020-01-01T00:00:00Z"
+    other_scenario = invoke("voice", "template", "add", PENDING_FILE, "--account", "prod",
+                            "--scenario", "login", "--voice-file")  # fmt: skip
+    assert other_scenario.exit_code == 3  # the operator's own fields still conflict
+    assert "scenario" in other_scenario.stderr
+
+
 def test_a_voice_file_never_checked_is_not_called_until_synced(ready, config_file) -> None:
     """A config written before voice files were reviewed has no status: sync fills it in."""
     config_file.write_text(config_file.read_text().replace('status = "approved"\n', ""))

@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from smsctl.providers.worker import channel_of
+from smsctl.core.errors import ProviderUnavailable
+from smsctl.providers.worker import Worker, channel_of
 from tests.reliability.helpers import SMSCTL, child_env
 from tests.support.cli import add_sandbox_sms_account
 from tests.support.probe import probe
 
 PHONE = "+8613812345678"
-RESPONSE_LOST_NUMBER = "+8613900000011"  # the sandbox records the SMS, answers after 30 s
+RESPONSE_LOST_NUMBER = "+8613900000011"  # the sandbox records the SMS, answers after 5 s
 SEND = ("send-test", "--scenario", "login", "--param", "code=1", "--yes", "--to")
 
 
@@ -81,7 +82,7 @@ def test_a_worker_gone_before_the_call_changes_nothing(prod, fresh_sandbox_state
 
 
 def _start_hanging_send(prod: dict, sandbox) -> tuple[subprocess.Popen, int]:
-    """A send the sandbox records at once but answers only after 30 s; returns the smsctl
+    """A send the sandbox records at once but answers only after 5 s; returns the smsctl
     process and its worker's pid once the request has reached the provider."""
     process = subprocess.Popen(
         [str(SMSCTL), "--json", *SEND, RESPONSE_LOST_NUMBER],
@@ -139,3 +140,83 @@ def test_a_worker_that_dies_mid_call_is_reported_as_maybe_delivered(
     assert "smsctl log --sends" in error["hint"]
     entry = _last_audit(state_dir)
     assert (entry["outcome"], entry["code"]) == ("unknown", "ResponseLost")
+
+
+def test_the_worker_dies_with_smsctl(prod, fresh_sandbox_state) -> None:
+    """smsctl killed mid-send (SIGKILL: no atexit) takes its worker along, so nothing it does
+    can go unrecorded."""
+    process, worker_pid = _start_hanging_send(prod, fresh_sandbox_state)
+    process.kill()
+    process.wait(timeout=10)  # not communicate(): the worker would hold its stderr open
+    deadline = time.monotonic() + 2  # the sandbox answers the send only after 5 s
+    while not _gone(worker_pid):
+        assert time.monotonic() < deadline, "the worker outlived smsctl"
+        time.sleep(0.05)
+    process.communicate(timeout=10)
+
+
+class _HereAdapter:
+    """Stands in for the in-process adapter: the worker's own fallback is what is tested."""
+
+    calls: list[tuple] = []
+
+    def query_receipt(self, *args: str) -> str:
+        self.calls.append(args)
+        return "delivered"
+
+
+def _worker_with_replies(replies_fd: int, requests_fd: int) -> tuple[Worker, subprocess.Popen]:
+    stand_in = subprocess.Popen(["sleep", "30"])
+    return Worker(stand_in.pid, os.fdopen(requests_fd, "wb"), os.fdopen(replies_fd, "rb")), (
+        stand_in
+    )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture
+def here(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    from smsctl.providers import worker as worker_module
+
+    _HereAdapter.calls = []
+    monkeypatch.setattr(worker_module, "local_adapter", lambda channel, access: _HereAdapter())
+    return _HereAdapter.calls
+
+
+def test_after_the_worker_died_mid_call_later_calls_run_here(here: list[tuple]) -> None:
+    """A receipt poll that lost the worker is ResponseLost (the poll retries it); the next poll
+    runs in this process instead of writing to a dead worker."""
+    replies_r, replies_w = os.pipe()
+    os.close(replies_w)  # the worker is gone before it answered
+    requests_r, requests_w = os.pipe()
+    worker, stand_in = _worker_with_replies(replies_r, requests_w)
+    try:
+        with pytest.raises(ProviderUnavailable) as caught:
+            worker.call("sms", ("key",), "query_receipt", ("biz",), {})
+        assert caught.value.code == "ResponseLost"
+        assert not _alive(stand_in.pid)
+        assert worker.call("sms", ("key",), "query_receipt", ("biz",), {}) == "delivered"
+        assert here == [("biz",)]
+    finally:
+        os.close(requests_r)
+        stand_in.kill()
+
+
+def test_a_request_that_cannot_reach_the_worker_runs_here(here: list[tuple]) -> None:
+    replies_r, replies_w = os.pipe()
+    requests_r, requests_w = os.pipe()
+    os.close(requests_r)  # nobody reads requests any more: the hand-over fails
+    worker, stand_in = _worker_with_replies(replies_r, requests_w)
+    try:
+        assert worker.call("sms", ("key",), "query_receipt", ("biz",), {}) == "delivered"
+        assert here == [("biz",)]
+        assert worker.channel_failed and not _alive(stand_in.pid)
+    finally:
+        os.close(replies_w)
+        stand_in.kill()
