@@ -98,6 +98,7 @@ class Worker:
         self.requests = requests
         self.replies = replies
         self.channel_failed = False
+        self._stopped = False
         self._local: dict[tuple[str, Any], Any] = {}
 
     def call(self, channel: str, access: Any, method: str, args: tuple, kwargs: dict) -> Any:
@@ -148,8 +149,12 @@ class Worker:
         return getattr(self._local[key], method)(*args, **kwargs)
 
     def stop(self) -> None:
+        """Kill and reap the worker, once: after the reap its pid may belong to someone else."""
         import signal
 
+        if self._stopped:
+            return
+        self._stopped = True
         for stream in (self.requests, self.replies):
             try:
                 stream.close()

@@ -217,6 +217,12 @@ def test_a_request_that_cannot_reach_the_worker_runs_here(here: list[tuple]) -> 
         assert worker.call("sms", ("key",), "query_receipt", ("biz",), {}) == "delivered"
         assert here == [("biz",)]
         assert worker.channel_failed and not _alive(stand_in.pid)
+        reused = subprocess.Popen(["sleep", "30"])  # what a recycled pid would be
+        worker.pid = reused.pid
+        worker.stop()  # already stopped: it must not kill whatever has that pid now
+        assert _alive(reused.pid)
+        reused.kill()
+        reused.wait()
     finally:
         os.close(replies_w)
         stand_in.kill()
