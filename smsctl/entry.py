@@ -24,12 +24,11 @@ def main() -> None:
 
         sys.stdout.write(f"smsctl {__version__}\n")
         sys.exit(0)
-    if "send-test" in argv:
-        from smsctl.providers import worker
+    from smsctl.providers import worker
 
-        channel = worker.channel_of(argv)
-        if channel:
-            worker.start(channel)
+    channels = worker.channels_of(argv)
+    if channels:
+        worker.start(channels)
     from smsctl.cli.app import run
 
     sys.exit(run(argv))

@@ -3,7 +3,8 @@
 Importing the SDK takes most of a `send-test` (≈ 0.4 s: aiohttp, requests, the credential
 chain, 300 model classes), and none of it depends on what smsctl does before the first provider
 call: parse the command, read the config and the secret, resolve, validate the number. The
-console script therefore forks at start-up when the command is an SMS or voice `send-test`: the
+console script therefore forks at start-up when the command will call Alibaba Cloud (SMS or
+voice send-test, receipt, call-result, validate, add/sync of reviewed items, doctor): the
 child imports the SDK on the second core while the parent does its own work, then performs the
 adapter calls the parent sends it, one at a time, over a pipe. Only the SDK work moves:
 guard, audit log and output stay in the parent.
@@ -26,26 +27,76 @@ _ADAPTERS = {
     "sms": ("smsctl.providers.alibaba_sms", "AlibabaSms"),
     "voice": ("smsctl.providers.alibaba_voice", "AlibabaVoice"),
 }
-_EMAIL_OR_WECHAT = ("email", "wechat")
-_NOT_CALLING = ("--dry-run", "--help", "-h")
+# The commands that call Alibaba Cloud, by their leading words, and the products they call.
+_CALLERS: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("send-test",): ("sms",),
+    ("receipt",): ("sms",),
+    ("validate",): ("sms",),
+    ("signature", "add"): ("sms",),
+    ("signature", "sync"): ("sms",),
+    ("template", "add"): ("sms",),
+    ("template", "sync"): ("sms",),
+    ("voice", "send-test"): ("voice",),
+    ("voice", "call-result"): ("voice",),
+    ("voice", "validate"): ("voice",),
+    ("voice", "template", "add"): ("voice",),  # a voice file's review; TTS adds call nothing
+    ("voice", "template", "sync"): ("voice",),
+    ("doctor",): ("sms", "voice"),
+}
+_NOT_CALLING = ("--dry-run", "--help", "-h", "--offline")
+_GLOBAL_WITH_VALUE = ("--config",)
 
 _running: Worker | None = None
 
 
-def channel_of(argv: list[str]) -> str | None:
-    """The Alibaba channel this command line will call, or None. A guess from the words alone:
-    a wrong guess only starts a worker that is never used (or misses one that would help)."""
-    if "send-test" not in argv or any(word in _NOT_CALLING for word in argv):
-        return None
-    before = argv[: argv.index("send-test")]
-    if any(word in _EMAIL_OR_WECHAT for word in before):
-        return None
-    return "voice" if "voice" in before else "sms"
+def channels_of(argv: list[str]) -> tuple[str, ...]:
+    """The Alibaba products this command line will call, from its words alone. A wrong guess
+    only starts a worker that is never used (or misses one that would have helped)."""
+    if any(word in _NOT_CALLING for word in argv):
+        return ()
+    words = _command_words(argv)
+    for length in (3, 2, 1):
+        channels = _CALLERS.get(tuple(words[:length]))
+        if channels is None:
+            continue
+        if words[:3] == ["voice", "template", "add"] and "--voice-file" not in argv:
+            return ()
+        if words[0] == "doctor":
+            asked = _option_values(argv, "--channel")
+            return tuple(c for c in channels if c in asked) if asked else channels
+        return channels
+    return ()
 
 
-def start(channel: str) -> None:
-    """Fork the worker for `channel` (sms | voice). Without fork, or with
-    SMSCTL_PROVIDER_WORKER=0, nothing happens and adapters run in-process."""
+def _command_words(argv: list[str]) -> list[str]:
+    """The leading words that name the command, global options (and --config's value) skipped."""
+    words: list[str] = []
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in _GLOBAL_WITH_VALUE:
+            skip = True
+        elif not word.startswith("-"):
+            words.append(word)
+            if len(words) == 3:
+                break
+    return words
+
+
+def _option_values(argv: list[str], option: str) -> list[str]:
+    values = []
+    for index, word in enumerate(argv):
+        if word == option and index + 1 < len(argv):
+            values.append(argv[index + 1])
+        elif word.startswith(option + "="):
+            values.append(word.split("=", 1)[1])
+    return values
+
+
+def start(channels: tuple[str, ...]) -> None:
+    """Fork the worker, which imports the SDKs of `channels` (sms, voice) first. Without fork,
+    or with SMSCTL_PROVIDER_WORKER=0, nothing happens and adapters run in-process."""
     global _running
     if _running is not None or not hasattr(os, "fork"):
         return
@@ -66,7 +117,7 @@ def start(channel: str) -> None:
         code = 0
         try:
             _die_with(parent)
-            _serve(channel, to_child_r, from_child_w)
+            _serve(channels, to_child_r, from_child_w)
         except BaseException:
             code = 1
         os._exit(code)
@@ -212,7 +263,9 @@ def _die_with(parent: int) -> None:  # pragma: no cover - runs in the child
         os._exit(0)
 
 
-def _serve(channel: str, requests_fd: int, replies_fd: int) -> None:  # pragma: no cover
+def _serve(
+    channels: tuple[str, ...], requests_fd: int, replies_fd: int
+) -> None:  # pragma: no cover
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -221,10 +274,11 @@ def _serve(channel: str, requests_fd: int, replies_fd: int) -> None:  # pragma: 
     os.dup2(devnull, 1)
     import pickle
 
-    try:
-        _adapter_class(channel).preload()
-    except Exception:  # noqa: S110 - the first call will meet the same problem and report it
-        pass
+    for channel in channels:
+        try:
+            _adapter_class(channel).preload()
+        except Exception:  # noqa: S110 - the first call will meet the same problem, reported
+            pass
     requests = os.fdopen(requests_fd, "rb")
     replies = os.fdopen(replies_fd, "wb")
     adapters: dict[tuple[str, Any], Any] = {}

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from smsctl.core.errors import ProviderUnavailable
-from smsctl.providers.worker import Worker, channel_of
+from smsctl.providers.worker import Worker, channels_of
 from tests.reliability.helpers import SMSCTL, child_env
 from tests.support.cli import add_sandbox_sms_account
 from tests.support.probe import probe
@@ -27,21 +27,36 @@ SEND = ("send-test", "--scenario", "login", "--param", "code=1", "--yes", "--to"
 
 
 @pytest.mark.parametrize(
-    ("argv", "channel"),
+    ("argv", "channels"),
     [
-        (["send-test", "--to", PHONE, "--yes"], "sms"),
-        (["--json", "--config", "c.toml", "send-test", "--to", PHONE], "sms"),
-        (["voice", "send-test", "--to", PHONE], "voice"),
-        (["email", "send-test", "--to", "a@example.com"], None),
-        (["wechat", "send-test", "--openid", "o"], None),
-        (["send-test", "--to", PHONE, "--dry-run"], None),
-        (["voice", "send-test", "--help"], None),
-        (["template", "list"], None),
-        (["account", "show", "prod"], None),
+        (["send-test", "--to", PHONE, "--yes"], ("sms",)),
+        (["--json", "--config", "c.toml", "send-test", "--to", PHONE], ("sms",)),
+        (["--config", "voice", "send-test", "--to", PHONE], ("sms",)),
+        (["voice", "send-test", "--to", PHONE], ("voice",)),
+        (["-v", "voice", "call-result", "--call-id", "1"], ("voice",)),
+        (["receipt", "--biz-id", "1"], ("sms",)),
+        (["validate", "prod", "--check-only"], ("sms",)),
+        (["template", "add", "SMS_1", "--account", "prod", "--scenario", "login"], ("sms",)),
+        (["signature", "sync"], ("sms",)),
+        (["voice", "template", "add", "a.wav", "--voice-file"], ("voice",)),
+        (["voice", "template", "add", "TTS_1", "--content", "Hi"], ()),
+        (["voice", "template", "sync"], ("voice",)),
+        (["doctor"], ("sms", "voice")),
+        (["doctor", "--channel", "voice", "--channel", "email"], ("voice",)),
+        (["doctor", "--channel=email"], ()),
+        (["doctor", "--offline"], ()),
+        (["email", "send-test", "--to", "a@example.com"], ()),
+        (["wechat", "send-test", "--openid", "o"], ()),
+        (["send-test", "--to", PHONE, "--dry-run"], ()),
+        (["voice", "send-test", "--help"], ()),
+        (["template", "list"], ()),
+        (["template", "show", "SMS_1"], ()),
+        (["account", "show", "prod"], ()),
+        ([], ()),
     ],
 )
-def test_which_command_lines_get_a_worker(argv: list[str], channel: str | None) -> None:
-    assert channel_of(argv) == channel
+def test_which_command_lines_get_a_worker(argv: list[str], channels: tuple[str, ...]) -> None:
+    assert channels_of(argv) == channels
 
 
 @pytest.fixture
@@ -71,6 +86,25 @@ def test_the_sdk_work_happens_in_the_worker(prod, fresh_sandbox_state, worker: s
     assert len(_sent_to(fresh_sandbox_state, PHONE)) == 1
     sdk_in_parent = [m for m in report["modules"] if m.startswith("alibabacloud_")]
     assert bool(sdk_in_parent) == (worker == "0")
+
+
+@pytest.mark.parametrize(
+    ("argv", "action"),
+    [
+        (["validate", "prod", "--check-only"], "QuerySmsSignList"),
+        (["--json", "doctor", "--channel", "sms"], "QuerySmsSignList"),
+        (["signature", "sync"], "GetSmsSign"),
+    ],
+)
+def test_other_commands_that_call_alibaba_use_the_worker_too(
+    prod, fresh_sandbox_state, argv: list[str], action: str
+) -> None:
+    state = fresh_sandbox_state.alibaba.state
+    before = len(state.requests)
+    report, stdout, stderr = probe(argv, _env(prod))
+    assert report["code"] == 0, stdout + stderr
+    assert action in [a for a, _ in state.requests[before:]]
+    assert not [m for m in report["modules"] if m.startswith("alibabacloud_")]
 
 
 def test_a_worker_gone_before_the_call_changes_nothing(prod, fresh_sandbox_state) -> None:

@@ -16,7 +16,7 @@ sys.argv = ["smsctl", *json.loads(sys.argv[1])]
 from smsctl.entry import main
 if os.environ.get("PROBE_KILL_WORKER_FIRST") == "1":
     from smsctl.providers import worker
-    worker.start("sms")
+    worker.start(("sms",))
     os.kill(worker._running.pid, signal.SIGKILL)
     os.waitpid(worker._running.pid, 0)
 try:
