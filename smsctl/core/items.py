@@ -12,6 +12,7 @@ from smsctl.core import audit
 from smsctl.core.config import ConfigStore
 from smsctl.core.errors import ConfigError, ProviderRefused, UsageError
 from smsctl.core.names import check_identifier
+from smsctl.core.schema import STATUSES
 
 NOUN = {"signatures": "signature", "templates": "template", "rules": "rule", "accounts": "account"}
 # A provider's review: refreshed on every add and sync.
@@ -136,14 +137,11 @@ def remove(store: ConfigStore, channel: str, kind: str, name: str, *, command: s
     )
 
 
-REVIEW_STATES = ("approved", "pending", "rejected", "cancelled")
-
-
 def review_fields(status: str, reason: str) -> dict[str, Any]:
     """What the config keeps of a provider review. A state the provider added after this
     version ("unknown(x)" from the adapters) is stored as "unknown" with the raw state in the
     reason: the config stays loadable, and the item is never used (only "approved" is)."""
-    if status not in REVIEW_STATES:
+    if status not in STATUSES or status == "unknown":
         reason = "; ".join(part for part in (f"provider state {status}", reason) if part)
         status = "unknown"
     return {"status": status, "reason": reason, "checked_at": audit.now_iso()[:19] + "Z"}

@@ -8,7 +8,7 @@ variables. Test calls follow the shared test-send flow of `core.testsend`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -17,7 +17,7 @@ from smsctl.core.config import Config, ConfigStore
 from smsctl.core.connect import for_account, voice_client
 from smsctl.core.errors import ConfigError, DeliveryFailed, SmsctlError, UsageError
 from smsctl.core.names import check_provider_name
-from smsctl.core.sms import StatusCheck
+from smsctl.core.sms import StatusCheck, Validation
 
 CHANNEL = "voice"
 KINDS = ("tts", "voice-file")
@@ -206,14 +206,6 @@ def sync(store: ConfigStore, secrets: Any, codes: list[str] | None = None) -> li
     return results
 
 
-@dataclass
-class Validation:
-    account: str
-    activated: bool
-    previous_active: str | None
-    checks: list[StatusCheck] = field(default_factory=list)
-
-
 def validate(
     store: ConfigStore, secrets: Any, account: str | None, *, check_only: bool
 ) -> Validation:
@@ -231,14 +223,14 @@ def validate(
     else:
         previous = accounts.activate(store, CHANNEL, name, command="voice validate")
         result = Validation(name, True, previous)
+    stored = config.collection(CHANNEL, "templates")
     files = [
         code
-        for code, item in config.collection(CHANNEL, "templates").items()
+        for code, item in stored.items()
         if item["kind"] == "voice-file" and item["account"] == name
     ]
     if not files:
         return result
-    stored = config.collection(CHANNEL, "templates")
     try:
         with for_account(name):
             infos = client.voice_files(files)
