@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import replace
-from datetime import date
 
 import pytest
 
@@ -18,6 +17,7 @@ from smsctl.core.errors import (
 )
 from smsctl.providers.alibaba_common import AlibabaAccess, RetryPolicy
 from smsctl.providers.alibaba_sms import AlibabaSms
+from smsctl.sandbox.alibaba import china_time
 
 CANARY = "CANARY-s3cr3t-7f1e9a"
 PHONE = "+8613800138000"
@@ -44,6 +44,11 @@ def state(fresh_sandbox_state):
 
 def sends(state) -> list:
     return [params for action, params in state.requests if action == "SendSms"]
+
+
+def send_date_of_last_send(state):
+    """The China date the emulated provider filed the last send under, whatever the local clock."""
+    return china_time(state.sms[-1].sent_at).date()
 
 
 def test_check_credentials_accepts_the_sandbox_key(sms):
@@ -182,9 +187,11 @@ def test_send_and_receipt_to_delivered(sms, state):
     (params,) = sends(state)
     assert params["PhoneNumbers"] == "13800138000"
     assert params["OutId"] == "smsctl-out-1"
-    assert sms.query_receipt(PHONE, result.biz_id, date.today()).status == "waiting"
+    assert (
+        sms.query_receipt(PHONE, result.biz_id, send_date_of_last_send(state)).status == "waiting"
+    )
     state.receipt_delay = 0
-    receipt = sms.query_receipt(PHONE, result.biz_id, date.today())
+    receipt = sms.query_receipt(PHONE, result.biz_id, send_date_of_last_send(state))
     assert receipt.status == "delivered" and receipt.err_code == "DELIVERED"
     assert "123456" in receipt.content
     assert receipt.explanation.exit_code == 0
@@ -196,7 +203,7 @@ def test_send_and_receipt_to_delivered(sms, state):
 def test_failed_receipts_are_explained(sms, state, number, err_code):
     state.receipt_delay = 0
     result = sms.send(number, "Acme", "SMS_100000001", {"code": "1"}, "o")
-    receipt = sms.query_receipt(number, result.biz_id, date.today())
+    receipt = sms.query_receipt(number, result.biz_id, send_date_of_last_send(state))
     assert receipt.status == "failed" and receipt.err_code == err_code
     assert receipt.explanation.exit_code == 8
 
