@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
+import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,28 +19,30 @@ def load_generator():
     return module
 
 
-def test_cli_reference_in_readme_is_up_to_date() -> None:
+def test_cli_reference_and_man_pages_are_up_to_date() -> None:
     generator = load_generator()
-    text = (ROOT / "README.md").read_text()
-    assert generator.updated_readme(text) == text, (
-        "README.md's CLI reference is stale: run python scripts/gen_cli_reference.py"
-    )
+    outdated = [str(path.relative_to(ROOT)) for path in generator.stale(generator.render())]
+    assert not outdated, f"stale: {outdated}; run {generator.COMMAND}"
 
 
-def test_every_command_has_help_text_and_is_in_the_readme() -> None:
-    import typer
-
-    from smsctl.cli.app import app
-
+def test_every_command_has_help_text_a_reference_entry_and_a_man_page() -> None:
     generator = load_generator()
-    readme = (ROOT / "README.md").read_text()
-    root = typer.main.get_command(app)
-    for path in generator.command_paths()[1:]:
-        command = root
-        for name in path:
-            command = command.get_command(typer.Context(command), name)
+    reference = (ROOT / "docs" / "cli.md").read_text()
+    for path, command in generator.commands()[1:]:
         assert (command.help or "").strip(), f"smsctl {' '.join(path)} has no help text"
-        assert f"### `smsctl {' '.join(path)}`" in readme
+        assert f"## `smsctl {' '.join(path)}`" in reference
+        assert (generator.MAN_DIR / ("-".join(["smsctl", *path]) + ".1")).is_file()
+
+
+def test_man_pages_render_without_errors() -> None:
+    groff = shutil.which("groff")
+    assert groff, "groff (Debian groff-base) is needed; scripts/test installs it"
+    for page in sorted((ROOT / "man" / "man1").glob("*.1")):
+        done = subprocess.run(
+            [groff, "-man", "-Tutf8", "-ww", "-z", str(page)], capture_output=True, text=True
+        )
+        problems = [line for line in done.stderr.splitlines() if "special character" not in line]
+        assert done.returncode == 0 and not problems, (page.name, done.stderr)
 
 
 def test_readme_starts_with_the_two_setup_commands() -> None:

@@ -14,6 +14,7 @@ import typer
 
 from smsctl import __version__
 from smsctl.cli.context import AppContext, env_flag
+from smsctl.cli.examples import epilog as examples_epilog
 from smsctl.core.errors import Interrupted, SmsctlError, UnexpectedError, UsageError
 
 HELP = """Administer the notification channels an application uses to reach its users: SMS and
@@ -47,6 +48,7 @@ SUBCOMMANDS = {
     "config": "smsctl.cli.config:app",
     "sandbox": "smsctl.cli.sandbox:app",
 }
+ROOT_EXAMPLES = examples_epilog(())
 COMMAND_TREE = Path(__file__).resolve().parent.parent / "_command_tree.json"
 
 
@@ -62,7 +64,16 @@ def load_command(name: str) -> Any:
     target._add_completion = False  # completion is answered by smsctl.completion
     command = typer.main.get_command(target)
     command.name = name
+    _add_examples(command, (name,))
     return command
+
+
+def _add_examples(command: Any, path: tuple[str, ...]) -> None:
+    from smsctl.cli.examples import epilog
+
+    command.epilog = epilog(path)
+    for child_name, child in getattr(command, "commands", {}).items():
+        _add_examples(child, (*path, child_name))
 
 
 @cache
@@ -99,7 +110,7 @@ app = typer.Typer(
     cls=LazyGroup,
     name="smsctl",
     help=HELP,
-    epilog=EXIT_CODES_EPILOG,
+    epilog=EXIT_CODES_EPILOG + "\n\n" + (ROOT_EXAMPLES or ""),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
