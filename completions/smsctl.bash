@@ -1,6 +1,6 @@
-# bash completion for smsctl. Install: copy to
+# bash completion for smsctl. Install: `smsctl completion bash --install`, or copy to
 # ~/.local/share/bash-completion/completions/smsctl, or add to ~/.bashrc:
-#   source /path/to/smsctl.bash      (or: eval "$(_SMSCTL_COMPLETE=source_bash smsctl)")
+#   eval "$(smsctl completion bash)"
 # Every TAB asks `smsctl` itself, which answers from its generated command tree and the
 # config file without loading the command framework (a few ms).
 

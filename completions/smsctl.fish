@@ -1,5 +1,5 @@
-# fish completion for smsctl. Install: copy to ~/.config/fish/completions/smsctl.fish
-# (or: _SMSCTL_COMPLETE=source_fish smsctl > ~/.config/fish/completions/smsctl.fish)
+# fish completion for smsctl. Install: `smsctl completion fish --install`, or copy to
+# ~/.config/fish/completions/smsctl.fish (smsctl completion fish > that file)
 # Every TAB asks `smsctl` itself, once, which answers from its generated command tree and the
 # config file without loading the command framework (a few ms).
 

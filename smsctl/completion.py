@@ -402,9 +402,9 @@ def fish_line(value: str, help_: str) -> str:
 
 SCRIPTS = {
     "bash": """\
-# bash completion for smsctl. Install: copy to
+# bash completion for smsctl. Install: `smsctl completion bash --install`, or copy to
 # ~/.local/share/bash-completion/completions/smsctl, or add to ~/.bashrc:
-#   source /path/to/smsctl.bash      (or: eval "$(_SMSCTL_COMPLETE=source_bash smsctl)")
+#   eval "$(smsctl completion bash)"
 # Every TAB asks `smsctl` itself, which answers from its generated command tree and the
 # config file without loading the command framework (a few ms).
 
@@ -429,9 +429,9 @@ complete -F _smsctl_completion smsctl
 """,
     "zsh": """\
 #compdef smsctl
-# zsh completion for smsctl. Install: copy to a directory in $fpath as `_smsctl`
-# (e.g. ~/.zfunc/_smsctl with `fpath+=~/.zfunc; autoload -Uz compinit; compinit` in ~/.zshrc),
-# or after compinit: source /path/to/_smsctl   (or: eval "$(_SMSCTL_COMPLETE=source_zsh smsctl)")
+# zsh completion for smsctl. Install: `smsctl completion zsh --install`, or copy to a directory
+# in $fpath as `_smsctl` (e.g. ~/.zfunc/_smsctl with `fpath+=~/.zfunc; autoload -Uz compinit;
+# compinit` in ~/.zshrc), or after compinit: eval "$(smsctl completion zsh)"
 # Every TAB asks `smsctl` itself, which answers from its generated command tree and the
 # config file without loading the command framework (a few ms).
 
@@ -449,8 +449,8 @@ else
 fi
 """,
     "fish": """\
-# fish completion for smsctl. Install: copy to ~/.config/fish/completions/smsctl.fish
-# (or: _SMSCTL_COMPLETE=source_fish smsctl > ~/.config/fish/completions/smsctl.fish)
+# fish completion for smsctl. Install: `smsctl completion fish --install`, or copy to
+# ~/.config/fish/completions/smsctl.fish (smsctl completion fish > that file)
 # Every TAB asks `smsctl` itself, once, which answers from its generated command tree and the
 # config file without loading the command framework (a few ms).
 

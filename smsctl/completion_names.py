@@ -47,6 +47,7 @@ APPS = names(None, "apps")
 ITEM_CHANNELS = {"signature": ("sms",), "template": ("sms", "voice", "email"), "rule": ("wechat",)}
 
 COMPLETES: dict[tuple[str, ...], dict[str, Any]] = {
+    ("completion", "SHELL"): choices("bash", "zsh", "fish"),
     # `add` takes a new name: offering existing ones would only invite a no-op
     ("account", "add", "NAME"): NOTHING,
     ("*", "account", "add", "NAME"): NOTHING,

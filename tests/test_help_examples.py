@@ -4,6 +4,7 @@ parse."""
 
 from __future__ import annotations
 
+import re
 import shlex
 
 import pytest
@@ -36,7 +37,7 @@ PATHS = command_paths()
 
 def parse(line: str) -> tuple[str, ...]:
     """Parse an example as the console script would, without running it; returns its command."""
-    words = shlex.split(line.split(" < ")[0])
+    words = shlex.split(re.split(r" [<>] ", line)[0])  # without a shell redirection
     assert words[0] == "smsctl"
     _context, args = split_global_options(words[1:])
     command = typer.main.get_command(app)

@@ -47,6 +47,7 @@ SUBCOMMANDS = {
     "log": "smsctl.cli.log:log",
     "config": "smsctl.cli.config:app",
     "sandbox": "smsctl.cli.sandbox:app",
+    "completion": "smsctl.cli.completion:completion",
 }
 ROOT_EXAMPLES = examples_epilog(())
 COMMAND_TREE = Path(__file__).resolve().parent.parent / "_command_tree.json"

@@ -262,6 +262,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "smsctl sandbox serve",
         "smsctl --json sandbox serve --port 0 --mailbox ./mail",
     ),
+    "completion": (
+        "smsctl completion --install",
+        "smsctl completion zsh --install",
+        "smsctl completion fish > ~/.config/fish/completions/smsctl.fish",
+    ),
     "sandbox try": ("smsctl sandbox try", "smsctl sandbox try --keep ./walkthrough"),
 }
 
