@@ -12,7 +12,8 @@ The shells call `smsctl` back on every TAB with Typer's/Click's environment prot
 The command tree comes from `_command_tree.json`, generated from the real Typer app by
 `scripts/gen_command_tree.py` (a test fails when it is stale); live names (accounts, signatures,
 templates, apps, rules) come from the config file read with stdlib tomllib. Only stdlib modules
-that a bare interpreter has already loaded, plus json/shlex/tomllib, are imported here.
+that a bare interpreter has already loaded, plus json/shlex/tomllib and the parsed-config cache
+(smsctl.core.config_cache: hashlib and marshal), are imported here.
 
 Exit status: 0 with one candidate per line (zsh: a line of zsh code), or 1 with no output when the
 shell should complete file names itself (also what any unexpected failure degrades to).
@@ -342,11 +343,17 @@ def config_path(flag_value: str | None) -> str:
 
 
 def read_config(flag_value: str | None) -> dict[str, Any]:
+    path = config_path(flag_value)
     try:
-        with open(config_path(flag_value), "rb") as handle:
+        with open(path, "rb") as handle:
             text = handle.read()
     except OSError:
         return {}
+    from smsctl.core import config_cache
+
+    cached = config_cache.load(path, text)
+    if cached is not None:  # what the last command parsed and validated from these very bytes
+        return cached
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover

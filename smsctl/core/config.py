@@ -58,7 +58,8 @@ class Config:
         return {name: _with_defaults(item, fields) for name, item in items.items()}
 
     def find(self, channel: str, kind: str, name: str) -> dict[str, Any] | None:
-        return self.collection(channel, kind).get(name)
+        item = self.channel(channel).get(kind, {}).get(name)
+        return None if item is None else _with_defaults(item, schema.COLLECTIONS[(channel, kind)])
 
     def get(self, channel: str, kind: str, name: str) -> dict[str, Any]:
         """The item, or a ConfigError that suggests the closest name."""
@@ -187,7 +188,7 @@ class ConfigStore:
         return parse_config(text, self.path)
 
     @contextlib.contextmanager
-    def edit(self) -> Iterator[ConfigEditor]:
+    def edit(self) -> Iterator[ConfigEditor | ChunkedEditor]:
         """Lock, re-read, let the caller change the document, validate, write atomically."""
         self._ensure_dir()
         with FileLock(self.lock_path):
@@ -195,15 +196,11 @@ class ConfigStore:
             text = self._read_text()
             before = parse_config(text, self.path)  # refuse to build on a broken file
             known_problems = {p.message for p in before.reference_problems()}
-            import tomlkit
-
-            document = tomlkit.parse(text) if text.strip() else tomlkit.parse(HEADER_COMMENT)
-            editor = ConfigEditor(document)
+            editor = _editor_for(text, before.data)
             yield editor
             if not editor.changed:
                 return
-            new_text = tomlkit.dumps(document).rstrip("\n") + "\n"
-            config = parse_config(new_text, self.path)
+            new_text, config = _edited(editor, text, self.path)
             problems = [p for p in config.reference_problems() if p.message not in known_problems]
             if problems:
                 raise ConfigError(
@@ -220,6 +217,7 @@ class ConfigStore:
                     "the directory's permissions, then retry.",
                     code="config_write_failed",
                 ) from None
+            _remember(self.path, new_text, config.data)
 
     # --- file handling -------------------------------------------------------------------
 
@@ -298,6 +296,25 @@ class ConfigStore:
 
 
 def parse_config(text: str, path: Path) -> Config:
+    """The validated config of `text`; from the cache when exactly this text was seen before."""
+    from smsctl.core import config_cache
+
+    content = text.encode("utf-8")
+    data = config_cache.load(str(path), content) if text else None
+    if data is None:
+        data = _parse_and_validate(text, path)
+        if text:
+            config_cache.store(str(path), content, data)
+    return Config(data, path, text)
+
+
+def _remember(path: Path, text: str, data: dict[str, Any]) -> None:
+    from smsctl.core import config_cache
+
+    config_cache.store(str(path), text.encode("utf-8"), data)
+
+
+def _parse_and_validate(text: str, path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -318,7 +335,42 @@ def parse_config(text: str, path: Path) -> Config:
             code="invalid_config",
             details={"problems": [p.describe() for p in located]},
         )
-    return Config(data, path, text)
+    return data
+
+
+def _editor_for(text: str, data: dict[str, Any]) -> ConfigEditor | ChunkedEditor:
+    from smsctl.core.toml_chunks import Unsplittable
+
+    if text.strip():
+        try:
+            return ChunkedEditor(text, data)
+        except Unsplittable:
+            pass
+    import tomlkit
+
+    return ConfigEditor(tomlkit.parse(text) if text.strip() else tomlkit.parse(HEADER_COMMENT))
+
+
+def _edited(editor: ConfigEditor | ChunkedEditor, text: str, path: Path) -> tuple[str, Config]:
+    """The new text and its validated config. A chunk edit is kept only when the file it gives
+    holds exactly the data the changes asked for; otherwise the same changes are made again on
+    the whole document, which is what tomlkit alone would have written."""
+    import tomlkit
+
+    if isinstance(editor, ChunkedEditor):
+        new_text = _with_final_newline(editor.render())
+        if editor.consistent:
+            with contextlib.suppress(ConfigError):
+                config = Config(_parse_and_validate(new_text, path), path, new_text)
+                if config.data == editor.plain():
+                    return new_text, config
+        editor = editor.replayed(ConfigEditor(tomlkit.parse(text)))
+    new_text = _with_final_newline(tomlkit.dumps(editor.document))
+    return new_text, Config(_parse_and_validate(new_text, path), path, new_text)
+
+
+def _with_final_newline(text: str) -> str:
+    return text.rstrip("\n") + "\n"
 
 
 class ConfigEditor:
@@ -423,6 +475,167 @@ class ConfigEditor:
 
     def plain(self) -> dict[str, Any]:
         return _plain(self.document)
+
+
+class ChunkedEditor:
+    """The ConfigEditor's changes made on the table chunks of the file (see
+    smsctl.core.toml_chunks) and mirrored on the plain data, so that a change to a config of
+    thousands of items costs what it costs on a small one. The changes are recorded: when the
+    chunked text does not hold exactly the mirrored data, `replayed` makes them again on the whole
+    tomlkit document."""
+
+    def __init__(self, text: str, data: dict[str, Any]) -> None:
+        import marshal
+
+        from smsctl.core.toml_chunks import ChunkedText
+
+        self.chunks = ChunkedText(text)
+        self.data: dict[str, Any] = marshal.loads(marshal.dumps(data))
+        self.changed = False
+        self.consistent = True
+        self._changes: list[tuple[str, tuple[Any, ...]]] = []
+
+    def render(self) -> str:
+        return self.chunks.render()
+
+    def replayed(self, editor: ConfigEditor) -> ConfigEditor:
+        for name, args in self._changes:
+            getattr(editor, name)(*args)
+        return editor
+
+    def plain(self) -> dict[str, Any]:
+        return self.data
+
+    def _node(self, *path: str, create: bool = True) -> dict[str, Any] | None:
+        node = self.data
+        for key in path:
+            if key not in node:
+                if not create:
+                    return None
+                node[key] = {}
+                self.changed = True
+            node = node[key]
+        return node
+
+    def _edit_chunk(self, path: tuple[str, ...] | None, change: Any) -> None:
+        if not self.chunks.edit(path, change):
+            self.consistent = False
+
+    def ensure_app(self, name: str) -> None:
+        self._changes.append(("ensure_app", (name,)))
+        apps = self._node("apps")
+        assert apps is not None
+        if name not in apps:
+            from smsctl.core.toml_chunks import render_table
+
+            apps[name] = {}
+            self.changed = True
+            self.chunks.insert_table(("apps", name), render_table(("apps", name), {}))
+
+    def get_item(self, channel: str, kind: str, name: str) -> Any:
+        collection = self._node(channel, kind, create=False)
+        return None if collection is None else collection.get(name)
+
+    def set_item(self, channel: str, kind: str, name: str, values: dict[str, Any]) -> None:
+        from smsctl.core.toml_chunks import render_table
+
+        self._changes.append(("set_item", (channel, kind, name, values)))
+        collection = self._node(channel, kind)
+        assert collection is not None
+        path = (channel, kind, name)
+        if name not in collection:
+            collection[name] = {k: _deep_copy(v) for k, v in values.items() if v is not None}
+            self.changed = self.changed or bool(collection[name])
+            if self.chunks.index(path) is not None:
+                self.consistent = False
+            self.chunks.insert_table(path, render_table(path, collection[name]))
+            return
+        item = collection[name]
+        updates = {}
+        for key, value in values.items():
+            if value is None:
+                if key in item:
+                    del item[key]
+                    updates[key] = None
+            elif not (key in item and item[key] == value):
+                item[key] = _deep_copy(value)
+                updates[key] = value
+        if updates:
+            self.changed = True
+            self._edit_chunk(path, lambda table: _apply(table, updates))
+
+    def remove_item(self, channel: str, kind: str, name: str) -> bool:
+        self._changes.append(("remove_item", (channel, kind, name)))
+        collection = self._node(channel, kind, create=False)
+        if collection is None or name not in collection:
+            return False
+        del collection[name]
+        self.changed = True
+        if not self.chunks.remove_tree((channel, kind, name)):
+            self.consistent = False
+        if not collection:
+            del self.data[channel][kind]
+            self.chunks.remove_tree((channel, kind))
+            if not self.data[channel]:
+                del self.data[channel]
+                self.chunks.remove_tree((channel,))
+        return True
+
+    def rename_item(self, channel: str, kind: str, old: str, new: str) -> None:
+        self._changes.append(("rename_item", (channel, kind, old, new)))
+        collection = self._node(channel, kind)
+        assert collection is not None
+        collection[new] = collection.pop(old)
+        self.changed = True
+        if not self.chunks.rename_tree((channel, kind, old), (channel, kind, new)):
+            self.consistent = False
+
+    def set_value(self, path: tuple[str, ...], key: str, value: Any) -> None:
+        from smsctl.core.toml_chunks import render_table
+
+        self._changes.append(("set_value", (path, key, value)))
+        existed = self._node(*path, create=False) is not None
+        table = self._node(*path)
+        assert table is not None
+        chunk_path = path or None
+        if path and self.chunks.index(chunk_path) is None:
+            if existed and not self.chunks.has_prefix(path):
+                self.consistent = False  # defined some other way (dotted keys, inline)
+            if existed and value is None:
+                return
+            self.chunks.insert_table(path, render_table(path, {}), before=True)
+        if value is None:
+            if key in table:
+                del table[key]
+                self.changed = True
+                self._edit_chunk(chunk_path, lambda t: _apply(t, {key: None}))
+            return
+        if key in table and table[key] == value:
+            return
+        table[key] = _deep_copy(value)
+        self.changed = True
+        self._edit_chunk(chunk_path, lambda t: _apply(t, {key: value}))
+
+    def get_value(self, path: tuple[str, ...], key: str) -> Any:
+        table = self._node(*path, create=False)
+        return None if table is None else table.get(key)
+
+
+def _apply(table: Any, updates: dict[str, Any]) -> None:
+    for key, value in updates.items():
+        if value is None:
+            if key in table:
+                del table[key]
+        else:
+            table[key] = _toml_value(value)
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    return value
 
 
 def _plain(value: Any) -> Any:
