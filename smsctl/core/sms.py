@@ -127,18 +127,20 @@ def sync(
     for name in wanted:
         config.get("sms", kind, name)
     results: list[StatusCheck] = []
-    clients: dict[str, Any] = {}
     updates: dict[str, dict[str, Any]] = {}
+    by_account: dict[str, list[str]] = {}
+    for name in wanted:
+        by_account.setdefault(collection[name]["account"], []).append(name)
+    answers: dict[str, Any] = {}
+    for account, names in by_account.items():
+        answers.update(provider_items(sms_client(config, secrets, account), kind, names))
     for name in wanted:
         item = collection[name]
-        try:
-            client = clients.get(item["account"]) or sms_client(config, secrets, item["account"])
-            clients[item["account"]] = client
-            info = client.get_signature(name) if kind == "signatures" else client.get_template(name)
-        except SmsctlError as err:
-            if err.exit_code == 4 or err.exit_code == 7:
-                raise
-            results.append(StatusCheck(name, item["status"], item.get("reason", ""), error=err))
+        info = answers[name]
+        if isinstance(info, SmsctlError):
+            if info.exit_code == 4 or info.exit_code == 7:
+                raise info
+            results.append(StatusCheck(name, item["status"], item.get("reason", ""), error=info))
             continue
         fields = review_fields(info.status, info.reason)
         if kind == "templates":
@@ -196,29 +198,44 @@ def validate(
         activated = True
     checks = []
     for kind in ("signatures", "templates"):
-        for item_name, item in config.collection("sms", kind).items():
-            if item["account"] != name:
+        items = {n: i for n, i in config.collection("sms", kind).items() if i["account"] == name}
+        for item_name, info in provider_items(client, kind, list(items)).items():
+            label = f"{kind[:-1]} {item_name}"
+            if isinstance(info, SmsctlError):
+                checks.append(StatusCheck(label, "error", info.message, error=info))
                 continue
-            try:
-                info = (
-                    client.get_signature(item_name)
-                    if kind == "signatures"
-                    else client.get_template(item_name)
+            previous_status = items[item_name]["status"]
+            checks.append(
+                StatusCheck(
+                    label, info.status, info.reason, info.status != previous_status, previous_status
                 )
-                checks.append(
-                    StatusCheck(
-                        f"{kind[:-1]} {item_name}",
-                        info.status,
-                        info.reason,
-                        info.status != item["status"],
-                        item["status"],
-                    )
-                )
-            except SmsctlError as err:
-                checks.append(
-                    StatusCheck(f"{kind[:-1]} {item_name}", "error", err.message, error=err)
-                )
+            )
     return Validation(name, activated, previous, checks)
+
+
+def provider_items(client: Any, kind: str, names: list[str]) -> dict[str, Any]:
+    """The provider's view of each named signature or template of one account: its info, or the
+    SmsctlError that asking for it gave. One pass over the list API costs a request per 50 items
+    the account holds, one query per item a request each: whichever is fewer is used."""
+    listing: dict[str, Any] = {}
+    if len(names) > 1:
+        lister = client.list_signatures if kind == "signatures" else client.list_templates
+        try:
+            listing = lister(wanted=len(names))
+        except SmsctlError as err:
+            if err.exit_code in (6, 7):  # asking again item by item would only fail slower
+                return {name: err for name in names}
+    getter = client.get_signature if kind == "signatures" else client.get_template
+    answers: dict[str, Any] = {}
+    for name in names:
+        if name in listing:
+            answers[name] = listing[name]
+            continue
+        try:
+            answers[name] = getter(name)
+        except SmsctlError as err:
+            answers[name] = err
+    return answers
 
 
 def _only_account(config: Config, channel: str) -> str:

@@ -40,6 +40,15 @@ _TEMPLATE_TYPE = {
     "2": "promotional",
     "3": "international",
 }
+# The list APIs spell review states as words (and the template list misspells one).
+_LIST_AUDIT_STATUS = {
+    "AUDIT_STATE_INIT": "pending",
+    "AUDIT_STATE_PASS": "approved",
+    "AUDIT_STATE_NOT_PASS": "rejected",
+    "AUDIT_STATE_CANCEL": "cancelled",
+    "AUDIT_SATE_CANCEL": "cancelled",
+}
+LIST_PAGE_SIZE = 50  # the most QuerySmsSignList / QuerySmsTemplateList give in one page
 _RECEIPT_STATUS = {"1": "waiting", "2": "failed", "3": "delivered"}
 # Codes that mean "this endpoint does not offer the newer Get* action": use the legacy Query*.
 _FALLBACK_CODES = frozenset({"InvalidAction.NotFound", "InvalidAction", "InvalidApi.NotFound"})
@@ -168,6 +177,61 @@ class AlibabaSms(AlibabaAdapter):
             related_signature=body.get("RelatedSignName") or None,
         )
 
+    def list_signatures(self, wanted: int | None = None) -> dict[str, SignatureInfo]:
+        """The account's signatures from QuerySmsSignList, page by page. With `wanted`, stops
+        after the first page when listing would take more requests than `wanted` single
+        queries (the caller asks for the rest one by one)."""
+        return {
+            entry["SignName"]: SignatureInfo(
+                name=entry["SignName"],
+                status=_list_status(entry.get("AuditStatus")),
+                reason=(entry.get("Reason") or {}).get("RejectInfo") or "",
+                created=entry.get("CreateDate"),
+            )
+            for entry in self._pages(
+                "query_sms_sign_list", "QuerySmsSignList", "SmsSignList", wanted
+            )
+        }
+
+    def list_templates(self, wanted: int | None = None) -> dict[str, TemplateInfo]:
+        """The account's templates from QuerySmsTemplateList (see list_signatures)."""
+        templates = {}
+        for entry in self._pages(
+            "query_sms_template_list", "QuerySmsTemplateList", "SmsTemplateList", wanted
+        ):
+            content = entry.get("TemplateContent") or ""
+            templates[entry["TemplateCode"]] = TemplateInfo(
+                code=entry["TemplateCode"],
+                name=entry.get("TemplateName") or "",
+                content=content,
+                variables=template_variables(content),
+                type=_TEMPLATE_TYPE.get(str(entry.get("OuterTemplateType")), "unknown"),
+                status=_list_status(entry.get("AuditStatus")),
+                reason=(entry.get("Reason") or {}).get("RejectInfo") or "",
+                related_signature=entry.get("SignatureName") or None,
+            )
+        return templates
+
+    def _pages(
+        self, method: str, action: str, key: str, wanted: int | None
+    ) -> list[dict[str, Any]]:
+        models = self._models()
+        request_class = getattr(models, action + "Request")
+        entries: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            request = request_class(page_index=page, page_size=LIST_PAGE_SIZE)
+            body, _ = self.invoke(method, request, action=action)
+            shown = [e for e in body.get(key) or [] if isinstance(e, dict) and _has_name(e, key)]
+            entries += shown
+            total = int(body.get("TotalCount") or 0)
+            pages = -(-total // LIST_PAGE_SIZE)
+            if page == 1 and wanted is not None and pages > wanted:
+                return entries
+            if not shown or len(entries) >= total or page >= pages:
+                return entries
+            page += 1
+
     def _query_sms_template(self, code: str) -> tuple[dict[str, Any], str]:
         request = self._models().QuerySmsTemplateRequest(template_code=code)
         try:
@@ -234,6 +298,15 @@ class AlibabaSms(AlibabaAdapter):
             content=detail.get("Content") or None,
             explanation=explanation,
         )
+
+
+def _list_status(value: Any) -> str:
+    return _LIST_AUDIT_STATUS.get(str(value).strip(), f"unknown({value})")
+
+
+def _has_name(entry: dict[str, Any], key: str) -> bool:
+    name = entry.get("SignName" if key == "SmsSignList" else "TemplateCode")
+    return isinstance(name, str) and bool(name)
 
 
 def _unknown_item(error: SmsctlError, kind: str, name: str) -> SmsctlError:

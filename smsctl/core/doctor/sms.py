@@ -64,11 +64,18 @@ def checks(context: DoctorContext) -> Iterator[Check]:
 
 
 def _items(context: DoctorContext, clients: dict) -> Iterator[Check]:
+    from smsctl.core.sms import provider_items
+
     config = context.config
     signatures = config.collection(CHANNEL, "signatures")
     for kind in ("signatures", "templates"):
         noun = kind[:-1]
-        for name, item in config.collection(CHANNEL, kind).items():
+        collection = config.collection(CHANNEL, kind)
+        answers: dict[str, object] = {}
+        for account, client in clients.items():
+            names = [n for n, i in collection.items() if i["enabled"] and i["account"] == account]
+            answers.update(provider_items(client, kind, names))
+        for name, item in collection.items():
             if not item["enabled"]:
                 continue
             check = f"{noun} {name}"
@@ -85,16 +92,11 @@ def _items(context: DoctorContext, clients: dict) -> Iterator[Check]:
             client = clients.get(item["account"])
             status = item["status"]
             if client is not None:
-                try:
-                    info = (
-                        client.get_signature(name)
-                        if kind == "signatures"
-                        else client.get_template(name)
-                    )
-                    status = info.status
-                except SmsctlError as err:
-                    yield from_error(CHANNEL, check, err)
+                info = answers[name]
+                if isinstance(info, SmsctlError):
+                    yield from_error(CHANNEL, check, info)
                     continue
+                status = info.status
             if status != "approved":
                 yield failed(
                     CHANNEL,
