@@ -172,7 +172,8 @@ def explain_days(days: ChinaDays, retry: Callable[[date], str]) -> tuple[str, st
     midnight = datetime(asked.year, asked.month, asked.day, tzinfo=CHINA)
     earlier = asked - timedelta(days=1)
     return what, (
-        f"If it was sent before China's midnight ({show(midnight)}), try `{retry(earlier)}`."
+        f"If it was sent before China's midnight ({show(midnight)}), try `{retry(earlier)}`; "
+        "a send of the last seconds may not be listed yet."
     )
 
 
