@@ -70,6 +70,18 @@ def test_send_test_wait_finds_the_receipt_after_china_midnight(
     assert receipt_dates_asked(sms_ready) == ["20300331"]
 
 
+def test_near_midnight_both_china_dates_are_asked_when_the_provider_clock_is_ahead(
+    sms_ready, clocks
+) -> None:
+    # smsctl sends at 23:59:58 by its clock; the provider's clock already reads 00:00:03 and
+    # files the send under the next date.
+    sms_ready.alibaba.state.set_clock(AFTER_CHINA_MIDNIGHT, frozen=True)
+    sms_ready.alibaba.state.receipt_delay = 0
+    result = send_sms("--wait", "2", "--json")
+    assert result.exit_code == 0, result.all_output
+    assert receipt_dates_asked(sms_ready) == ["20300331", "20300401"]
+
+
 def test_receipt_after_china_midnight_asks_for_the_date_of_the_send(
     sms_ready, clocks, local_zone
 ) -> None:
