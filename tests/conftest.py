@@ -11,7 +11,7 @@ from tests.support.memory_keyring import MemoryKeyring
 
 pytest_plugins = [
     p
-    for p in ("tests.fixtures.sandbox", "tests.fixtures.channels")
+    for p in ("tests.fixtures.sandbox", "tests.fixtures.channels", "tests.fixtures.clock")
     if (Path(__file__).parent / "fixtures" / (p.split(".")[-1] + ".py")).exists()
 ]
 

@@ -17,15 +17,21 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHELL_PREFIX = re.compile(r"^(?:\$ )?(?:[A-Z_]+=\S* )*(smsctl .*)$")
 
 
+SHELL_BLOCKS = {"sh", "bash", "console", "shell", "zsh", "fish"}
+
+
 def code_lines(page: Path) -> list[tuple[int, str]]:
-    """Shell lines in fenced code blocks, continuation lines joined."""
+    """Lines of the fenced shell blocks (```sh, ```console, ...), continuation lines joined;
+    unlabelled blocks (synopses, trees) are not commands to run."""
     found: list[tuple[int, str]] = []
-    in_code, pending, start = False, "", 0
+    fence: str | None = None  # the open block's language ("" unlabelled), None outside one
+    pending, start = "", 0
     for number, line in enumerate(page.read_text(encoding="utf-8").split("\n"), 1):
         if line.startswith("```"):
-            in_code, pending = not in_code, ""
+            fence = line[3:].strip() if fence is None else None
+            pending = ""
             continue
-        if not in_code:
+        if fence not in SHELL_BLOCKS:
             continue
         text = line.strip()
         if pending:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import typer
 
 from smsctl.cli.context import app_context
-from smsctl.core import audit
+from smsctl.core import audit, clock
 from smsctl.core.errors import UsageError
 from smsctl.core.schema import CHANNELS
 
@@ -19,14 +19,15 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 
 def parse_since(value: str, now: datetime | None = None) -> datetime:
     """`30m`, `2h`, `7d`, `today`, `yesterday`, or an ISO date/time (local time unless given)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     text = value.strip().lower()
     match = _RELATIVE.match(text)
     if match:
         return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
     if text in ("today", "yesterday"):
-        midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-        return midnight - timedelta(days=1 if text == "yesterday" else 0)
+        day = clock.local(now).date() - timedelta(days=1 if text == "yesterday" else 0)
+        # Local midnight with that day's own offset (a daylight-saving change may lie between).
+        return datetime(day.year, day.month, day.day).astimezone()
     try:
         parsed = datetime.fromisoformat(re.sub(r"[zZ]$", "+00:00", value.strip()))
     except ValueError:
@@ -65,7 +66,7 @@ def log(
             [_row(e) for e in entries],
         )
 
-    app_ctx.output.emit(entries, human)
+    app_ctx.output.emit([_with_local_time(e) for e in entries], human)
 
 
 def _row(entry: dict[str, Any]) -> list[str]:
@@ -84,8 +85,9 @@ def _row(entry: dict[str, Any]) -> list[str]:
         what = entry.get("action", "") + (f" {entry['item']}" if entry.get("item") else "")
         ids = ""
         outcome = entry.get("command", "")
+    moment = clock.parse_iso(entry.get("time"))
     return [
-        str(entry.get("time", ""))[:19].replace("T", " "),
+        clock.show(moment) if moment else str(entry.get("time", "")),
         event,
         entry.get("channel", ""),
         entry.get("account", ""),
@@ -93,3 +95,10 @@ def _row(entry: dict[str, Any]) -> list[str]:
         ids,
         outcome,
     ]
+
+
+def _with_local_time(entry: dict[str, Any]) -> dict[str, Any]:
+    """--json shows the time as every --json time: ISO 8601 in local time with the offset (the
+    file keeps UTC)."""
+    moment = clock.parse_iso(entry.get("time"))
+    return {**entry, "time": clock.iso(moment)} if moment else entry

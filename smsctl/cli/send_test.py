@@ -13,7 +13,7 @@ import typer
 from smsctl.cli.context import AppContext, app_context
 from smsctl.cli.options import DRY_RUN, PARAM, PARAMS_JSON, TIMEOUT, YES
 from smsctl.cli.render import confirm_plan, render_resolution
-from smsctl.core import sms
+from smsctl.core import clock, sms
 from smsctl.core.errors import UsageError
 from smsctl.core.params import parse_params
 
@@ -134,7 +134,7 @@ def _wait(
         else {
             "status": receipt.status if outcome.final else "waiting",
             "err_code": receipt.err_code,
-            "receive_date": receipt.receive_date,
+            "receive_date": clock.iso(receipt.receive_date),
             "waited_seconds": round(outcome.waited, 1),
         }
     )
@@ -142,7 +142,9 @@ def _wait(
     if failure is not None:
         failure.details.update(report_summary(report))
         raise failure
-    out.success(f"Delivered to {plan.target} at {receipt.receive_date} ({receipt.err_code})")
+    out.success(
+        f"Delivered to {plan.target} at {clock.show(receipt.receive_date)} ({receipt.err_code})"
+    )
 
 
 def report_summary(report: dict[str, Any]) -> dict[str, Any]:
@@ -160,13 +162,15 @@ def receipt(
         help="Or the OutId smsctl attached (in `smsctl log`), for a send whose response was lost.",
     ),
     date: str = typer.Option(
-        None, "--date", metavar="YYYYMMDD", help="The send date (China time; default today)."
+        None,
+        "--date",
+        metavar="DATE",
+        help="The send's date in China (UTC+8), YYYY-MM-DD or YYYYMMDD. Default: the send's own "
+        "date from smsctl's log, else China's today.",
     ),
     account: str = typer.Option(None, "--account", help="Default: the active account."),
 ) -> None:
     """Look up the delivery receipt of an SMS sent earlier (exit 0 delivered, 8 otherwise)."""
-    from datetime import datetime
-
     from smsctl.core.connect import sms_client
     from smsctl.core.recipients import parse_phone
     from smsctl.core.resolution import resolve_account
@@ -175,23 +179,21 @@ def receipt(
     if not biz_id and not out_id:
         raise UsageError("Give --biz-id or --out-id.")
     phone = parse_phone(to)
-    try:
-        send_date = datetime.strptime(date, "%Y%m%d").date() if date else sms.today_in_china()
-    except ValueError:
-        raise UsageError(f"--date {date!r}: expected YYYYMMDD.") from None
+    if date:
+        clock.parse_date(date)
     config = app_ctx.config()
     chosen = resolve_account(config, "sms", account)
-    found = sms_client(config, app_ctx.secrets, chosen.name).query_receipt(
-        phone.e164, biz_id, send_date, out_id=out_id
-    )
+    client = sms_client(config, app_ctx.secrets, chosen.name)
+    found, days, asked = sms.find_receipt(client, phone.e164, biz_id, out_id, date)
     data = {
         "to": phone.e164,
         "biz_id": biz_id,
         "out_id": out_id,
         "status": found.status,
         "err_code": found.err_code,
-        "receive_date": found.receive_date,
-        "send_date": found.send_date,
+        "receive_date": clock.iso(found.receive_date),
+        "send_date": clock.iso(found.send_date),
+        "china_date": asked.isoformat(),
         "content": found.content,
     }
     if found.status == "failed":
@@ -199,18 +201,10 @@ def receipt(
 
         raise sms.receipt_error(phone.e164, biz_id, WaitOutcome(found, True, 0), 0)
     if found.status == "waiting":
-        from smsctl.core.errors import DeliveryFailed
-
-        raise DeliveryFailed(
-            f"No final receipt yet for {'BizId ' + biz_id if biz_id else 'OutId ' + out_id}"
-            " (or the provider has no record of it yet).",
-            hint="The carrier has not answered; try again in a minute.",
-            code="receipt_waiting",
-            details=data,
-        )
+        raise sms.receipt_pending_error(phone.e164, biz_id, out_id, found, days, data)
     app_ctx.output.emit(
         data,
         lambda out: out.success(
-            f"Delivered to {phone.e164} at {found.receive_date} ({found.err_code})"
+            f"Delivered to {phone.e164} at {clock.show(found.receive_date)} ({found.err_code})"
         ),
     )

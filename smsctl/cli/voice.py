@@ -31,8 +31,7 @@ from smsctl.cli.render import (
     validation_data,
 )
 from smsctl.cli.send_test import report_summary
-from smsctl.core import voice
-from smsctl.core.errors import UsageError
+from smsctl.core import clock, voice
 from smsctl.core.params import parse_params
 from smsctl.core.schema import check_scenario
 
@@ -366,7 +365,7 @@ def _wait(app_ctx: AppContext, placed: Any, plan: Any, wait: float, report: dict
     detail = outcome.state
     out.success(
         f"Answered by {plan.target}: {detail.explanation.meaning} (state {detail.state}, "
-        f"{detail.duration or 0} s)"
+        f"{detail.duration or 0} s, ended {clock.show(detail.ended_at)})"
     )
 
 
@@ -378,35 +377,23 @@ def call_result(
         False, "--voice-file", help="The call played a voice file (default: a TTS call)."
     ),
     date: str = typer.Option(
-        None, "--date", metavar="YYYY-MM-DD", help="The day of the call (default: today)."
+        None,
+        "--date",
+        metavar="DATE",
+        help="The call's date in China (UTC+8), YYYY-MM-DD or YYYYMMDD. Default: the call's "
+        "own date from smsctl's log, else China's today.",
     ),
     account: str = typer.Option(None, "--account", help="Default: the active voice account."),
 ) -> None:
     """Look up the result of a call placed earlier (exit 0 answered, 8 otherwise)."""
-    from datetime import datetime, timezone
-
     app_ctx = app_context(ctx)
-    try:
-        day = (
-            datetime.strptime(date, "%Y-%m-%d").replace(hour=12).astimezone()
-            if date
-            else datetime.now(timezone.utc)
-        )
-    except ValueError:
-        raise UsageError(f"--date {date!r}: expected YYYY-MM-DD.") from None
+    if date:
+        clock.parse_date(date)
     kind = "voice-file" if voice_file else "tts"
-    detail = voice.query_call(app_ctx.config(), app_ctx.secrets, account, call_id, kind, day)
+    detail, days = voice.query_call(app_ctx.config(), app_ctx.secrets, account, call_id, kind, date)
     data = {"call_id": call_id, "kind": kind, **(voice.detail_dict(detail, detail.final) or {})}
     if not detail.final:
-        from smsctl.core.errors import DeliveryFailed
-
-        raise DeliveryFailed(
-            f"No call result for CallId {call_id} yet.",
-            hint="The call may still be in progress, or the CallId, --date or --voice-file "
-            "does not match the call; try again in a minute.",
-            code="call_result_waiting",
-            details=data,
-        )
+        raise voice.pending_error(call_id, kind, days, data)
     if not detail.answered:
         failure = voice.state_error(f"CallId {call_id}", call_id, detail)
         failure.details.update(data)
@@ -415,6 +402,6 @@ def call_result(
         data,
         lambda out: out.success(
             f"Answered: {detail.explanation.meaning} (state {detail.state}, "
-            f"{detail.duration or 0} s)"
+            f"{detail.duration or 0} s, ended {clock.show(detail.ended_at)})"
         ),
     )

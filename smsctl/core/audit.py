@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from smsctl.core import paths
+from smsctl.core import clock, paths
 
 
 def state_file(name: str) -> Path:
@@ -30,7 +30,8 @@ def log_path() -> Path:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The log's own timestamp: UTC with `Z`, which sorts as text (`read(since=...)`)."""
+    return clock.now().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @contextlib.contextmanager
@@ -104,6 +105,18 @@ def read(
     if limit is not None:
         entries = entries[-limit:] if limit > 0 else []
     return entries
+
+
+def sent_at(channel: str, **ids: str | None) -> datetime | None:
+    """When the newest send on `channel` with these ids (biz_id=..., out_id=..., call_id=...)
+    was recorded, from this machine's log; None when it has no such send."""
+    wanted = {key: value for key, value in ids.items() if value}
+    if not wanted:
+        return None
+    for entry in reversed(read(channel=channel)):
+        if entry.get("event") == "send" and all(entry.get(k) == v for k, v in wanted.items()):
+            return clock.parse_iso(entry.get("time"))
+    return None
 
 
 def _last_byte(fd: int) -> bytes:

@@ -10,12 +10,11 @@ about 100 bytes a test send it stays small.
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from smsctl.core import audit
+from smsctl.core import audit, clock
 from smsctl.core.debug import debug
 from smsctl.core.errors import ConfigError, RateLimited
 from smsctl.core.masking import mask_target
@@ -58,7 +57,7 @@ def _admit(
     path: Any, channel: str, target: str, key: str, limits: dict[str, int], now: float | None
 ) -> GuardTicket:
     with audit.locked_append(path) as fd:
-        now = time.time() if now is None else now
+        now = clock.timestamp() if now is None else now
         lines = audit.read_lines(path)
         mine = sorted(
             float(e["at"])
@@ -84,13 +83,13 @@ def _admit(
 def _refusal(
     channel: str, target: str, label: str, limit: int, allowed_at: float, now: float
 ) -> RateLimited:
-    when = datetime.fromtimestamp(allowed_at, timezone.utc).astimezone()
+    when = datetime.fromtimestamp(allowed_at, timezone.utc)
     wait = max(1, int(allowed_at - now + 0.999))
     return RateLimited(
         f"Test-send guard: {mask_target(channel, target)} already had {limit} {channel} test "
         f"send(s) in the last {label}; the provider's flow control would refuse this one.",
-        hint=f"Allowed again at {when:%Y-%m-%d %H:%M:%S %Z} (in {wait} s). The limits are "
+        hint=f"Allowed again at {clock.show(when)} (in {wait} s). The limits are "
         f"[guard.{channel}] in the config.",
         code="guard_limit",
-        details={"allowed_at": when.isoformat(), "retry_after_seconds": wait, "window": label},
+        details={"allowed_at": clock.iso(when), "retry_after_seconds": wait, "window": label},
     )

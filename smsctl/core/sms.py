@@ -7,10 +7,10 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta, timezone
+from datetime import date
 from typing import Any
 
-from smsctl.core import audit
+from smsctl.core import audit, clock
 from smsctl.core.config import Config, ConfigStore
 from smsctl.core.connect import for_account, sms_client
 from smsctl.core.errors import SmsctlError, UsageError
@@ -252,9 +252,6 @@ def _only_account(config: Config, channel: str) -> str:
 
 # --- test sends ---------------------------------------------------------------------------------
 
-# Alibaba Cloud dates receipts (SendDate) in China Standard Time.
-CHINA = timezone(timedelta(hours=8))
-
 
 def prepare_send(
     config: Config,
@@ -333,20 +330,26 @@ def _how_to_find(plan: Any) -> Iterator[None]:
         raise
 
 
-def today_in_china() -> Any:
-    from datetime import datetime
-
-    return datetime.now(CHINA).date()
-
-
 def wait_receipt(
     client: Any, plan: Any, biz_id: str, wait_seconds: float, on_tick: Any = None
 ) -> Any:
+    """Poll the receipt under the China date of the send itself (the provider's filing date),
+    not today's: a send just before China's midnight is found after it."""
     from smsctl.core import testsend
 
-    send_date = today_in_china()
+    days = list(clock.china_dates_around(plan.sent_at or clock.now()))
+
+    def fetch() -> Any:
+        receipt = None
+        for day in days:
+            receipt = client.query_receipt(plan.target, biz_id, day)
+            if receipt.recorded:
+                days[:] = [day]  # found: the provider's date for this send
+                break
+        return receipt
+
     outcome = testsend.poll_until(
-        lambda: client.query_receipt(plan.target, biz_id, send_date),
+        fetch,
         lambda receipt: receipt.status in ("delivered", "failed"),
         wait_seconds,
         interval=min(1.0, max(0.2, wait_seconds / 10)),
@@ -396,4 +399,55 @@ def receipt_error(
         "seconds, sometimes minutes.",
         code="receipt_timeout",
         details={"biz_id": biz_id, "receipt": "waiting"},
+    )
+
+
+def find_receipt(
+    client: Any, phone: str, biz_id: str | None, out_id: str | None, date_option: str | None
+) -> tuple[Any, clock.ChinaDays, date]:
+    """The receipt of an earlier send, asked for under --date (a China date) or else the China
+    date of the send itself, which smsctl's log (or its own OutId) tells; China's today when
+    neither does. Returns the receipt, the dates considered and the date it was found under."""
+    from smsctl.core import testsend
+
+    sent = audit.sent_at("sms", biz_id=biz_id, out_id=out_id) or testsend.out_id_time(out_id)
+    days = clock.days_to_ask(date_option, sent)
+    found = None
+    for day in days.dates:
+        found = client.query_receipt(phone, biz_id, day, out_id=out_id)
+        if found.recorded:
+            return found, days, day
+    return found, days, days.dates[0]
+
+
+def receipt_pending_error(
+    phone: str,
+    biz_id: str | None,
+    out_id: str | None,
+    found: Any,
+    days: clock.ChinaDays,
+    details: dict[str, Any],
+) -> SmsctlError:
+    """Exit 8 for a receipt that is not final: the record is there and waiting for the carrier,
+    or the provider lists no such send on the China date asked (and why that date)."""
+    from smsctl.core.errors import DeliveryFailed
+
+    which = f"BizId {biz_id}" if biz_id else f"OutId {out_id}"
+    if found.recorded:
+        return DeliveryFailed(
+            f"No final receipt yet for {which}: the carrier has not answered.",
+            hint="Try again in a minute; receipts usually arrive within seconds, sometimes "
+            "minutes.",
+            code="receipt_waiting",
+            details=details,
+        )
+    ids = f"--biz-id {biz_id}" if biz_id else f"--out-id {out_id}"
+    what, hint = clock.explain_days(
+        days, lambda day: f"smsctl receipt --to {phone} {ids} --date {day}"
+    )
+    return DeliveryFailed(
+        f"The provider lists no SMS with {which} to {phone} {what}.",
+        hint=hint,
+        code="receipt_waiting",
+        details=details,
     )

@@ -12,9 +12,10 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from smsctl.core import audit, guard
+from smsctl.core import audit, clock, guard
 from smsctl.core.config import Config
 from smsctl.core.errors import SmsctlError
 from smsctl.core.masking import mask_target
@@ -38,6 +39,7 @@ class Plan:
     out_id: str
     warnings: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    sent_at: datetime | None = None  # when the request went out (the provider dates it so)
 
     @property
     def account(self) -> str:
@@ -60,9 +62,25 @@ class Plan:
         }
 
 
+_OUT_ID_CLOCK_DIGITS = 7  # the low 28 bits of the epoch second: unique for 8.5 years
+
+
 def new_out_id() -> str:
     """An id smsctl attaches to each send (OutId): 15 characters, the voice API's limit."""
-    return "st" + format(int(time.time()), "x")[-7:] + os.urandom(3).hex()
+    stamp = format(int(clock.timestamp()), "x")[-_OUT_ID_CLOCK_DIGITS:]
+    return "st" + stamp + os.urandom(3).hex()
+
+
+def out_id_time(out_id: str | None) -> datetime | None:
+    """When smsctl made `out_id` (to the second), for an OutId new_out_id made; else None."""
+    import re
+
+    if not out_id or not re.fullmatch(r"st[0-9a-f]{13}", out_id):
+        return None
+    low = int(out_id[2 : 2 + _OUT_ID_CLOCK_DIGITS], 16)
+    period = 16**_OUT_ID_CLOCK_DIGITS
+    now = int(clock.timestamp()) + 60  # a little ahead, for a clock that was ahead then
+    return datetime.fromtimestamp(now - (now - low) % period, timezone.utc)
 
 
 def admit(config: Config, channel: str, target: str) -> None:
@@ -95,6 +113,7 @@ def send_recorded(
     """Send once and write the attempt to the audit log, whatever the outcome. `context` is
     recorded either way (e.g. the Message-ID smsctl generated before sending)."""
     context = context or {}
+    plan.sent_at = clock.now()
     try:
         result = send()
     except SmsctlError as err:

@@ -9,10 +9,10 @@ variables. Test calls follow the shared test-send flow of `core.testsend`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-from smsctl.core import accounts, audit, items, templating, testsend
+from smsctl.core import accounts, audit, clock, items, templating, testsend
 from smsctl.core.config import Config, ConfigStore
 from smsctl.core.connect import for_account, voice_client
 from smsctl.core.errors import ConfigError, DeliveryFailed, SmsctlError, UsageError
@@ -344,7 +344,6 @@ def _place_call(
         "speed": extra.get("speed"),
     }
     code = plan.resolution.template.name
-    placed_at = datetime.now(timezone.utc)
 
     def send() -> Any:
         if extra["kind"] == "voice-file":
@@ -356,6 +355,7 @@ def _place_call(
         send,
         lambda r: {"call_id": r.call_id, "request_id": r.request_id, "attempts": r.attempts},
     )
+    placed_at = plan.sent_at or clock.now()
     return PlacedCall(client, result.call_id, result.request_id, result.attempts, placed_at)
 
 
@@ -364,9 +364,10 @@ def wait_call(
 ) -> testsend.WaitOutcome:
     """Poll QueryCallDetailByCallId until the call has a final state or the wait runs out."""
     kind = plan.extra["kind"]
+    moments = query_moments(clock.days_to_ask(None, placed.placed_at))
     with for_account(plan.account):
         outcome = testsend.poll_until(
-            lambda: placed.client.query_call(placed.call_id, kind, placed.placed_at),
+            lambda: _first_final(placed.client, placed.call_id, kind, moments),
             lambda detail: detail.final,
             wait_seconds,
             interval=min(1.0, max(0.2, wait_seconds / 10)),
@@ -391,14 +392,58 @@ def wait_call(
     return outcome
 
 
+def query_moments(days: clock.ChinaDays) -> list[datetime]:
+    """QueryCallDetailByCallId takes a moment (epoch ms) and looks the call up under that
+    moment's China date: the call's own moment first, then noon of any other date to ask."""
+    first = days.sent_at if days.basis == "send" and days.sent_at else None
+    if first is None and days.basis == "today":
+        first = clock.now()
+    moments = [first or clock.china_noon(days.dates[0])]
+    moments += [clock.china_noon(day) for day in days.dates[1:]]
+    return moments
+
+
+def _first_final(client: Any, call_id: str, kind: str, moments: list[datetime]) -> Any:
+    detail = None
+    for moment in moments:
+        detail = client.query_call(call_id, kind, moment)
+        if detail.final:
+            return detail
+    return detail
+
+
 def query_call(
-    config: Config, secrets: Any, account: str | None, call_id: str, kind: str, day: datetime
-) -> Any:
+    config: Config,
+    secrets: Any,
+    account: str | None,
+    call_id: str,
+    kind: str,
+    date_option: str | None,
+) -> tuple[Any, clock.ChinaDays]:
+    """The result of an earlier call, asked for under --date (a China date), else the China
+    date of the call itself from smsctl's log, else China's today."""
     from smsctl.core.resolution import resolve_account
 
+    days = clock.days_to_ask(date_option, audit.sent_at(CHANNEL, call_id=call_id))
     chosen = resolve_account(config, CHANNEL, account)
     with for_account(chosen.name):
-        return voice_client(config, secrets, chosen.name).query_call(call_id, kind, day)
+        client = voice_client(config, secrets, chosen.name)
+        return _first_final(client, call_id, kind, query_moments(days)), days
+
+
+def pending_error(call_id: str, kind: str, days: clock.ChinaDays, details: dict) -> SmsctlError:
+    """Exit 8 for a call with no result: still in progress, or not under the date asked."""
+    flag = " --voice-file" if kind == "voice-file" else ""
+    what, hint = clock.explain_days(
+        days, lambda day: f"smsctl voice call-result --call-id '{call_id}'{flag} --date {day}"
+    )
+    return DeliveryFailed(
+        f"No call result for CallId {call_id} {what}.",
+        hint=f"The call may still be in progress (a result exists once it has ended), or "
+        f"--voice-file does not match the call. {hint}",
+        code="call_result_waiting",
+        details=details,
+    )
 
 
 def check_later_hint(call_id: str, kind: str) -> str:
@@ -448,6 +493,7 @@ def detail_dict(detail: Any, final: bool, waited: float | None = None) -> dict[s
         "answered": bool(final and detail.answered),
         "duration": detail.duration,
         "meaning": detail.explanation.meaning if detail.explanation else None,
+        "ended_at": clock.iso(getattr(detail, "ended_at", None)) if final else None,
     }
     if waited is not None:
         data["waited_seconds"] = round(waited, 1)

@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+from smsctl.core import clock
 from smsctl.core.catalog import Explanation
 from smsctl.core.catalog.receipts import explain_receipt
 from smsctl.core.errors import SmsctlError
@@ -88,10 +89,11 @@ class SendResult:
 class Receipt:
     status: str  # waiting | delivered | failed
     err_code: str | None
-    receive_date: str | None
-    send_date: str | None
+    receive_date: datetime | None  # the provider's China times, parsed as UTC+8
+    send_date: datetime | None
     content: str | None
     explanation: Explanation | None = None
+    recorded: bool = True  # False: the provider lists no such send (yet) on the date asked
 
 
 def template_variables(content: str) -> tuple[str, ...]:
@@ -275,7 +277,7 @@ class AlibabaSms(AlibabaAdapter):
         request = self._models().QuerySendDetailsRequest(
             phone_number=provider_number(phone),
             biz_id=biz_id,
-            send_date=send_date.strftime("%Y%m%d"),
+            send_date=clock.compact(send_date),
             page_size=10 if biz_id else 50,
             current_page=1,
         )
@@ -285,7 +287,7 @@ class AlibabaSms(AlibabaAdapter):
             details = [d for d in details if d.get("OutId") == out_id]
         if not details:
             # The record appears a moment after the send: nothing yet means "waiting".
-            return Receipt("waiting", None, None, None, None)
+            return Receipt("waiting", None, None, None, None, recorded=False)
         detail = details[0]
         status = _RECEIPT_STATUS.get(str(detail.get("SendStatus")), "waiting")
         err_code = detail.get("ErrCode") or None
@@ -293,8 +295,8 @@ class AlibabaSms(AlibabaAdapter):
         return Receipt(
             status=status,
             err_code=err_code,
-            receive_date=detail.get("ReceiveDate") or None,
-            send_date=detail.get("SendDate") or None,
+            receive_date=clock.china_time(detail.get("ReceiveDate")),
+            send_date=clock.china_time(detail.get("SendDate")),
             content=detail.get("Content") or None,
             explanation=explanation,
         )

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
+from smsctl.core import clock
 from smsctl.core.catalog import Explanation
 from smsctl.core.catalog.receipts import call_answered, explain_call_state
 from smsctl.core.errors import SmsctlError, UsageError
@@ -76,6 +77,7 @@ class CallDetail:
     final: bool
     answered: bool
     explanation: Explanation | None
+    ended_at: datetime | None = None  # the provider's endDate (China time), parsed as UTC+8
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ class AlibabaVoice(AlibabaAdapter):
         request = self._models().QueryCallDetailByCallIdRequest(
             call_id=_PROBE_CALL_ID,
             prod_id=int(PROD_IDS["tts"]),
-            query_date=_epoch_ms(datetime.now(timezone.utc)),
+            query_date=_epoch_ms(clock.now()),
         )
         try:
             self.invoke("query_call_detail_by_call_id", request, action="QueryCallDetailByCallId")
@@ -239,6 +241,7 @@ def call_detail_from_data(data: Any) -> CallDetail:
         final=state is not None,
         answered=call_answered(state),
         explanation=explain_call_state(state),
+        ended_at=clock.china_time(_text(record.get("endDate"))),
     )
 
 
@@ -259,7 +262,7 @@ def _check_range(name: str, value: int | None, low: int, high: int) -> None:
 
 def _epoch_ms(moment: datetime) -> int:
     if moment.tzinfo is None:
-        moment = moment.astimezone()
+        raise ValueError("a call's query date must carry its zone")
     return int(moment.timestamp() * 1000)
 
 

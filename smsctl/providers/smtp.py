@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from smsctl.core import clock
 from smsctl.core.catalog import to_error
 from smsctl.core.errors import SmsctlError, UsageError
 
@@ -97,7 +98,7 @@ def build_message(
         message["Subject"] = subject
     except (ValueError, IndexError, TypeError) as exc:
         raise UsageError(f"Cannot build the message headers: {exc}") from None
-    message["Date"] = formatdate(localtime=True)
+    message["Date"] = formatdate(clock.timestamp(), localtime=True)
     message["Message-ID"] = make_msgid(domain=message_id_domain or _domain_of(from_address))
     message.set_content(text if text is not None else html_to_text(html or ""))
     if html is not None:

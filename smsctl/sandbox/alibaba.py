@@ -680,10 +680,15 @@ class Operations:
 
     def query_call_detail_by_call_id(self, params: dict[str, str]) -> dict[str, Any]:
         required(params, "CallId", "ProdId", "QueryDate")
-        int_param(params, "QueryDate", 0, 0, 10**14)
+        # Call records are kept per China date: QueryDate (epoch ms) names the day.
+        day = china_time(int_param(params, "QueryDate", 0, 0, 10**14) / 1000).date()
         body: dict[str, Any] = {"Code": "OK", "Message": "OK"}
         for call in self.state.calls:
-            if call.call_id == params["CallId"] and call.prod_id == params["ProdId"]:
+            if (
+                call.call_id == params["CallId"]
+                and call.prod_id == params["ProdId"]
+                and china_time(call.started_at).date() == day
+            ):
                 ended_at = call.started_at + self.state.call_result_delay
                 if self.state.now() >= ended_at:
                     body["Data"] = compact_json(self._call_detail(call, ended_at))

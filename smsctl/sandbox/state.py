@@ -11,6 +11,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from smsctl.sandbox.signing import AccessKey
@@ -147,17 +148,39 @@ class State:
             self._flow_events: dict[tuple[str, ...], deque[float]] = {}
             self._nonces: dict[str, float] = {}
             self._clock_offset = 0.0
+            self._frozen_at: float | None = None
             self.seeded_at = time.time()
 
     # -- time ---------------------------------------------------------------------------------
 
     def now(self) -> float:
-        """The emulated service's clock (receipts, flow control); tests may advance it."""
-        return time.time() + self._clock_offset
+        """The emulated service's clock: when sends and calls happen (so the China date they
+        are filed under), receipts and call results, flow control. Tests may set or advance
+        it. The request-signature check keeps the real time, which the SDK signs with."""
+        frozen = self._frozen_at
+        return frozen if frozen is not None else time.time() + self._clock_offset
 
     def advance_clock(self, seconds: float) -> None:
         with self.lock:
-            self._clock_offset += seconds
+            if self._frozen_at is not None:
+                self._frozen_at += seconds
+            else:
+                self._clock_offset += seconds
+
+    def set_clock(self, moment: datetime | float, *, frozen: bool = False) -> None:
+        """Make the service's clock read `moment` (an aware datetime or epoch seconds): from
+        there it runs on, or stays until advanced when `frozen`. `reset()` restores the real
+        time."""
+        if isinstance(moment, datetime):
+            if moment.tzinfo is None:
+                raise ValueError("set_clock needs an aware datetime")
+            moment = moment.timestamp()
+        with self.lock:
+            if frozen:
+                self._frozen_at = float(moment)
+            else:
+                self._frozen_at = None
+                self._clock_offset = float(moment) - time.time()
 
     # -- credentials --------------------------------------------------------------------------
 

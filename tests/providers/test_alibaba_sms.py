@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -195,6 +196,28 @@ def test_send_and_receipt_to_delivered(sms, state):
     assert receipt.status == "delivered" and receipt.err_code == "DELIVERED"
     assert "123456" in receipt.content
     assert receipt.explanation.exit_code == 0
+
+
+def test_receipt_times_are_china_time_with_their_zone(sms, state):
+    china = timezone(timedelta(hours=8))
+    sent = datetime(2026, 12, 1, 21, 40, 5, tzinfo=china)
+    state.set_clock(sent, frozen=True)
+    state.receipt_delay = 2
+    result = sms.send(PHONE, "Acme", "SMS_100000001", {"code": "1"}, "o")
+    state.advance_clock(3)
+    receipt = sms.query_receipt(PHONE, result.biz_id, date(2026, 12, 1))
+    assert receipt.recorded and receipt.status == "delivered"
+    assert receipt.send_date == sent and receipt.send_date.utcoffset() == timedelta(hours=8)
+    assert receipt.receive_date == sent + timedelta(seconds=2)
+
+
+def test_receipt_under_another_date_is_not_recorded(sms, state):
+    state.set_clock(
+        datetime(2026, 12, 1, 23, 59, 59, tzinfo=timezone(timedelta(hours=8))), frozen=True
+    )
+    result = sms.send(PHONE, "Acme", "SMS_100000001", {"code": "1"}, "o")
+    receipt = sms.query_receipt(PHONE, result.biz_id, date(2026, 12, 2))
+    assert (receipt.recorded, receipt.status, receipt.send_date) == (False, "waiting", None)
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -22,6 +22,9 @@ CANARY = "CANARY-s3cr3t-7f1e9a"
 PHONE = "+8613800138000"
 VOICE_FILE = "4c3a1b2e-0d6f-4e35-9d4a-2f1e0c8b7a65.wav"
 FAST = RetryPolicy(max_attempts=3, base_delay=0.01, max_wait=2.0)
+CHINA = timezone(timedelta(hours=8))
+# The emulated provider's clock is pinned: calls happen at this moment, whatever the real time.
+AT = datetime(2026, 12, 1, 10, 0, 0, tzinfo=CHINA)
 
 
 @pytest.fixture
@@ -41,6 +44,7 @@ def voice(access) -> AlibabaVoice:
 def state(fresh_sandbox_state):
     state = fresh_sandbox_state.alibaba.state
     state.call_result_delay = 0
+    state.set_clock(AT, frozen=True)
     return state
 
 
@@ -85,21 +89,35 @@ def test_tts_call_answered(voice, state):
     assert result.call_id and result.request_id and result.attempts == 1
     (_, params) = [r for r in state.requests if r[0] == "SingleCallByTts"][0]
     assert params["CalledNumber"] == "13800138000" and params["OutId"] == "smsctl-v1"
-    detail = voice.query_call(result.call_id, "tts", datetime.now())
+    detail = voice.query_call(result.call_id, "tts", AT)
     assert detail.state == "200000" and detail.final and detail.answered
     assert detail.explanation.exit_code == 0 and detail.state_desc
 
 
 def test_voice_file_call(voice, state):
     result = voice.call_voice_file(PHONE, VOICE_FILE, out_id="smsctl-v2", play_times=2)
-    detail = voice.query_call(result.call_id, "voice-file", datetime.now())
+    detail = voice.query_call(result.call_id, "voice-file", AT)
     assert detail.answered and detail.final
+
+
+def test_call_detail_times_are_china_time_with_their_zone(voice, state):
+    result = voice.call_tts(PHONE, "TTS_100000001", {"code": "1234"}, out_id="o")
+    detail = voice.query_call(result.call_id, "tts", AT)
+    assert detail.ended_at == AT and detail.ended_at.utcoffset() == timedelta(hours=8)
+
+
+def test_call_is_found_only_under_its_china_date(voice, state):
+    result = voice.call_tts(PHONE, "TTS_100000001", {"code": "1"}, out_id="o")
+    assert voice.query_call(result.call_id, "tts", AT - timedelta(days=1)).final is False
+    # The same China date, asked as a moment in another zone, finds it.
+    late = datetime(2026, 12, 1, 15, 59, 59, tzinfo=timezone.utc)  # 23:59:59 in China
+    assert voice.query_call(result.call_id, "tts", late).final is True
 
 
 def test_call_result_not_yet_available(voice, state):
     state.call_result_delay = 60
     result = voice.call_tts(PHONE, "TTS_100000001", {"code": "1"}, out_id="o")
-    detail = voice.query_call(result.call_id, "tts", datetime.now())
+    detail = voice.query_call(result.call_id, "tts", AT)
     assert detail.state is None and not detail.final and not detail.answered
     assert detail.explanation is None
 
@@ -117,7 +135,7 @@ def test_call_result_not_yet_available(voice, state):
 )
 def test_call_states(voice, state, number, state_code, answered):
     result = voice.call_tts(number, "TTS_100000002", {"service": "db"}, out_id="o")
-    detail = voice.query_call(result.call_id, "tts", datetime.now())
+    detail = voice.query_call(result.call_id, "tts", AT)
     assert (detail.state, detail.final, detail.answered) == (state_code, True, answered)
     assert detail.explanation.exit_code == (0 if answered else 8)
 
@@ -188,7 +206,7 @@ def test_bad_call_options_are_refused_before_any_request(voice, state, options):
 
 def test_unknown_call_kind(voice):
     with pytest.raises(UsageError):
-        voice.query_call("1^2", "video", datetime.now())
+        voice.query_call("1^2", "video", AT)
 
 
 def test_call_detail_parsing_tolerates_missing_or_odd_data():

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from tests.fixtures.sandbox import TEST_RECEIPT_DELAY
+from tests.sandbox.conftest import SERVICE_DATE
 
 
 def send(sms_client, number):
@@ -124,12 +125,12 @@ def test_dropped_connection_is_unretryable(sms_client):
 @pytest.mark.parametrize(
     ("number", "err_code"), [("13900000012", "UNDELIV"), ("13900000013", "MK:0001")]
 )
-def test_failed_delivery_receipt(sms_client, number, err_code):
+def test_failed_delivery_receipt(sms_client, sandbox, number, err_code):
     from alibabacloud_dysmsapi20170525 import models
 
     biz_id = send(sms_client, number).body.biz_id
-    time.sleep(TEST_RECEIPT_DELAY + 0.1)
-    day = time.strftime("%Y%m%d", time.gmtime(time.time() + 8 * 3600))
+    sandbox.alibaba.state.advance_clock(TEST_RECEIPT_DELAY + 0.1)
+    day = SERVICE_DATE
     body = sms_client.query_send_details(
         models.QuerySendDetailsRequest(
             phone_number=number, send_date=day, page_size=10, current_page=1, biz_id=biz_id

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from tests.fixtures.sandbox import TEST_RECEIPT_DELAY
-
-
-def today() -> str:
-    # The service keeps China time.
-    return time.strftime("%Y%m%d", time.gmtime(time.time() + 8 * 3600))
+from tests.sandbox.conftest import SERVICE_DATE
 
 
 def send(sms_client, number="13800138000", sign="Acme", code="SMS_100000001", param=None):
@@ -33,7 +28,7 @@ def details(sms_client, number, biz_id=None):
 
     return sms_client.query_send_details(
         models.QuerySendDetailsRequest(
-            phone_number=number, send_date=today(), page_size=10, current_page=1, biz_id=biz_id
+            phone_number=number, send_date=SERVICE_DATE, page_size=10, current_page=1, biz_id=biz_id
         )
     ).body
 
@@ -49,17 +44,63 @@ def test_send_sms_returns_biz_id_and_records_the_message(sms_client, sandbox):
     assert action == "SendSms" and params["TemplateCode"] == "SMS_100000001"
 
 
-def test_receipt_waits_then_is_delivered(sms_client):
+def test_receipt_waits_then_is_delivered(sms_client, sandbox):
     biz_id = send(sms_client, "13800138001").biz_id
     waiting = details(sms_client, "13800138001", biz_id)
     assert waiting.total_count == "1"
     dto = waiting.sms_send_detail_dtos.sms_send_detail_dto[0]
     assert (dto.send_status, dto.err_code, dto.receive_date) == (1, "", "")
-    time.sleep(TEST_RECEIPT_DELAY + 0.1)
+    sandbox.alibaba.state.advance_clock(TEST_RECEIPT_DELAY + 0.1)
     dto = details(sms_client, "13800138001", biz_id).sms_send_detail_dtos.sms_send_detail_dto[0]
     assert (dto.send_status, dto.err_code) == (3, "DELIVERED")
     assert dto.template_code == "SMS_100000001" and dto.phone_num == "13800138001"
     assert dto.content.startswith("【Acme】") and dto.receive_date >= dto.send_date
+
+
+def test_sends_are_filed_under_the_china_date_of_the_send(sms_client, sandbox):
+    from datetime import datetime, timedelta, timezone
+
+    from alibabacloud_dysmsapi20170525 import models
+
+    china = timezone(timedelta(hours=8))
+    sandbox.alibaba.state.set_clock(datetime(2026, 12, 1, 23, 59, 59, tzinfo=china), frozen=True)
+    sandbox.alibaba.state.receipt_delay = 2
+    biz_id = send(sms_client, "13800138003").biz_id
+    sandbox.alibaba.state.advance_clock(5)
+
+    def on(day):
+        return sms_client.query_send_details(
+            models.QuerySendDetailsRequest(
+                phone_number="13800138003",
+                send_date=day,
+                page_size=10,
+                current_page=1,
+                biz_id=biz_id,
+            )
+        ).body
+
+    assert on("20261202").total_count == "0"
+    dto = on("20261201").sms_send_detail_dtos.sms_send_detail_dto[0]
+    assert (dto.send_status, dto.send_date) == (3, "2026-12-01 23:59:59")
+    assert dto.receive_date == "2026-12-02 00:00:01"
+
+
+def test_service_clock_set_running_moves_on_from_the_moment(sandbox):
+    import time
+    from datetime import datetime, timezone
+
+    state = sandbox.alibaba.state
+    state.set_clock(datetime(2030, 1, 1, tzinfo=timezone.utc))
+    first = state.now()
+    assert 0 <= first - datetime(2030, 1, 1, tzinfo=timezone.utc).timestamp() < 60
+    state.advance_clock(10)
+    assert state.now() - first >= 10
+    state.set_clock(1_900_000_000.0, frozen=True)
+    assert state.now() == state.now() == 1_900_000_000.0
+    state.advance_clock(1.5)
+    assert state.now() == 1_900_000_001.5
+    state.reset()
+    assert abs(state.now() - time.time()) < 60
 
 
 def test_receipt_delay_can_be_changed(sms_client, sandbox):
@@ -202,19 +243,19 @@ def test_query_send_statistics(sms_client, sandbox):
     send(sms_client, "13800138022", sign="Acme登录")  # still waiting
     body = sms_client.query_send_statistics(
         models.QuerySendStatisticsRequest(
-            is_globe=1, start_date=today(), end_date=today(), page_index=1, page_size=10
+            is_globe=1, start_date=SERVICE_DATE, end_date=SERVICE_DATE, page_index=1, page_size=10
         )
     ).body
     assert body.code == "OK" and body.data.total_size == 1
     row = body.data.target_list[0]
-    assert (row.send_date, row.total_count) == (today(), 4)
+    assert (row.send_date, row.total_count) == (SERVICE_DATE, 4)
     assert (row.responded_success_count, row.responded_fail_count) == (2, 1)
     assert row.no_responded_count == 1
     filtered = sms_client.query_send_statistics(
         models.QuerySendStatisticsRequest(
             is_globe=1,
-            start_date=today(),
-            end_date=today(),
+            start_date=SERVICE_DATE,
+            end_date=SERVICE_DATE,
             page_index=1,
             page_size=10,
             sign_name="Acme登录",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from tests.fixtures.sandbox import TEST_RECEIPT_DELAY
+from tests.sandbox.conftest import SERVICE_NOW
 
 PROD_ID_TTS = "11010000138001"
 PROD_ID_VOICE = "11000000300006"
@@ -23,14 +23,28 @@ def call_tts(voice_client, number="13800138100", code="TTS_100000001", param='{"
     ).body
 
 
-def detail(voice_client, call_id, prod_id=PROD_ID_TTS):
+def detail(voice_client, call_id, prod_id=PROD_ID_TTS, when=SERVICE_NOW):
     from alibabacloud_dyvmsapi20170525 import models
 
     return voice_client.query_call_detail_by_call_id(
         models.QueryCallDetailByCallIdRequest(
-            call_id=call_id, prod_id=int(prod_id), query_date=int(time.time() * 1000)
+            call_id=call_id, prod_id=int(prod_id), query_date=int(when.timestamp() * 1000)
         )
     ).body
+
+
+def test_call_records_are_kept_per_china_date(voice_client, sandbox):
+    from datetime import datetime, timedelta, timezone
+
+    china = timezone(timedelta(hours=8))
+    sandbox.alibaba.state.set_clock(datetime(2026, 12, 1, 23, 59, 59, tzinfo=china), frozen=True)
+    call_id = call_tts(voice_client).call_id
+    sandbox.alibaba.state.advance_clock(5)  # the result exists now, in China's next day
+    next_day = datetime(2026, 12, 2, 0, 0, 4, tzinfo=china)
+    assert detail(voice_client, call_id, when=next_day).data is None
+    # The call's own China date, given as any moment of it, in any zone:
+    same_day = datetime(2026, 12, 1, 0, 0, 0, tzinfo=timezone.utc)  # 08:00 in China
+    assert json.loads(detail(voice_client, call_id, when=same_day).data)["state"] == "200000"
 
 
 def test_tts_call_then_result_listened_fully(voice_client, sandbox):
@@ -38,7 +52,7 @@ def test_tts_call_then_result_listened_fully(voice_client, sandbox):
     assert body.code == "OK" and "^" in body.call_id
     assert sandbox.alibaba.state.calls[-1].content == "您的验证码是1234，请在5分钟内输入。"
     assert detail(voice_client, body.call_id).data is None
-    time.sleep(TEST_RECEIPT_DELAY + 0.1)
+    sandbox.alibaba.state.advance_clock(TEST_RECEIPT_DELAY + 0.1)
     result = detail(voice_client, body.call_id)
     assert isinstance(result.data, str)
     data = json.loads(result.data)
