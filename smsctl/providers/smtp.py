@@ -141,6 +141,10 @@ class _TooMuchReceived(OSError):
     pass
 
 
+class _ProtocolViolation(Exception):
+    """The server said something SMTP does not allow (e.g. an AUTH challenge that is not base64)."""
+
+
 class _Deadline:
     """What is left of the session's time and of what it may receive."""
 
@@ -240,6 +244,50 @@ def _client(access: SmtpAccess, deadline: _Deadline, context: Any) -> Any:
             if isinstance(self, smtplib.SMTP_SSL):
                 return self.context.wrap_socket(sock, server_hostname=self._host)
             return sock
+
+        def auth(self, mechanism: str, authobject: Any, *, initial_response_ok: bool = True):
+            # smtplib's own encodes credentials as ASCII, so a non-ASCII password crashed;
+            # SASL PLAIN is UTF-8 (RFC 4616), and servers take LOGIN the same way.
+            import base64
+            import binascii
+
+            mechanism = mechanism.upper()
+            initial = authobject() if initial_response_ok else None
+            # smtplib's auth_login() reads _auth_challenge_count to tell user from password.
+            if initial is not None:
+                response = base64.b64encode(initial.encode("utf-8")).decode("ascii")
+                code, reply = self.docmd("AUTH", f"{mechanism} {response}")
+                self._auth_challenge_count = 1
+            else:
+                code, reply = self.docmd("AUTH", mechanism)
+                self._auth_challenge_count = 0
+            while code == 334:
+                self._auth_challenge_count += 1
+                if self._auth_challenge_count > 5:  # LOGIN needs two, CRAM-MD5 one
+                    raise _ProtocolViolation(f"AUTH {mechanism} challenges never end")
+                try:
+                    challenge = base64.b64decode(reply, validate=True)
+                except binascii.Error:
+                    raise _ProtocolViolation(f"AUTH {mechanism} challenge is not base64") from None
+                answer = authobject(challenge).encode("utf-8")
+                code, reply = self.docmd(base64.b64encode(answer).decode("ascii"))
+            if code in (235, 503):
+                return code, reply
+            raise smtplib.SMTPAuthenticationError(code, reply)
+
+        def auth_login(self, challenge: bytes | None = None) -> str:
+            # The same on every Python: the user first (initial response), then the password.
+            if challenge is None or self._auth_challenge_count < 2:
+                return self.user
+            return self.password
+
+        def auth_cram_md5(self, challenge: bytes | None = None) -> str | None:
+            import hmac
+
+            if challenge is None:
+                return None
+            digest = hmac.HMAC(self.password.encode("utf-8"), challenge, "md5").hexdigest()
+            return f"{self.user} {digest}"
 
     if base is smtplib.SMTP_SSL:
         return Client(access.host, access.port, timeout=access.timeout, context=context)
@@ -411,6 +459,8 @@ def _classify(
         return "NETWORK", str(exc) or type(exc).__name__, {}
     if isinstance(exc, smtplib.SMTPException):
         return "DISCONNECTED", str(exc), {}
+    if isinstance(exc, _ProtocolViolation):
+        return "PROTOCOL", str(exc), {}
     raise exc  # not an SMTP failure: a bug, let it surface
 
 

@@ -427,3 +427,74 @@ def test_the_deadline_covers_the_tls_handshake(access, smtp_server) -> None:
     error = failure(lambda: smtp.check(implicit, clock=clock))
     assert (error.exit_code, error.code) == (7, "DEADLINE")
     assert error.details["phase"] == "tls"
+
+
+# --- AUTH with a non-ASCII password, every mechanism smtplib may pick ----------------------------
+
+UNICODE_PASSWORD = "pässwörd-密码-Zoë"
+
+
+class _OneMechanismHandler:
+    """Accepts UNICODE_PASSWORD by PLAIN/LOGIN (aiosmtpd's) or CRAM-MD5 (here)."""
+
+    challenge = b"<1896.697170952@sandbox.smsctl.test>"
+
+    async def auth_CRAM__MD5(self, server, args):  # noqa: N802
+        import hmac
+
+        from aiosmtpd.smtp import AuthResult
+
+        response = await server.challenge_auth(self.challenge)
+        user, _, digest = response.decode("utf-8").rpartition(" ")
+        key = UNICODE_PASSWORD.encode("utf-8")
+        expected = hmac.new(key, self.challenge, "md5").hexdigest()
+        return AuthResult(success=user == "u@acme.test" and digest == expected, handled=False)
+
+
+def _utf8_authenticator(server, session, envelope, mechanism, auth_data):
+    from aiosmtpd.smtp import AuthResult
+
+    ok = auth_data.login == b"u@acme.test" and auth_data.password.decode() == UNICODE_PASSWORD
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN", "CRAM-MD5"])
+def test_a_non_ascii_password_logs_in_with_every_mechanism(mechanism) -> None:
+    from aiosmtpd.controller import Controller
+
+    from smsctl.sandbox.smtp import free_port
+
+    others = [m for m in ("PLAIN", "LOGIN", "CRAM-MD5") if m != mechanism]
+    server = Controller(
+        _OneMechanismHandler(), hostname="127.0.0.1", port=free_port("127.0.0.1"),
+        authenticator=_utf8_authenticator, auth_require_tls=False,
+        auth_exclude_mechanism=others,
+    )  # fmt: skip
+    server.start()
+    try:
+        smtp.check(plain_access(server.port, password=UNICODE_PASSWORD))
+        wrong = failure(lambda: smtp.check(plain_access(server.port, password="pässwörd")))
+    finally:
+        server.stop()
+    assert (wrong.exit_code, wrong.code) == (4, "535")
+
+
+def test_an_auth_challenge_that_is_not_base64_is_a_provider_failure() -> None:
+    from aiosmtpd.controller import Controller
+
+    from smsctl.sandbox.smtp import free_port
+
+    class Garbled:
+        async def auth_CRAM__MD5(self, server, args):  # noqa: N802
+            return await server.challenge_auth(b"not base64 at all!", encode_to_b64=False)
+
+    server = Controller(
+        Garbled(), hostname="127.0.0.1", port=free_port("127.0.0.1"),
+        auth_require_tls=False, auth_exclude_mechanism=["PLAIN", "LOGIN"],
+    )  # fmt: skip
+    server.start()
+    try:
+        error = failure(lambda: smtp.check(plain_access(server.port)))
+    finally:
+        server.stop()
+    assert (error.exit_code, error.code) == (7, "PROTOCOL")

@@ -208,6 +208,12 @@ CODES: dict[str, Explanation] = {
         "Check --host and --port; retry later or ask the mail administrator.",
         7,
     ),
+    "PROTOCOL": Explanation(
+        "The SMTP server broke the protocol",
+        "Its answer is not valid SMTP (for example an AUTH challenge that is not base64).",
+        "Check --host, --port and --security; if they are right, ask the mail administrator.",
+        7,
+    ),
     "DISCONNECTED": Explanation(
         "The SMTP server closed the connection",
         "The server dropped the connection unexpectedly.",
