@@ -186,3 +186,39 @@ def test_a_rejected_recipient_is_exit_5_and_the_session_ends_with_quit(
     assert quits_logged(mta) == before + 1
     assert "closed by QUIT" in mta.mainlog().splitlines()[-1]
     assert mta.queued_ids() == []
+
+
+# --- the installed console script, as a pipeline runs it ----------------------------------------
+
+
+@pytest.mark.e2e
+def test_the_installed_smsctl_sends_through_exim_with_the_secret_from_the_environment(
+    exim_7bit, tmp_path: Path
+) -> None:
+    from tests.e2e.conftest import smsctl
+
+    exim_7bit.clear()
+    env = {
+        "SMSCTL_SECRET_EMAIL_PIPELINE": PASSWORD,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",  # no keyring is needed
+    }
+    html = tmp_path / "alert.html"
+    html.write_text("<p>磁盘告警：${host} — ${code}</p>\n", encoding="utf-8")
+    steps = [
+        ("email", "account", "add", "pipeline", "--host", HOST,
+         "--port", str(exim_7bit.ssl_port), "--security", "ssl", "--username", USER,
+         "--from", FROM, "--ca-file", exim_7bit.ca_file),
+        ("email", "template", "add", "alert", "--scenario", "alert", "--subject", "告警 ${host}",
+         "--html", str(html)),
+        ("email", "validate", "pipeline"),
+        ("email", "send-test", "--to", TO, "--scenario", "alert", "--param", "host=db-1",
+         "--param", "code=E42", "--yes"),
+    ]  # fmt: skip
+    for step in steps:
+        done = smsctl("--json", "--no-input", *step, env=env)
+        assert done.exit_code == 0, (step, done.stderr)
+    [received] = exim_7bit.messages()
+    assert received["Message-ID"] == done.json()["message_id"]
+    assert received["Subject"] == "告警 db-1"
+    assert received.get_body(("html",)).get_content() == "<p>磁盘告警：db-1 — E42</p>\n"
+    assert max(exim_7bit.raw_message(exim_7bit.queued_ids()[0])) < 0x80
