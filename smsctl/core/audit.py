@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from smsctl.core import clock, paths
+from smsctl.core.redaction import redact_data
 
 
 def state_file(name: str) -> Path:
@@ -67,7 +68,7 @@ def record(event: str, **fields: Any) -> None:
     }
     try:
         with locked_append(state_file("audit.jsonl")) as fd:
-            append_line(fd, entry)
+            append_line(fd, redact_data(entry))
     except OSError as exc:
         import sys
 

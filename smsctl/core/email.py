@@ -222,6 +222,7 @@ def smtp_access(config: Config, secrets: Any, account: str, *, timeout: float | 
         from_name=item.get("from_name") or None,
         ca_file=item.get("ca_file") or None,
         timeout=float(timeout or item.get("timeout") or default_read),
+        deadline=config.deadline(),
     )
 
 

@@ -24,7 +24,9 @@ from smsctl.core.resolution import Resolution
 T = TypeVar("T")
 
 # Failures after the request reached the provider: the message may have gone out.
-MAYBE_DELIVERED = frozenset({"ResponseLost", "TIMEOUT-AFTER-DATA", "TIMEOUT-AFTER-SEND"})
+MAYBE_DELIVERED = frozenset(
+    {"ResponseLost", "TIMEOUT-AFTER-DATA", "TIMEOUT-AFTER-SEND", "DEADLINE-AFTER-DATA"}
+)
 
 
 @dataclass

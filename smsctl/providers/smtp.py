@@ -1,10 +1,20 @@
 """SMTP adapter: verified TLS always, every failure translated into an SmsctlError.
 
 smtplib, ssl and socket are imported inside functions (the command layer must stay light).
+
+- One overall deadline per SMTP session (connect to QUIT), on top of the per-read timeout: every
+  socket operation waits at most for what is left of it, so a server that trickles a byte at a
+  time or never ends a multi-line reply cannot hold smsctl. What a session may receive is capped.
+- Messages are always 7-bit clean on the wire (quoted-printable or base64 bodies, RFC 2047
+  headers), so they are valid whether or not the server offers 8BITMIME, and no relay has to
+  convert them.
+- After the server refused something (a reply code), the session still ends with QUIT.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +26,11 @@ if TYPE_CHECKING:
     from email.message import EmailMessage
 
 SECURITY_MODES = ("starttls", "ssl", "none")
+DEFAULT_DEADLINE = 60.0
+# Far more than any honest server's replies to one session (an EHLO answer is a few hundred bytes).
+MAX_RECEIVED_BYTES = 1024 * 1024
+
+Clock = Callable[[], float]
 
 
 @dataclass(frozen=True)
@@ -28,7 +43,8 @@ class SmtpAccess:
     from_address: str
     from_name: str | None = None
     ca_file: str | None = None
-    timeout: float = 10.0
+    timeout: float = 10.0  # each read, and the connect
+    deadline: float = DEFAULT_DEADLINE  # the whole session, connect to QUIT
 
     def __post_init__(self) -> None:
         if self.security not in SECURITY_MODES:
@@ -44,24 +60,29 @@ class SendOutcome:
     refused: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
-def check(access: SmtpAccess) -> None:
+def check(access: SmtpAccess, *, clock: Clock = time.monotonic) -> None:
     """Connect, negotiate TLS as configured, authenticate, and quit without sending."""
-    with _Session(access) as session:
+    with _Session(access, clock) as session:
         session.open()
 
 
-def send(access: SmtpAccess, message: EmailMessage) -> SendOutcome:
+def send(
+    access: SmtpAccess, message: EmailMessage, *, clock: Clock = time.monotonic
+) -> SendOutcome:
     """Send message from access.from_address to its To/Cc/Bcc recipients.
 
-    A Message-ID is added when the message has none. Recipients refused while others were
-    accepted are returned in `refused`; if all are refused, ProviderRefused is raised.
+    A Message-ID is added when the message has none, and the message is serialized 7-bit clean
+    whatever policy it was built with. Recipients refused while others were accepted are returned
+    in `refused`; if all are refused, ProviderRefused is raised.
     """
     from email.utils import make_msgid
 
     if message["Message-ID"] is None:
         message["Message-ID"] = make_msgid(domain=_domain_of(access.from_address))
+    if message.policy.cte_type != "7bit":
+        message.policy = message.policy.clone(cte_type="7bit")
     message_id = str(message["Message-ID"])
-    with _Session(access) as session:
+    with _Session(access, clock) as session:
         session.open()
         refused = session.send(message)
     return SendOutcome(message_id=message_id, refused=refused)
@@ -78,8 +99,10 @@ def build_message(
 ) -> EmailMessage:
     """A text/plain + text/html multipart/alternative message (text only when html is None).
 
-    When text is None it is generated from the HTML.
+    When text is None it is generated from the HTML. Bodies that are not plain ASCII are
+    quoted-printable or base64 (whichever is shorter), never 8bit.
     """
+    from email import policy
     from email.headerregistry import Address
     from email.message import EmailMessage
     from email.utils import formatdate, make_msgid
@@ -91,7 +114,7 @@ def build_message(
         raise UsageError("No recipient given", hint="Give --to ADDRESS.")
     if text is None and html is None:
         raise UsageError("The message has neither a text nor an HTML body")
-    message = EmailMessage()
+    message = EmailMessage(policy=policy.default.clone(cte_type="7bit"))
     try:
         message["From"] = Address(display_name=from_name or "", addr_spec=from_address)
         message["To"] = ", ".join(recipients)
@@ -111,11 +134,173 @@ def _domain_of(address: str) -> str | None:
     return domain or None
 
 
+class _DeadlinePassed(TimeoutError):
+    pass
+
+
+class _TooMuchReceived(OSError):
+    pass
+
+
+class _ProtocolViolation(Exception):
+    """The server said something SMTP does not allow (e.g. an AUTH challenge that is not base64)."""
+
+
+class _Deadline:
+    """What is left of the session's time and of what it may receive."""
+
+    def __init__(self, seconds: float, read_timeout: float, clock: Clock) -> None:
+        self.seconds = seconds
+        self.read_timeout = read_timeout
+        self.clock = clock
+        self.end = clock() + seconds
+        self.passed = False
+        self.received = 0
+        self.too_much = False
+
+    def timeout(self) -> float:
+        """The timeout of the next socket operation; raises once the deadline has passed."""
+        remaining = self.end - self.clock()
+        if remaining <= 0:
+            self.passed = True
+            raise _DeadlinePassed(f"the {self.seconds:g} s deadline passed")
+        return min(self.read_timeout, remaining)
+
+    def expired(self) -> bool:
+        if not self.passed and self.clock() >= self.end:
+            self.passed = True
+        return self.passed
+
+    def count(self, received: int) -> None:
+        self.received += received
+        if self.received > MAX_RECEIVED_BYTES:
+            self.too_much = True
+            raise _TooMuchReceived(f"the server sent more than {MAX_RECEIVED_BYTES} bytes")
+
+
+def _socket_classes(deadline: _Deadline) -> tuple[type, type]:
+    """A plain and a TLS socket class whose every operation waits at most for what is left."""
+    import socket
+    import ssl
+
+    class DeadlineSocket(socket.socket):
+        def recv(self, bufsize: int, flags: int = 0) -> bytes:
+            self.settimeout(deadline.timeout())
+            data = super().recv(bufsize, flags)
+            deadline.count(len(data))
+            return data
+
+        def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+            self.settimeout(deadline.timeout())
+            received = super().recv_into(buffer, nbytes, flags)
+            deadline.count(received)
+            return received
+
+        def send(self, data: Any, flags: int = 0) -> int:
+            self.settimeout(deadline.timeout())
+            return super().send(data, flags)
+
+        def sendall(self, data: Any, flags: int = 0) -> None:
+            self.settimeout(deadline.timeout())  # sendall's timeout covers the whole call
+            return super().sendall(data, flags)
+
+    class DeadlineSSLSocket(ssl.SSLSocket):
+        def do_handshake(self, block: bool = False) -> None:
+            self.settimeout(deadline.timeout())  # the timeout covers the whole handshake
+            return super().do_handshake(block)
+
+        def recv(self, buflen: int = 1024, flags: int = 0) -> bytes:
+            self.settimeout(deadline.timeout())
+            data = super().recv(buflen, flags)
+            deadline.count(len(data))
+            return data
+
+        def recv_into(self, buffer: Any, nbytes: int | None = None, flags: int = 0) -> int:
+            self.settimeout(deadline.timeout())
+            received = super().recv_into(buffer, nbytes, flags)
+            deadline.count(received)
+            return received
+
+        def send(self, data: Any, flags: int = 0) -> int:
+            self.settimeout(deadline.timeout())
+            return super().send(data, flags)
+
+    return DeadlineSocket, DeadlineSSLSocket
+
+
+def _client(access: SmtpAccess, deadline: _Deadline, context: Any) -> Any:
+    """A connected smtplib client (SMTP or SMTP_SSL) whose sockets keep to the deadline."""
+    import smtplib
+    import socket
+
+    plain_socket, tls_socket = _socket_classes(deadline)
+    if context is not None:
+        context.sslsocket_class = tls_socket  # also used by STARTTLS's wrap_socket
+    base = smtplib.SMTP_SSL if access.security == "ssl" else smtplib.SMTP
+
+    class Client(base):  # type: ignore[misc, valid-type]
+        def _get_socket(self, host: str, port: int, timeout: float) -> Any:
+            raw = socket.create_connection((host, port), deadline.timeout(), self.source_address)
+            sock = plain_socket(fileno=raw.detach())
+            if isinstance(self, smtplib.SMTP_SSL):
+                return self.context.wrap_socket(sock, server_hostname=self._host)
+            return sock
+
+        def auth(self, mechanism: str, authobject: Any, *, initial_response_ok: bool = True):
+            # smtplib's own encodes credentials as ASCII, so a non-ASCII password crashed;
+            # SASL PLAIN is UTF-8 (RFC 4616), and servers take LOGIN the same way.
+            import base64
+            import binascii
+
+            mechanism = mechanism.upper()
+            initial = authobject() if initial_response_ok else None
+            # smtplib's auth_login() reads _auth_challenge_count to tell user from password.
+            if initial is not None:
+                response = base64.b64encode(initial.encode("utf-8")).decode("ascii")
+                code, reply = self.docmd("AUTH", f"{mechanism} {response}")
+                self._auth_challenge_count = 1
+            else:
+                code, reply = self.docmd("AUTH", mechanism)
+                self._auth_challenge_count = 0
+            while code == 334:
+                self._auth_challenge_count += 1
+                if self._auth_challenge_count > 5:  # LOGIN needs two, CRAM-MD5 one
+                    raise _ProtocolViolation(f"AUTH {mechanism} challenges never end")
+                try:
+                    challenge = base64.b64decode(reply, validate=True)
+                except binascii.Error:
+                    raise _ProtocolViolation(f"AUTH {mechanism} challenge is not base64") from None
+                answer = authobject(challenge).encode("utf-8")
+                code, reply = self.docmd(base64.b64encode(answer).decode("ascii"))
+            if code in (235, 503):
+                return code, reply
+            raise smtplib.SMTPAuthenticationError(code, reply)
+
+        def auth_login(self, challenge: bytes | None = None) -> str:
+            # The same on every Python: the user first (initial response), then the password.
+            if challenge is None or self._auth_challenge_count < 2:
+                return self.user
+            return self.password
+
+        def auth_cram_md5(self, challenge: bytes | None = None) -> str | None:
+            import hmac
+
+            if challenge is None:
+                return None
+            digest = hmac.HMAC(self.password.encode("utf-8"), challenge, "md5").hexdigest()
+            return f"{self.user} {digest}"
+
+    if base is smtplib.SMTP_SSL:
+        return Client(access.host, access.port, timeout=access.timeout, context=context)
+    return Client(access.host, access.port, timeout=access.timeout)
+
+
 class _Session:
     """One SMTP connection; records how far it got so failures can be explained precisely."""
 
-    def __init__(self, access: SmtpAccess) -> None:
+    def __init__(self, access: SmtpAccess, clock: Clock = time.monotonic) -> None:
         self.access = access
+        self.deadline = _Deadline(access.deadline, access.timeout, clock)
         self.client: Any = None
         self.phase = "connect"
 
@@ -123,22 +308,18 @@ class _Session:
         return self
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        self._close(clean=exc is None)
+        self._close(polite=exc is None or _is_server_reply(exc))
         if exc is not None and not isinstance(exc, SmsctlError):
-            raise _translate(exc, self.phase, self.access) from None
+            raise _translate(exc, self.phase, self.access, self.deadline) from None
 
     def open(self) -> None:
-        import smtplib
+        from smsctl.core.redaction import register_smtp_login
 
         access = self.access
         context = _tls_context(access) if access.security != "none" else None
         if access.security == "ssl":
             self.phase = "tls"
-            self.client = smtplib.SMTP_SSL(
-                access.host, access.port, timeout=access.timeout, context=context
-            )
-        else:
-            self.client = smtplib.SMTP(access.host, access.port, timeout=access.timeout)
+        self.client = _client(access, self.deadline, context)
         self.phase = "ehlo"
         self.client.ehlo()
         if access.security == "starttls":
@@ -147,6 +328,8 @@ class _Session:
             self.client.ehlo()
         if access.username:
             self.phase = "auth"
+            # A server may echo the AUTH line in its reply: its encoded forms are secrets too.
+            register_smtp_login(access.username, access.password)
             # login() (not auth()) after starttls(): it re-sends EHLO and reports 503 properly.
             self.client.login(access.username, access.password)
         self.phase = "ready"
@@ -164,16 +347,30 @@ class _Session:
         self.phase = "sent"
         return {rcpt: (code, _text(reply)) for rcpt, (code, reply) in refused.items()}
 
-    def _close(self, *, clean: bool) -> None:
+    def _close(self, *, polite: bool) -> None:
+        """QUIT when the server is still talking to us (also after it refused something), else
+        just close. Never longer than the deadline."""
         if self.client is None:
             return
         try:
-            if clean:
+            if polite and not self.deadline.expired() and self.client.sock is not None:
                 self.client.quit()
             else:
                 self.client.close()
         except Exception:  # the outcome is already decided; closing is best effort
             self.client.close()
+
+
+def _is_server_reply(exc: BaseException) -> bool:
+    """The server answered with a refusal: the connection itself is fine, end it with QUIT."""
+    import smtplib
+
+    return isinstance(
+        exc,
+        smtplib.SMTPResponseException
+        | smtplib.SMTPRecipientsRefused
+        | smtplib.SMTPNotSupportedError,
+    )
 
 
 def _tls_context(access: SmtpAccess) -> Any:
@@ -190,14 +387,18 @@ def _text(reply: bytes | str) -> str:
 
 
 def _scrub(text: str, access: SmtpAccess) -> str:
+    from smsctl.core.redaction import redact
+
     if access.password:
         text = text.replace(access.password, "***")
-    return text
+    return redact(text)
 
 
-def _translate(exc: BaseException, phase: str, access: SmtpAccess) -> SmsctlError:
+def _translate(
+    exc: BaseException, phase: str, access: SmtpAccess, deadline: _Deadline
+) -> SmsctlError:
     """Map an smtplib/ssl/socket exception to the SmsctlError a command raises."""
-    code, provider_message, details = _classify(exc, phase, access)
+    code, provider_message, details = _classify(exc, phase, access, deadline)
     where = f"{access.host}:{access.port} ({access.security})"
     details = {"server": where, "phase": phase, **details}
     error = to_error(
@@ -212,7 +413,9 @@ def _default_exit(code: str) -> int:
     return 7 if code.startswith("4") else 5 if code.startswith("5") else 7
 
 
-def _classify(exc: BaseException, phase: str, access: SmtpAccess) -> tuple[str, str, dict]:
+def _classify(
+    exc: BaseException, phase: str, access: SmtpAccess, deadline: _Deadline
+) -> tuple[str, str, dict]:
     import smtplib
     import socket
     import ssl
@@ -235,6 +438,12 @@ def _classify(exc: BaseException, phase: str, access: SmtpAccess) -> tuple[str, 
         if reason in ("WRONG_VERSION_NUMBER", "UNKNOWN_PROTOCOL", "HTTP_REQUEST"):
             return "TLS-WRONG-MODE", f"TLS handshake failed ({reason})", {}
         return "TLS-HANDSHAKE", str(exc), {}
+    if deadline.too_much:
+        return "REPLY-TOO-LARGE", f"the server sent more than {MAX_RECEIVED_BYTES} bytes", {}
+    if isinstance(exc, OSError | smtplib.SMTPServerDisconnected) and deadline.expired():
+        if phase in ("data", "sent"):
+            return "DEADLINE-AFTER-DATA", f"the session took longer than {access.deadline:g} s", {}
+        return "DEADLINE", f"the session took longer than {access.deadline:g} s, during {phase}", {}
     if isinstance(exc, TimeoutError) or _is_timeout_disconnect(exc):
         if phase in ("data", "sent"):
             return "TIMEOUT-AFTER-DATA", f"no answer within {access.timeout:g} s", {}
@@ -251,6 +460,8 @@ def _classify(exc: BaseException, phase: str, access: SmtpAccess) -> tuple[str, 
         return "NETWORK", str(exc) or type(exc).__name__, {}
     if isinstance(exc, smtplib.SMTPException):
         return "DISCONNECTED", str(exc), {}
+    if isinstance(exc, _ProtocolViolation):
+        return "PROTOCOL", str(exc), {}
     raise exc  # not an SMTP failure: a bug, let it surface
 
 

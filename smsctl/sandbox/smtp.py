@@ -8,6 +8,11 @@ mailbox directory. Reserved recipient local parts trigger faults:
     busy@...     451 at RCPT (transient)
     slow@...     DATA answered only after `slow_seconds` (a client timeout after DATA)
 and the sender local part `blocked@...` is refused at MAIL FROM (553).
+
+`eightbitmime=False` makes it a server without 8BITMIME (RFC 6152): EHLO does not offer it,
+`BODY=8BITMIME` is refused at MAIL (555) and a message with 8-bit bytes is refused at the end of
+DATA (554), so a client that sends 8-bit data to such a server fails visibly. Every connection is
+recorded in `sessions` (the commands it sent with the reply codes, and whether it ended with QUIT).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import ssl
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email import policy
 from email.message import EmailMessage
@@ -43,15 +49,40 @@ def free_port(host: str) -> int:
         return probe.getsockname()[1]
 
 
+@dataclass
+class SessionRecord:
+    """One client connection: `commands` are verbs with the reply code (`"RCPT 550"`), never
+    their arguments (AUTH carries the password)."""
+
+    port: str  # "starttls" | "ssl"
+    commands: list[str] = field(default_factory=list)
+    quit: bool = False  # the client ended the session with QUIT
+
+
 class _Handler:
-    def __init__(self, emulator: SmtpEmulator) -> None:
+    def __init__(self, emulator: SmtpEmulator, port: str) -> None:
         self.emulator = emulator
+        self.port = port
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        session.host_name = hostname
+        self._note(server, "EHLO 250")
+        if self.emulator.eightbitmime:
+            return responses
+        return [line for line in responses if line[4:].upper() != "8BITMIME"]
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+        reply = self._mail(session, envelope, address, mail_options)
+        self._note(server, "MAIL " + reply[:3])
+        return reply
+
+    def _mail(self, session, envelope, address, mail_options) -> str:
         # Enforced here rather than with auth_required=True, which aiosmtpd warns about on
         # the implicit-TLS port (it cannot tell that the whole connection is TLS).
         if not session.authenticated:
             return "530 5.7.0 Authentication required"
+        if not self.emulator.eightbitmime and "BODY=8BITMIME" in (o.upper() for o in mail_options):
+            return "555 5.5.4 BODY=8BITMIME is not supported: this server has no 8BITMIME"
         if _local_part(address) == BLOCKED_SENDER_LOCAL_PART:
             return f"553 5.7.1 <{address}>: Sender address rejected: not owned by user"
         envelope.mail_from = address
@@ -61,21 +92,53 @@ class _Handler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         local = _local_part(address)
         if local == REJECT_LOCAL_PART:
-            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
-        if local == BUSY_LOCAL_PART:
-            return "451 4.3.0 Temporary failure: mailbox busy, try again later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
+            reply = f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        elif local == BUSY_LOCAL_PART:
+            reply = "451 4.3.0 Temporary failure: mailbox busy, try again later"
+        else:
+            envelope.rcpt_tos.append(address)
+            reply = "250 OK"
+        self._note(server, "RCPT " + reply[:3])
+        return reply
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        reply = await self._data(envelope)
+        self._note(server, "DATA " + reply[:3])
+        return reply
+
+    async def _data(self, envelope) -> str:
         if any(_local_part(rcpt) == SLOW_LOCAL_PART for rcpt in envelope.rcpt_tos):
             generation = self.emulator.generation
             await asyncio.sleep(self.emulator.slow_seconds)
             if generation != self.emulator.generation:
                 # clear() ran while this client was timing out: keep the next test's view clean.
                 return "451 4.3.0 Mailbox cleared meanwhile"
+        if not self.emulator.eightbitmime and any(byte > 0x7F for byte in envelope.content):
+            return "554 5.6.1 8-bit data refused: this server does not offer 8BITMIME"
         self.emulator._store(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
         return "250 2.0.0 OK: queued"
+
+    def handle_STARTTLS(self, server, session, envelope) -> bool:  # noqa: N802
+        self._note(server, "STARTTLS 220")
+        return True
+
+    async def handle_RSET(self, server, session, envelope):  # noqa: N802
+        self._note(server, "RSET 250")
+        return "250 OK"
+
+    async def handle_QUIT(self, server, session, envelope):  # noqa: N802
+        # Runs before the 221 goes out: a client that has read it finds the session marked.
+        self._note(server, "QUIT 221").quit = True
+        return "221 Bye"
+
+    def _note(self, server: Any, command: str) -> SessionRecord:
+        """Add a command to the record of this connection (one aiosmtpd server object each,
+        kept across STARTTLS); the record starts with the first command."""
+        record = getattr(server, "sandbox_record", None)
+        if record is None:
+            record = server.sandbox_record = self.emulator._new_session(self.port)
+        record.commands.append(command)
+        return record
 
 
 def _local_part(address: str) -> str:
@@ -95,8 +158,10 @@ class SmtpEmulator:
         cert_hosts: tuple[str, ...] = ("127.0.0.1", "localhost"),
         cert_expired: bool = False,
         slow_seconds: float = 3.0,
+        eightbitmime: bool = True,
     ) -> None:
         self.host = host
+        self.eightbitmime = eightbitmime  # read at every EHLO, MAIL and DATA: may be switched
         self.user = user
         self.password = password
         self.slow_seconds = slow_seconds
@@ -107,6 +172,7 @@ class SmtpEmulator:
         self.mailbox = Path(mailbox_dir) if mailbox_dir else Path(self._workdir) / "mailbox"
         self.ca_file = str(Path(self._workdir) / "sandbox-ca.pem")
         self.messages: list[EmailMessage] = []
+        self.sessions: list[SessionRecord] = []
         self.generation = 0  # bumped by clear()
         self.starttls_port = 0
         self.ssl_port = 0
@@ -130,7 +196,7 @@ class SmtpEmulator:
         }
         self.starttls_port = self._requested_ports[0] or free_port(self.host)
         starttls = Controller(
-            _Handler(self),
+            _Handler(self, "starttls"),
             port=self.starttls_port,
             tls_context=server_context,
             require_starttls=True,
@@ -138,7 +204,7 @@ class SmtpEmulator:
         )
         self.ssl_port = self._requested_ports[1] or free_port(self.host)
         implicit = Controller(
-            _Handler(self),
+            _Handler(self, "ssl"),
             port=self.ssl_port,
             ssl_context=server_context,
             auth_require_tls=False,  # the whole connection is TLS, but aiosmtpd cannot tell
@@ -173,10 +239,17 @@ class SmtpEmulator:
         }
 
     def clear(self) -> None:
-        """Forget received messages (the .eml files stay)."""
+        """Forget received messages and sessions (the .eml files stay)."""
         with self._lock:
             self.messages.clear()
+            self.sessions.clear()
             self.generation += 1
+
+    def _new_session(self, port: str) -> SessionRecord:
+        record = SessionRecord(port)
+        with self._lock:
+            self.sessions.append(record)
+        return record
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -205,6 +278,7 @@ class SmtpEmulator:
         login = auth_data.login.decode("utf-8", "replace")
         password = auth_data.password.decode("utf-8", "replace")
         valid = hmac.compare_digest(login, self.user) & hmac.compare_digest(password, self.password)
+        server.event_handler._note(server, "AUTH 235" if valid else "AUTH 535")
         return AuthResult(success=bool(valid), handled=False)
 
     def _store(self, mail_from: str, rcpt_tos: list[str], content: bytes) -> None:

@@ -105,3 +105,69 @@ def test_stop_releases_ports(tmp_path) -> None:
     server.stop()
     with pytest.raises(OSError):
         smtplib.SMTP("127.0.0.1", port, timeout=1)
+
+
+# --- a server without 8BITMIME, and what each session did ---------------------------------------
+
+EIGHT_BIT = "Subject: hi\r\nFrom: a@acme.test\r\nTo: b@example.test\r\n\r\ncafé\r\n".encode()
+SEVEN_BIT = b"Subject: hi\r\nFrom: a@acme.test\r\nTo: b@example.test\r\n\r\ncaf=C3=A9\r\n"
+
+
+@pytest.fixture
+def without_8bitmime(smtp_server: SmtpEmulator):
+    smtp_server.eightbitmime = False
+    yield smtp_server
+    smtp_server.eightbitmime = True
+
+
+def test_8bitmime_is_offered_by_default(smtp_server: SmtpEmulator) -> None:
+    with starttls_client(smtp_server) as client:
+        assert client.has_extn("8bitmime")
+        client.login(smtp_server.user, smtp_server.password)
+        assert client.mail("a@acme.test", ["BODY=8BITMIME"])[0] == 250
+
+
+def test_without_8bitmime_ehlo_does_not_offer_it(without_8bitmime: SmtpEmulator) -> None:
+    with starttls_client(without_8bitmime) as client:
+        assert not client.has_extn("8bitmime")
+        assert client.has_extn("auth")
+        client.login(without_8bitmime.user, without_8bitmime.password)
+        code, reply = client.mail("a@acme.test", ["BODY=8BITMIME"])
+        assert code == 555 and b"8BITMIME" in reply
+
+
+def test_without_8bitmime_8bit_data_is_refused_and_7bit_data_accepted(
+    without_8bitmime: SmtpEmulator,
+) -> None:
+    with starttls_client(without_8bitmime) as client:
+        client.login(without_8bitmime.user, without_8bitmime.password)
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            client.sendmail("a@acme.test", ["b@example.test"], EIGHT_BIT)
+        assert refused.value.smtp_code == 554
+        assert without_8bitmime.messages == []
+        assert client.sendmail("a@acme.test", ["b@example.test"], SEVEN_BIT) == {}
+    assert len(without_8bitmime.messages) == 1
+
+
+def test_sessions_record_commands_without_arguments_and_the_quit(
+    smtp_server: SmtpEmulator,
+) -> None:
+    with starttls_client(smtp_server) as client:
+        client.login(smtp_server.user, smtp_server.password)
+        client.mail("a@acme.test")
+        client.rcpt("reject@example.test")
+    # smtplib's context manager ends with QUIT; a plain close() does not.
+    implicit = smtplib.SMTP_SSL(
+        "127.0.0.1", smtp_server.ssl_port, timeout=3, context=client_context(smtp_server)
+    )
+    implicit.ehlo()
+    implicit.close()
+    first, second = smtp_server.sessions
+    assert first.port == "starttls"
+    assert first.commands == [
+        "EHLO 250", "STARTTLS 220", "EHLO 250", "AUTH 235", "MAIL 250", "RCPT 550", "QUIT 221",
+    ]  # fmt: skip
+    assert first.quit
+    assert smtp_server.password not in repr(first)
+    assert second.port == "ssl" and second.commands == ["EHLO 250"]
+    assert not second.quit

@@ -186,6 +186,34 @@ CODES: dict[str, Explanation] = {
         "again.",
         7,
     ),
+    "DEADLINE": Explanation(
+        "The SMTP session took longer than its deadline",
+        "The server answers too slowly (a byte at a time, or a reply that never ends); the "
+        "deadline bounds the whole session however the server trickles.",
+        "Retry; if it keeps happening, the server is overloaded or hostile. The limit is "
+        "`[defaults] deadline` (seconds) in the config.",
+        7,
+    ),
+    "DEADLINE-AFTER-DATA": Explanation(
+        "The SMTP server did not confirm the message before the session's deadline",
+        "The message was transmitted but the server's answer did not come in time: it MAY have "
+        "been delivered.",
+        "Check the recipient's mailbox (or the server's log) for the Message-ID before sending "
+        "again.",
+        7,
+    ),
+    "REPLY-TOO-LARGE": Explanation(
+        "The SMTP server sent far more than any SMTP reply needs",
+        "The server (or something posing as it) does not speak SMTP as it should.",
+        "Check --host and --port; retry later or ask the mail administrator.",
+        7,
+    ),
+    "PROTOCOL": Explanation(
+        "The SMTP server broke the protocol",
+        "Its answer is not valid SMTP (for example an AUTH challenge that is not base64).",
+        "Check --host, --port and --security; if they are right, ask the mail administrator.",
+        7,
+    ),
     "DISCONNECTED": Explanation(
         "The SMTP server closed the connection",
         "The server dropped the connection unexpectedly.",
