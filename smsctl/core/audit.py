@@ -91,7 +91,9 @@ def replace_locked(path: Path, records: list[dict[str, Any]]) -> None:
     data = b"".join(_encoded(r) for r in records)
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
-        os.write(fd, data)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
         os.fsync(fd)
     finally:
         os.close(fd)
