@@ -15,12 +15,14 @@ from smsctl.core.catalog import Explanation
 from smsctl.core.catalog.receipts import explain_receipt
 from smsctl.core.errors import SmsctlError
 from smsctl.providers.alibaba_common import (
+    MALFORMED,
     SMS_ENDPOINT,
     AlibabaAccess,
     AlibabaAdapter,
     RetryPolicy,
     provider_number,
 )
+from smsctl.providers.answers import Answer
 
 __all__ = [
     "AlibabaAccess",
@@ -122,17 +124,19 @@ class AlibabaSms(AlibabaAdapter):
             body, _ = self.invoke(
                 "get_sms_sign", models.GetSmsSignRequest(sign_name=name), action="GetSmsSign"
             )
-            audit = body.get("AuditInfo") or {}
-            reason = audit.get("RejectInfo") or ""
+            answer = _answer(body, "GetSmsSign")
+            audit = answer.object("AuditInfo")
+            reason = (audit.text("RejectInfo") if audit else None) or ""
         except SmsctlError as error:
             if error.code not in _FALLBACK_CODES:
                 raise _unknown_item(error, "signature", name) from None
             body, reason = self._query_sms_sign(name)
+            answer = _answer(body, "QuerySmsSign")
         return SignatureInfo(
-            name=body.get("SignName") or name,
-            status=audit_status(body.get("SignStatus")),
+            name=answer.text("SignName") or name,
+            status=audit_status(answer.token("SignStatus")),
             reason=reason or "",
-            created=body.get("CreateDate"),
+            created=answer.text("CreateDate"),
         )
 
     def _query_sms_sign(self, name: str) -> tuple[dict[str, Any], str]:
@@ -141,7 +145,7 @@ class AlibabaSms(AlibabaAdapter):
             body, _ = self.invoke("query_sms_sign", request, action="QuerySmsSign")
         except SmsctlError as error:
             raise _unknown_item(error, "signature", name) from None
-        return body, body.get("Reason") or ""
+        return body, _answer(body, "QuerySmsSign").text("Reason") or ""
 
     def get_template(self, code: str) -> TemplateInfo:
         models = self._models()
@@ -151,21 +155,24 @@ class AlibabaSms(AlibabaAdapter):
                 models.GetSmsTemplateRequest(template_code=code),
                 action="GetSmsTemplate",
             )
-            reason = (body.get("AuditInfo") or {}).get("RejectInfo") or ""
+            answer = _answer(body, "GetSmsTemplate")
+            audit = answer.object("AuditInfo")
+            reason = (audit.text("RejectInfo") if audit else None) or ""
         except SmsctlError as error:
             if error.code not in _FALLBACK_CODES:
                 raise _unknown_item(error, "template", code) from None
             body, reason = self._query_sms_template(code)
-        content = body.get("TemplateContent") or ""
+            answer = _answer(body, "QuerySmsTemplate")
+        content = answer.text("TemplateContent") or ""
         return TemplateInfo(
-            code=body.get("TemplateCode") or code,
-            name=body.get("TemplateName") or "",
+            code=answer.text("TemplateCode") or code,
+            name=answer.text("TemplateName") or "",
             content=content,
             variables=template_variables(content),
-            type=_TEMPLATE_TYPE.get(str(body.get("TemplateType")), "unknown"),
-            status=audit_status(body.get("TemplateStatus")),
+            type=_TEMPLATE_TYPE.get(str(answer.token("TemplateType")), "unknown"),
+            status=audit_status(answer.token("TemplateStatus")),
             reason=reason,
-            related_signature=body.get("RelatedSignName") or None,
+            related_signature=answer.text("RelatedSignName") or None,
         )
 
     def _query_sms_template(self, code: str) -> tuple[dict[str, Any], str]:
@@ -174,7 +181,7 @@ class AlibabaSms(AlibabaAdapter):
             body, _ = self.invoke("query_sms_template", request, action="QuerySmsTemplate")
         except SmsctlError as error:
             raise _unknown_item(error, "template", code) from None
-        return body, body.get("Reason") or ""
+        return body, _answer(body, "QuerySmsTemplate").text("Reason") or ""
 
     def send(
         self,
@@ -195,11 +202,12 @@ class AlibabaSms(AlibabaAdapter):
             out_id=out_id,
         )
         body, attempts = self.invoke("send_sms", request, action="SendSms", is_send=True)
+        answer = _answer(body, "SendSms", is_send=True)
         return SendResult(
-            biz_id=body.get("BizId") or "",
-            request_id=body.get("RequestId"),
-            code=body.get("Code") or "OK",
-            message=body.get("Message"),
+            biz_id=answer.text("BizId", required=True) or "",
+            request_id=answer.text("RequestId"),
+            code=answer.text("Code") or "OK",
+            message=answer.text("Message"),
             attempts=attempts,
         )
 
@@ -216,24 +224,29 @@ class AlibabaSms(AlibabaAdapter):
             current_page=1,
         )
         body, _ = self.invoke("query_send_details", request, action="QuerySendDetails")
-        details = (body.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
+        listing = _answer(body, "QuerySendDetails").object("SmsSendDetailDTOs")
+        details = listing.objects("SmsSendDetailDTO") if listing else []
         if out_id is not None:
-            details = [d for d in details if d.get("OutId") == out_id]
+            details = [d for d in details if d.text("OutId") == out_id]
         if not details:
             # The record appears a moment after the send: nothing yet means "waiting".
             return Receipt("waiting", None, None, None, None)
         detail = details[0]
-        status = _RECEIPT_STATUS.get(str(detail.get("SendStatus")), "waiting")
-        err_code = detail.get("ErrCode") or None
+        status = _RECEIPT_STATUS.get(str(detail.token("SendStatus")), "waiting")
+        err_code = detail.text("ErrCode") or None
         explanation = explain_receipt(err_code) if status != "waiting" else None
         return Receipt(
             status=status,
             err_code=err_code,
-            receive_date=detail.get("ReceiveDate") or None,
-            send_date=detail.get("SendDate") or None,
-            content=detail.get("Content") or None,
+            receive_date=detail.text("ReceiveDate") or None,
+            send_date=detail.text("SendDate") or None,
+            content=detail.text("Content") or None,
             explanation=explanation,
         )
+
+
+def _answer(body: dict[str, Any], action: str, *, is_send: bool = False) -> Answer:
+    return Answer(body, f"Alibaba Cloud {action}", MALFORMED, is_send)
 
 
 def _unknown_item(error: SmsctlError, kind: str, name: str) -> SmsctlError:
