@@ -173,6 +173,9 @@ def translate(exc: BaseException, *, action: str, is_send: bool = False) -> Smsc
     from darabonba.exceptions import ResponseException, UnretryableException
 
     if isinstance(exc, (AlibabaCloudException, ResponseException)):
+        malformed = _malformed_error_answer(exc, action=action, is_send=is_send)
+        if malformed is not None:
+            return malformed
         return _from_response_exception(exc, action=action, throttled=_is(exc, ThrottlingException))
     if isinstance(exc, UnretryableException):
         return _from_transport_failure(exc.inner_exception, action=action, is_send=is_send)
@@ -188,6 +191,21 @@ def translate(exc: BaseException, *, action: str, is_send: bool = False) -> Smsc
 
 def _is(exc: BaseException, cls: type) -> bool:
     return isinstance(exc, cls)
+
+
+def _malformed_error_answer(exc: Any, *, action: str, is_send: bool) -> SmsctlError | None:
+    """An error answer whose Code, Message or RequestId is not a string is not trusted as the
+    provider's refusal: it is a malformed answer (exit 7)."""
+    data = getattr(exc, "data", None)
+    if not isinstance(data, dict):
+        return None
+    answer = Answer(data, f"Alibaba Cloud {action}", MALFORMED, is_send)
+    try:
+        for key in ("Code", "Message", "RequestId"):
+            answer.text(key)
+    except SmsctlError as error:
+        return error
+    return None
 
 
 def _from_response_exception(exc: Any, *, action: str, throttled: bool) -> SmsctlError:

@@ -32,6 +32,7 @@ class _Hostile(http.server.BaseHTTPRequestHandler):
 
     answers: dict[str, Any] = {}
     seen: list[str] = []
+    status = 200
 
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("Content-Length") or 0)
@@ -39,7 +40,7 @@ class _Hostile(http.server.BaseHTTPRequestHandler):
         key = self.headers.get("x-acs-action") or urlsplit(self.path).path
         self.seen.append(key)
         body = json.dumps(self.answers.get(key, {"Code": "OK"})).encode()
-        self.send_response(200)
+        self.send_response(self.status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -145,6 +146,28 @@ def test_alibaba_answers_of_the_wrong_shape_are_exit_7_naming_the_field(
     assert handler.seen.count(action) == 1  # never repeated
     if call in ("send", "call_tts"):
         assert "MAY have been delivered" in error.hint
+
+
+@pytest.mark.parametrize(
+    ("status", "answer", "field"),
+    [
+        (400, {"Code": 123, "Message": "x", "RequestId": "R1"}, "Code"),
+        (400, {"Code": "isv.X", "Message": ["x"], "RequestId": "R1"}, "Message"),
+        (500, {"Code": "isp.SYSTEM_ERROR", "RequestId": 5}, "RequestId"),
+    ],
+)
+def test_an_error_answer_of_the_wrong_shape_is_not_taken_for_a_refusal(
+    hostile, status, answer, field
+) -> None:
+    """Before: exit 5 "alibaba answered 123: ['x']" — a made-up provider code."""
+    endpoint, handler = hostile
+    handler.status = status
+    handler.answers["SendSms"] = answer
+    sms = AlibabaSms(_access(endpoint), retry=RetryPolicy(max_attempts=1))
+    with pytest.raises(ProviderUnavailable) as failed:
+        CALLS["send"](sms, None)
+    assert failed.value.code == "MalformedResponse"
+    assert f"answered with a malformed response: {field} is " in failed.value.message
 
 
 def test_well_formed_answers_still_read_as_before(hostile) -> None:
