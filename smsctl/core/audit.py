@@ -11,8 +11,10 @@ report, any line that is not a well-formed record (torn, corrupt, or hand-edited
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -135,7 +137,7 @@ def record_or_refuse(event: str, **fields: Any) -> None:
         with locked_append(state_file("audit.jsonl")) as fd:
             append_line(fd, entry)
     except OSError as exc:
-        reason = exc.strerror or str(exc)
+        reason = os_reason(exc)
         raise ConfigError(
             f"Cannot write the audit log {log_path()}: {reason}.",
             hint="It must be a regular file you own (not a symbolic link or a directory) in a "
@@ -143,6 +145,15 @@ def record_or_refuse(event: str, **fields: Any) -> None:
             code="audit_log_unusable",
             details={"reason": reason},
         ) from None
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a state file cannot be used, in words (O_NOFOLLOW reports a symlink as ELOOP)."""
+    if exc.errno == errno.ELOOP:
+        return "it is a symbolic link"
+    if exc.errno == errno.EISDIR:
+        return "it is a directory"
+    return exc.strerror or str(exc)
 
 
 @dataclass
@@ -157,9 +168,14 @@ def scan(path: Path, accept: Callable[[dict[str, Any]], bool] | None = None) -> 
     """Every intact JSON object of `path` that `accept` takes; any other line is skipped: one
     torn by a killed writer, corrupt, too deeply nested, or not a record of the right shape."""
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:
         return Scan()
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "it is not a regular file")
+    with os.fdopen(fd, "rb") as handle:
+        raw = handle.read()
     result = Scan()
     for number, line in enumerate(raw.split(b"\n"), start=1):
         if not line.strip():
@@ -248,7 +264,15 @@ def read(
     """The audit log, attempts resolved; lines that are not well-formed records are skipped
     and reported through `warn`."""
     path = log_path()
-    found = scan(path, is_audit_record)
+    try:
+        found = scan(path, is_audit_record)
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot read the audit log {path}: {os_reason(exc)}.",
+            hint="It must be a regular file you own (not a symbolic link or a directory) in "
+            "the state directory ($SMSCTL_STATE_DIR).",
+            code="audit_log_unusable",
+        ) from None
     if found.skipped and warn is not None:
         warn(skipped_warning(path, found.skipped))
     entries = with_attempts_resolved(found.records)

@@ -205,3 +205,22 @@ def test_log_skips_and_reports_corrupt_or_ill_typed_lines(state_dir) -> None:
         assert f"skipped {len(CORRUPT)} unreadable lines" in result.stderr
         assert "(lines 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, ...)" in result.stderr
     assert [e["account"] for e in invoke("--json", "log").json()] == ["a", "b"]
+
+
+@pytest.mark.parametrize("broken", ["symlink", "directory"])
+def test_log_of_an_audit_log_that_is_not_a_regular_file_is_exit_3(state_dir, tmp_path, broken):
+    state_dir.mkdir(mode=0o700, parents=True)
+    log = state_dir / "audit.jsonl"
+    if broken == "symlink":
+        planted = tmp_path / "planted.jsonl"
+        planted.write_text('{"time": "2026-01-01T00:00:00Z", "event": "planted"}\n')
+        log.symlink_to(planted)
+    else:
+        log.mkdir()
+    result = invoke("--json", "log")
+    assert result.exit_code == 3, result.all_output
+    error = result.error()
+    assert error["code"] == "audit_log_unusable"
+    words = "it is a symbolic link" if broken == "symlink" else "it is not a regular file"
+    assert f"Cannot read the audit log {log}: {words}." == error["message"]
+    assert result.stdout == ""
