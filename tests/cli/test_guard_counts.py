@@ -191,3 +191,19 @@ def test_one_address_in_any_case_is_one_recipient(smtp_server, config_file, tmp_
     other = ready.send(to=spelling)
     assert other.exit_code == 6, other.all_output
     assert len(smtp_server.messages) == 1
+
+
+def test_no_audit_record_no_send_and_no_slot_used_on_every_channel(channel, state_dir):
+    """Issue 16 item 7: the attempt is recorded before the request, or nothing is sent."""
+    log = state_dir / "audit.jsonl"
+    log.rename(state_dir / "audit.jsonl.old")
+    log.mkdir()
+    before = channel.sent()
+    refused = channel.send()
+    assert refused.exit_code == 3, refused.all_output
+    assert refused.error()["code"] == "audit_log_unusable"
+    assert channel.sent() == before
+    log.rmdir()
+    sent = channel.send()  # the slot was given back: the limit of one a minute is not used up
+    assert sent.exit_code == 0, sent.all_output
+    assert channel.sent() == before + 1

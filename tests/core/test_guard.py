@@ -116,7 +116,11 @@ def test_the_ledger_holds_keyed_hashes_that_the_number_alone_cannot_reproduce(st
 
 
 def test_the_key_is_private_random_and_made_once(state_dir, tmp_path, monkeypatch) -> None:
-    first = guard.installation_key()
+    old_umask = os.umask(0)
+    try:
+        first = guard.installation_key()
+    finally:
+        os.umask(old_umask)
     key_file = state_dir / "guard.key"
     assert stat.S_IMODE(os.lstat(key_file).st_mode) == 0o600
     assert guard.installation_key() == first
