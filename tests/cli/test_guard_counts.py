@@ -207,3 +207,13 @@ def test_no_audit_record_no_send_and_no_slot_used_on_every_channel(channel, stat
     sent = channel.send()  # the slot was given back: the limit of one a minute is not used up
     assert sent.exit_code == 0, sent.all_output
     assert channel.sent() == before + 1
+
+
+def test_a_corrupt_ledger_never_stops_a_send(channel, state_dir):
+    """Issue 16 item 8: an ill-typed or deeply nested ledger line made every send-test exit 1."""
+    ledger = state_dir / "guard.jsonl"
+    ledger.write_bytes(b"[" * 100_000 + b"\n" + b'{"at": "x", "channel": [], "target": 5}\n')
+    sent = channel.send()
+    assert sent.exit_code == 0, sent.all_output
+    assert f"skipped 2 unreadable lines of {ledger} (lines 1, 2)" in sent.stderr
+    assert len(ledger_lines(state_dir)) == 1  # rewritten without them
