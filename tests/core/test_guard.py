@@ -89,10 +89,10 @@ def test_a_release_that_cannot_be_written_warns_and_keeps_counting(
     def unwritable(_path):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(audit, "locked_append", unwritable)
-    guard.release(ticket)
+    with monkeypatch.context() as patched:
+        patched.setattr(audit, "locked_append", unwritable)
+        guard.release(ticket)
     assert "could not give back the test-send guard's slot" in capsys.readouterr().err
-    monkeypatch.undo()
     with pytest.raises(RateLimited):
         guard.admit("sms", "+8613812345678", ONE_A_MINUTE, now=NOW + 1)
 
