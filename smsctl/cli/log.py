@@ -52,7 +52,11 @@ def log(
     app_ctx = app_context(ctx)
     if channel is not None and channel not in CHANNELS:
         raise UsageError(f"Unknown channel {channel!r}: " + ", ".join(CHANNELS) + ".")
-    entries = audit.read(channel=channel, since=parse_since(since) if since is not None else None)
+    entries = audit.read(
+        channel=channel,
+        since=parse_since(since) if since is not None else None,
+        warn=app_ctx.output.warn,
+    )
     if sends_only:
         entries = [e for e in entries if str(e.get("event", "")).startswith("send")]
     entries = entries[-limit:] if limit else []

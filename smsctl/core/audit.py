@@ -2,21 +2,39 @@
 
 Each record is appended with one write under an exclusive flock, so concurrent smsctl runs never
 interleave lines, and a process killed mid-write can damage at most its own last line, which
-readers skip.
+readers skip. A test send is written twice: an attempt record before the request goes out (a
+send that cannot be recorded is not made) and its outcome after; an attempt that never got an
+outcome (smsctl killed during the call) reads back as outcome "unknown". Readers skip, and
+report, any line that is not a well-formed record (torn, corrupt, or hand-edited).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
-from collections.abc import Iterator
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from smsctl.core import clock, paths
+from smsctl.core.errors import ConfigError
 from smsctl.core.redaction import redact_data
+
+# Fields a reader uses as text: a record where one of them is not a string is skipped.
+TEXT_FIELDS = frozenset(
+    {
+        "time", "event", "channel", "account", "to", "template", "signature", "out_id",
+        "outcome", "code", "message", "request_id", "biz_id", "call_id", "message_id", "msgid",
+        "command", "action", "item", "receipt", "attempt",
+    }
+)  # fmt: skip
+ATTEMPT = "send.attempt"
+NO_OUTCOME = "NoOutcomeRecorded"
 
 
 def state_file(name: str) -> Path:
@@ -42,16 +60,56 @@ def locked_append(path: Path) -> Iterator[int]:
 
     if not path.parent.exists():
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    while True:
+        fd = os.open(
+            path, os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600
+        )
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if _still_at(fd, path):
+                break
+        except BaseException:
+            os.close(fd)
+            raise
+        # Replaced (compacted) while this process waited for the lock: use the new file.
+        os.close(fd)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         yield fd
     finally:
         os.close(fd)
 
 
+def _still_at(fd: int, path: Path) -> bool:
+    try:
+        current = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(fd)
+    return (current.st_dev, current.st_ino) == (opened.st_dev, opened.st_ino)
+
+
+def replace_locked(path: Path, records: list[dict[str, Any]]) -> None:
+    """Rewrite a state file while its lock is held: a temp file, fsync, rename. Writers waiting
+    for the old file's lock notice the swap and append to the new one."""
+    temp = path.with_name(path.name + ".compact")
+    data = b"".join(_encoded(r) for r in records)
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(temp, path)
+
+
+def _encoded(record: dict[str, Any]) -> bytes:
+    return (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+
+
 def append_line(fd: int, record: dict[str, Any]) -> None:
-    data = (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+    data = _encoded(record)
     # A torn earlier line (writer killed mid-line) must not swallow this one.
     size = os.fstat(fd).st_size
     if size and _last_byte(fd) != b"\n":
@@ -61,6 +119,17 @@ def append_line(fd: int, record: dict[str, Any]) -> None:
 
 def record(event: str, **fields: Any) -> None:
     """Append one audit record. Never raises: the command's own outcome matters more."""
+    try:
+        record_or_refuse(event, **fields)
+    except ConfigError as exc:
+        import sys
+
+        sys.stderr.write(f"Warning: could not write the audit log: {exc.details['reason']}\n")
+
+
+def record_or_refuse(event: str, **fields: Any) -> None:
+    """Append one audit record, or raise ConfigError (exit 3) saying why it cannot be written:
+    for what must not happen unrecorded."""
     entry = {
         "time": now_iso(),
         "event": event,
@@ -70,34 +139,145 @@ def record(event: str, **fields: Any) -> None:
         with locked_append(state_file("audit.jsonl")) as fd:
             append_line(fd, redact_data(entry))
     except OSError as exc:
-        import sys
+        reason = os_reason(exc)
+        raise ConfigError(
+            f"Cannot write the audit log {log_path()}: {reason}.",
+            hint="It must be a regular file you own (not a symbolic link or a directory) in a "
+            "writable state directory ($SMSCTL_STATE_DIR) with free space.",
+            code="audit_log_unusable",
+            details={"reason": reason},
+        ) from None
 
-        sys.stderr.write(f"Warning: could not write the audit log: {exc.strerror}\n")
+
+def os_reason(exc: OSError) -> str:
+    """Why a state file cannot be used, in words (O_NOFOLLOW reports a symlink as ELOOP)."""
+    if exc.errno == errno.ELOOP:
+        return "it is a symbolic link"
+    if exc.errno == errno.EISDIR:
+        return "it is a directory"
+    return exc.strerror or str(exc)
 
 
-def read_lines(path: Path) -> list[dict[str, Any]]:
-    """Every intact record; a line torn by a killed writer is skipped."""
+@dataclass
+class Scan:
+    """The records of a JSON Lines state file, and the line numbers (1-based) it skipped."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+
+
+def scan(path: Path, accept: Callable[[dict[str, Any]], bool] | None = None) -> Scan:
+    """Every intact JSON object of `path` that `accept` takes; any other line is skipped: one
+    torn by a killed writer, corrupt, too deeply nested, or not a record of the right shape."""
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:
-        return []
-    records = []
-    for line in raw.split(b"\n"):
+        return Scan()
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "it is not a regular file")
+    with os.fdopen(fd, "rb") as handle:
+        raw = handle.read()
+    result = Scan()
+    for number, line in enumerate(raw.split(b"\n"), start=1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
-        except (ValueError, UnicodeDecodeError):
-            continue
-        if isinstance(item, dict):
-            records.append(item)
-    return records
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            item = None
+        if isinstance(item, dict) and (accept is None or accept(item)):
+            result.records.append(item)
+        else:
+            result.skipped.append(number)
+    return result
+
+
+def read_lines(path: Path) -> list[dict[str, Any]]:
+    """Every intact JSON object; a line torn by a killed writer (or corrupt) is skipped."""
+    return scan(path).records
+
+
+def skipped_warning(path: Path, skipped: list[int]) -> str:
+    shown = ", ".join(str(n) for n in skipped[:10]) + (", ..." if len(skipped) > 10 else "")
+    lines = "line" if len(skipped) == 1 else "lines"
+    return (
+        f"skipped {len(skipped)} unreadable {lines} of {path} ({lines} {shown}): not a "
+        "well-formed record (torn by a killed process, corrupt, or edited by hand)."
+    )
+
+
+def is_audit_record(entry: dict[str, Any]) -> bool:
+    """The shape every reader of the audit log relies on: text fields are strings, other values
+    are scalars or flat lists/tables of scalars."""
+    if not isinstance(entry.get("time"), str) or not isinstance(entry.get("event"), str):
+        return False
+    for key, value in entry.items():
+        if key in TEXT_FIELDS:
+            if value is not None and not isinstance(value, str):
+                return False
+        elif isinstance(value, list):
+            if not all(_is_scalar(v) for v in value):
+                return False
+        elif isinstance(value, dict):
+            if not all(_is_scalar(v) for v in value.values()):
+                return False
+        elif not _is_scalar(value):
+            return False
+    return True
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def with_attempts_resolved(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An attempt record is shown through its outcome record; one without an outcome (smsctl
+    stopped during the call, or the call is still running) becomes a send with outcome
+    "unknown"."""
+    finished = {
+        e["attempt"] for e in entries if e.get("event") == "send" and e.get("attempt") is not None
+    }
+    resolved = []
+    for entry in entries:
+        if entry.get("event") == ATTEMPT:
+            if entry.get("attempt") in finished:
+                continue
+            entry = {
+                **entry,
+                "event": "send",
+                "outcome": "unknown",
+                "code": NO_OUTCOME,
+                "message": "no outcome was recorded: smsctl stopped (killed, crashed, lost "
+                "power) while the request was with the provider, or is still waiting for it; "
+                "the message may have been delivered",
+            }
+        resolved.append(entry)
+    return resolved
 
 
 def read(
-    *, channel: str | None = None, since: datetime | None = None, limit: int | None = None
+    *,
+    channel: str | None = None,
+    since: datetime | None = None,
+    limit: int | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
-    entries = read_lines(log_path())
+    """The audit log, attempts resolved; lines that are not well-formed records are skipped
+    and reported through `warn`."""
+    path = log_path()
+    try:
+        found = scan(path, is_audit_record)
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot read the audit log {path}: {os_reason(exc)}.",
+            hint="It must be a regular file you own (not a symbolic link or a directory) in "
+            "the state directory ($SMSCTL_STATE_DIR).",
+            code="audit_log_unusable",
+        ) from None
+    if found.skipped and warn is not None:
+        warn(skipped_warning(path, found.skipped))
+    entries = with_attempts_resolved(found.records)
     if channel:
         entries = [e for e in entries if e.get("channel") == channel]
     if since:

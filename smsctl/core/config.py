@@ -718,10 +718,22 @@ class FileLock:
             return False
         except OSError as exc:
             raise ConfigError(f"Cannot create the lock {self.path}: {exc.strerror}.") from None
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        record = {"pid": os.getpid(), "host": os.uname().nodename, "since": time.time()}
-        os.write(fd, json.dumps(record).encode())
-        os.fsync(fd)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            record = {"pid": os.getpid(), "host": os.uname().nodename, "since": time.time()}
+            os.write(fd, json.dumps(record).encode())
+            os.fsync(fd)
+        except OSError as exc:
+            # A full disk fails here: remove the lock just created, or it blocks the next run.
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+            os.close(fd)
+            raise ConfigError(
+                f"Cannot write the lock {self.path}: {exc.strerror or exc}.",
+                hint="Nothing was changed (the config is intact). Free disk space or fix the "
+                "directory's permissions, then retry.",
+                code="config_write_failed",
+            ) from None
         self._fd = fd
         return True
 

@@ -549,7 +549,7 @@ def send(config: Config, secrets: Any, plan: testsend.Plan, *, timeout: float | 
     )
     message["X-Smsctl-Out-Id"] = plan.out_id
     message_id = str(message["Message-ID"])
-    testsend.admit(config, CHANNEL, plan.target)
+    testsend.admit(config, plan)
     outcome = testsend.send_recorded(
         plan,
         lambda: smtp.send(access, message),

@@ -12,17 +12,33 @@ def mask_access_key_id(value: str | None) -> str:
 
 
 def mask_phone(value: str | None) -> str:
-    """`+8613812345678` -> `+86 138****5678`; keeps the country code and the last four digits."""
+    """The country code of the parsed number, then its national number with at least four digits
+    hidden: `+8613812345678` -> `+86 138****5678`, `+12025550123` -> `+1 20****0123`,
+    `+85261234567` -> `+852 ****4567`. A number without `+` is read as a mainland one, as
+    send-test reads it; one that cannot be parsed keeps no country, only its last digits."""
     if not value:
         return ""
-    digits = "".join(ch for ch in value if ch.isdigit())
-    if value.startswith("+86") or (len(digits) == 11 and digits.startswith("1")):
-        national = digits[2:] if digits.startswith("86") and len(digits) == 13 else digits
-        return f"+86 {national[:3]}****{national[-4:]}"
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(value, "CN")
+    except phonenumbers.NumberParseException:
+        digits = "".join(ch for ch in value if ch.isdigit())
+        prefix = "+" if value.strip().startswith("+") else ""
+        return prefix + _mask_digits(digits, head=False)
+    national = phonenumbers.national_significant_number(number)
+    return f"+{number.country_code} {_mask_digits(national)}"
+
+
+def _mask_digits(digits: str, *, head: bool = True) -> str:
+    """Show at most the first three (with `head`) and the last four digits, never fewer than
+    four hidden."""
     if len(digits) <= 4:
-        return "****"
-    prefix = "+" if value.startswith("+") else ""
-    return f"{prefix}{digits[:2]}****{digits[-4:]}"
+        return "*" * max(len(digits), 4)
+    shown_tail = 4 if len(digits) >= 8 else len(digits) - 4
+    shown_head = min(3, len(digits) - shown_tail - 4) if head else 0
+    hidden = len(digits) - shown_head - shown_tail
+    return digits[:shown_head] + "*" * hidden + digits[len(digits) - shown_tail :]
 
 
 def mask_email(value: str | None) -> str:

@@ -300,7 +300,7 @@ def send(config: Config, secrets: Any, plan: Any, *, read_timeout: float | None 
     from smsctl.core import testsend
 
     client = sms_client(config, secrets, plan.account, read_timeout=read_timeout)
-    testsend.admit(config, "sms", plan.target)
+    testsend.admit(config, plan)
     with for_account(plan.account), _how_to_find(plan):
         result = testsend.send_recorded(
             plan,

@@ -2,8 +2,9 @@
 record of each attempt, and waiting for a final delivery state.
 
 The flow of a test send: resolve -> validate (before any network call) -> render -> show the
-plan (`--dry-run` stops here) -> confirm -> guard -> send (recorded whatever happens) ->
-optionally wait for the receipt/call result.
+plan (`--dry-run` stops here) -> confirm -> guard (takes a slot) -> attempt record (no record, no
+send: exit 3) -> send -> outcome record (a refusal gives the guard slot back) -> optionally wait
+for the receipt/call result.
 """
 
 from __future__ import annotations
@@ -17,15 +18,24 @@ from typing import Any, TypeVar
 
 from smsctl.core import audit, clock, guard
 from smsctl.core.config import Config
-from smsctl.core.errors import SmsctlError
+from smsctl.core.errors import ConfigError, SmsctlError
 from smsctl.core.masking import mask_target
 from smsctl.core.resolution import Resolution
 
 T = TypeVar("T")
 
-# Failures after the request reached the provider: the message may have gone out.
+# Failures after the request reached the provider: the message may have gone out. Every other
+# failure is a refusal or a request that never left: it is not delivered and the guard does
+# not count it.
 MAYBE_DELIVERED = frozenset(
-    {"ResponseLost", "TIMEOUT-AFTER-DATA", "TIMEOUT-AFTER-SEND", "DEADLINE-AFTER-DATA"}
+    {
+        "ResponseLost",  # Alibaba: timeout or connection lost after the request was sent
+        "MalformedResponse",  # Alibaba: an answer of the wrong shape (e.g. OK without BizId)
+        "TIMEOUT-AFTER-DATA",  # SMTP: the message was transmitted, the server's reply lost
+        "TIMEOUT-AFTER-SEND",  # WeChat: the request was sent, the answer lost
+        "MALFORMED-ANSWER",  # WeChat: an answer of the wrong shape (e.g. errcode 0, no msgid)
+        "DEADLINE-AFTER-DATA",  # SMTP: the session's deadline passed after the message went
+    }
 )
 
 
@@ -42,6 +52,7 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     sent_at: datetime | None = None  # when the request went out (the provider dates it so)
+    guard_ticket: guard.GuardTicket | None = field(default=None, repr=False)
 
     @property
     def account(self) -> str:
@@ -85,24 +96,48 @@ def out_id_time(out_id: str | None) -> datetime | None:
     return datetime.fromtimestamp(now - (now - low) % period, timezone.utc)
 
 
-def admit(config: Config, channel: str, target: str) -> None:
-    """The local test-send guard (exit 6 with when it will be allowed)."""
-    guard.admit(channel, target, config.guard_limits(channel))
+def admit(config: Config, plan: Plan) -> None:
+    """The local test-send guard (exit 6 with when it will be allowed): takes the plan's slot."""
+    plan.guard_ticket = guard.admit(plan.channel, plan.target, config.guard_limits(plan.channel))
+
+
+def outcome_of(err: SmsctlError) -> str:
+    """`unknown` when the message may have gone out, `failed` when it surely did not."""
+    return "unknown" if err.code in MAYBE_DELIVERED else "failed"
+
+
+def _described(plan: Plan) -> dict[str, Any]:
+    return {
+        "command": f"{'' if plan.channel == 'sms' else plan.channel + ' '}send-test",
+        "channel": plan.channel,
+        "account": plan.account,
+        "to": plan.masked_target,
+        "template": plan.resolution.template.name,
+        "signature": plan.resolution.signature.name if plan.resolution.signature else None,
+        "out_id": plan.out_id,
+    }
 
 
 def record(plan: Plan, outcome: str, **fields: Any) -> None:
-    audit.record(
-        "send",
-        command=f"{'' if plan.channel == 'sms' else plan.channel + ' '}send-test",
-        channel=plan.channel,
-        account=plan.account,
-        to=plan.masked_target,
-        template=plan.resolution.template.name,
-        signature=plan.resolution.signature.name if plan.resolution.signature else None,
-        out_id=plan.out_id,
-        outcome=outcome,
-        **fields,
-    )
+    audit.record("send", **_described(plan), outcome=outcome, **fields)
+
+
+def record_attempt(plan: Plan, attempt: str, context: dict[str, Any]) -> None:
+    """The audit record written before the request goes out; without it nothing is sent (and
+    the guard slot is given back)."""
+    try:
+        audit.record_or_refuse(
+            audit.ATTEMPT,
+            **_described(plan),
+            attempt=attempt,
+            variables=sorted(plan.values) or None,
+            **context,
+        )
+    except ConfigError as err:
+        guard.release(plan.guard_ticket)
+        err.message = f"{err.message} smsctl records every test send before making it."
+        err.hint = f"{err.hint} Nothing was sent."
+        raise
 
 
 def send_recorded(
@@ -112,24 +147,30 @@ def send_recorded(
     *,
     context: dict[str, Any] | None = None,
 ) -> T:
-    """Send once and write the attempt to the audit log, whatever the outcome. `context` is
-    recorded either way (e.g. the Message-ID smsctl generated before sending)."""
+    """Record the attempt, send once, record the outcome, whatever it is. `context` is recorded
+    each time (e.g. the Message-ID smsctl generated before sending). A send the provider refused
+    gives its guard slot back; an accepted or unknown one keeps it."""
     context = context or {}
+    attempt = os.urandom(8).hex()
+    record_attempt(plan, attempt, context)
     plan.sent_at = clock.now()
     try:
         result = send()
     except SmsctlError as err:
-        outcome = "unknown" if err.code in MAYBE_DELIVERED else "failed"
+        outcome = outcome_of(err)
         record(
             plan,
             outcome,
             **{
+                "attempt": attempt,
                 "code": err.code,
                 "request_id": err.request_id,
                 "message": err.message.replace(plan.target, plan.masked_target)[:300],
                 **context,
             },
         )
+        if outcome == "failed":
+            guard.release(plan.guard_ticket)
         err.details.setdefault("out_id", plan.out_id)
         for key, value in context.items():
             err.details.setdefault(key, value)
@@ -137,9 +178,16 @@ def send_recorded(
     except KeyboardInterrupt:
         # Ctrl-C while the request may already be with the provider: the attempt is recorded
         # as such before smsctl stops.
-        record(plan, "unknown", code="Interrupted", message="interrupted by the user", **context)
+        record(
+            plan,
+            "unknown",
+            attempt=attempt,
+            code="Interrupted",
+            message="interrupted by the user",
+            **context,
+        )
         raise
-    record(plan, "accepted", **{**context, **ids(result)})
+    record(plan, "accepted", attempt=attempt, **{**context, **ids(result)})
     return result
 
 

@@ -334,7 +334,7 @@ def _place_call(
     config: Config, secrets: Any, plan: testsend.Plan, read_timeout: float | None
 ) -> PlacedCall:
     client = voice_client(config, secrets, plan.account, read_timeout=read_timeout)
-    testsend.admit(config, CHANNEL, plan.target)
+    testsend.admit(config, plan)
     extra = plan.extra
     options = {
         "out_id": plan.out_id,

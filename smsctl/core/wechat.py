@@ -580,7 +580,7 @@ def send(config: Config, secrets: Any, plan: Any, *, timeout: float | None = Non
     from smsctl.providers import wechat as api
 
     target = access(config, secrets, plan.account, timeout=timeout)
-    testsend.admit(config, CHANNEL, plan.target)
+    testsend.admit(config, plan)
     mini = plan.extra.get("miniprogram")
     try:
         return testsend.send_recorded(

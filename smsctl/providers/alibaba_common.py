@@ -21,6 +21,7 @@ from smsctl.core.catalog import to_error
 from smsctl.core.catalog.alibaba import flow_control_sentence, flow_control_window
 from smsctl.core.debug import debug
 from smsctl.core.errors import ConfigError, ProviderUnavailable, SmsctlError
+from smsctl.providers.answers import Answer
 
 T = TypeVar("T")
 
@@ -33,6 +34,7 @@ NEVER_CONNECTED = "ConnectionFailed"
 RESPONSE_LOST = "ResponseLost"
 TLS_FAILED = "TLSError"
 BAD_RESPONSE = "BadResponse"
+MALFORMED = "MalformedResponse"  # JSON, but not of the shape the API documents
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,9 @@ def translate(exc: BaseException, *, action: str, is_send: bool = False) -> Smsc
     from darabonba.exceptions import ResponseException, UnretryableException
 
     if isinstance(exc, (AlibabaCloudException, ResponseException)):
+        malformed = _malformed_error_answer(exc, action=action, is_send=is_send)
+        if malformed is not None:
+            return malformed
         return _from_response_exception(exc, action=action, throttled=_is(exc, ThrottlingException))
     if isinstance(exc, UnretryableException):
         return _from_transport_failure(exc.inner_exception, action=action, is_send=is_send)
@@ -186,6 +191,21 @@ def translate(exc: BaseException, *, action: str, is_send: bool = False) -> Smsc
 
 def _is(exc: BaseException, cls: type) -> bool:
     return isinstance(exc, cls)
+
+
+def _malformed_error_answer(exc: Any, *, action: str, is_send: bool) -> SmsctlError | None:
+    """An error answer whose Code, Message or RequestId is not a string is not trusted as the
+    provider's refusal: it is a malformed answer (exit 7)."""
+    data = getattr(exc, "data", None)
+    if not isinstance(data, dict):
+        return None
+    answer = Answer(data, f"Alibaba Cloud {action}", MALFORMED, is_send)
+    try:
+        for key in ("Code", "Message", "RequestId"):
+            answer.text(key)
+    except SmsctlError as error:
+        return error
+    return None
 
 
 def _from_response_exception(exc: Any, *, action: str, throttled: bool) -> SmsctlError:
@@ -531,16 +551,33 @@ class AlibabaAdapter:
         client = self._client()
 
         def once() -> dict[str, Any]:
-            return getattr(client, method)(request).body.to_map()
+            return answer_body(getattr(client, method)(request), action=action, is_send=is_send)
 
         body, attempts = call(
             once, action=action, is_send=is_send, retry=self._retry, sleep=self._sleep
         )
+        envelope = Answer(body, f"Alibaba Cloud {action}", MALFORMED, is_send)
+        envelope.text("Code", required=True)
+        envelope.text("RequestId")
+        envelope.text("Message")
         if _clean(body.get("Code")) != "OK":
             error = error_from_body(body, action=action)
             error.details["attempts"] = attempts
             raise error
         return body, attempts
+
+
+def answer_body(response: Any, *, action: str, is_send: bool) -> dict[str, Any]:
+    """The JSON body of an SDK response. The SDK swallows its own failure to read an answer of
+    the wrong shape (an object where a list is due, a list where the body is) and leaves the
+    raw answer: that is a malformed answer, not a bug of smsctl."""
+    if response.body is not None:
+        return response.body.to_map()
+    raw = response.to_map().get("body")
+    answer = Answer(raw, f"Alibaba Cloud {action}", MALFORMED, is_send, "the body")
+    raise answer.malformed(
+        "the body", raw, f"a {action} answer (a nested field has the wrong type)"
+    )
 
 
 def provider_number(phone: str) -> str:

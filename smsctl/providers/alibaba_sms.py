@@ -16,12 +16,14 @@ from smsctl.core.catalog import Explanation
 from smsctl.core.catalog.receipts import explain_receipt
 from smsctl.core.errors import SmsctlError
 from smsctl.providers.alibaba_common import (
+    MALFORMED,
     SMS_ENDPOINT,
     AlibabaAccess,
     AlibabaAdapter,
     RetryPolicy,
     provider_number,
 )
+from smsctl.providers.answers import Answer
 
 __all__ = [
     "AlibabaAccess",
@@ -133,17 +135,19 @@ class AlibabaSms(AlibabaAdapter):
             body, _ = self.invoke(
                 "get_sms_sign", models.GetSmsSignRequest(sign_name=name), action="GetSmsSign"
             )
-            audit = body.get("AuditInfo") or {}
-            reason = audit.get("RejectInfo") or ""
+            answer = _answer(body, "GetSmsSign")
+            audit = answer.object("AuditInfo")
+            reason = (audit.text("RejectInfo") if audit else None) or ""
         except SmsctlError as error:
             if error.code not in _FALLBACK_CODES:
                 raise _unknown_item(error, "signature", name) from None
             body, reason = self._query_sms_sign(name)
+            answer = _answer(body, "QuerySmsSign")
         return SignatureInfo(
-            name=body.get("SignName") or name,
-            status=audit_status(body.get("SignStatus")),
+            name=answer.text("SignName") or name,
+            status=audit_status(answer.token("SignStatus")),
             reason=reason or "",
-            created=body.get("CreateDate"),
+            created=answer.text("CreateDate"),
         )
 
     def _query_sms_sign(self, name: str) -> tuple[dict[str, Any], str]:
@@ -152,7 +156,7 @@ class AlibabaSms(AlibabaAdapter):
             body, _ = self.invoke("query_sms_sign", request, action="QuerySmsSign")
         except SmsctlError as error:
             raise _unknown_item(error, "signature", name) from None
-        return body, body.get("Reason") or ""
+        return body, _answer(body, "QuerySmsSign").text("Reason") or ""
 
     def get_template(self, code: str) -> TemplateInfo:
         models = self._models()
@@ -162,38 +166,40 @@ class AlibabaSms(AlibabaAdapter):
                 models.GetSmsTemplateRequest(template_code=code),
                 action="GetSmsTemplate",
             )
-            reason = (body.get("AuditInfo") or {}).get("RejectInfo") or ""
+            answer = _answer(body, "GetSmsTemplate")
+            audit = answer.object("AuditInfo")
+            reason = (audit.text("RejectInfo") if audit else None) or ""
         except SmsctlError as error:
             if error.code not in _FALLBACK_CODES:
                 raise _unknown_item(error, "template", code) from None
             body, reason = self._query_sms_template(code)
-        content = body.get("TemplateContent") or ""
+            answer = _answer(body, "QuerySmsTemplate")
+        content = answer.text("TemplateContent") or ""
         return TemplateInfo(
-            code=body.get("TemplateCode") or code,
-            name=body.get("TemplateName") or "",
+            code=answer.text("TemplateCode") or code,
+            name=answer.text("TemplateName") or "",
             content=content,
             variables=template_variables(content),
-            type=_TEMPLATE_TYPE.get(str(body.get("TemplateType")), "unknown"),
-            status=audit_status(body.get("TemplateStatus")),
+            type=_TEMPLATE_TYPE.get(str(answer.token("TemplateType")), "unknown"),
+            status=audit_status(answer.token("TemplateStatus")),
             reason=reason,
-            related_signature=body.get("RelatedSignName") or None,
+            related_signature=answer.text("RelatedSignName") or None,
         )
 
     def list_signatures(self, wanted: int | None = None) -> dict[str, SignatureInfo]:
         """The account's signatures from QuerySmsSignList, page by page. With `wanted`, stops
         after the first page when listing would take more requests than `wanted` single
         queries (the caller asks for the rest one by one)."""
-        return {
-            entry["SignName"]: SignatureInfo(
-                name=entry["SignName"],
-                status=_list_status(entry.get("AuditStatus")),
-                reason=(entry.get("Reason") or {}).get("RejectInfo") or "",
-                created=entry.get("CreateDate"),
+        signatures = {}
+        for entry in self._pages("query_sms_sign_list", "QuerySmsSignList", "SmsSignList", wanted):
+            name = entry.text("SignName", required=True) or ""
+            signatures[name] = SignatureInfo(
+                name=name,
+                status=_list_status(entry.text("AuditStatus")),
+                reason=_reject_info(entry),
+                created=entry.text("CreateDate"),
             )
-            for entry in self._pages(
-                "query_sms_sign_list", "QuerySmsSignList", "SmsSignList", wanted
-            )
-        }
+        return signatures
 
     def list_templates(self, wanted: int | None = None) -> dict[str, TemplateInfo]:
         """The account's templates from QuerySmsTemplateList (see list_signatures)."""
@@ -201,32 +207,32 @@ class AlibabaSms(AlibabaAdapter):
         for entry in self._pages(
             "query_sms_template_list", "QuerySmsTemplateList", "SmsTemplateList", wanted
         ):
-            content = entry.get("TemplateContent") or ""
-            templates[entry["TemplateCode"]] = TemplateInfo(
-                code=entry["TemplateCode"],
-                name=entry.get("TemplateName") or "",
+            code = entry.text("TemplateCode", required=True) or ""
+            content = entry.text("TemplateContent") or ""
+            templates[code] = TemplateInfo(
+                code=code,
+                name=entry.text("TemplateName") or "",
                 content=content,
                 variables=template_variables(content),
-                type=_TEMPLATE_TYPE.get(str(entry.get("OuterTemplateType")), "unknown"),
-                status=_list_status(entry.get("AuditStatus")),
-                reason=(entry.get("Reason") or {}).get("RejectInfo") or "",
-                related_signature=entry.get("SignatureName") or None,
+                # the list numbers types its own way; OuterTemplateType is the usual numbering
+                type=_TEMPLATE_TYPE.get(str(entry.token("OuterTemplateType")), "unknown"),
+                status=_list_status(entry.text("AuditStatus")),
+                reason=_reject_info(entry),
+                related_signature=entry.text("SignatureName") or None,
             )
         return templates
 
-    def _pages(
-        self, method: str, action: str, key: str, wanted: int | None
-    ) -> list[dict[str, Any]]:
-        models = self._models()
-        request_class = getattr(models, action + "Request")
-        entries: list[dict[str, Any]] = []
+    def _pages(self, method: str, action: str, key: str, wanted: int | None) -> list[Answer]:
+        request_class = getattr(self._models(), action + "Request")
+        entries: list[Answer] = []
         page = 1
         while True:
             request = request_class(page_index=page, page_size=LIST_PAGE_SIZE)
             body, _ = self.invoke(method, request, action=action)
-            shown = [e for e in body.get(key) or [] if isinstance(e, dict) and _has_name(e, key)]
+            answer = _answer(body, action)
+            shown = answer.objects(key)
             entries += shown
-            total = int(body.get("TotalCount") or 0)
+            total = answer.integer("TotalCount") or 0
             pages = -(-total // LIST_PAGE_SIZE)
             if page == 1 and wanted is not None and pages > wanted:
                 return entries
@@ -240,7 +246,7 @@ class AlibabaSms(AlibabaAdapter):
             body, _ = self.invoke("query_sms_template", request, action="QuerySmsTemplate")
         except SmsctlError as error:
             raise _unknown_item(error, "template", code) from None
-        return body, body.get("Reason") or ""
+        return body, _answer(body, "QuerySmsTemplate").text("Reason") or ""
 
     def send(
         self,
@@ -261,11 +267,12 @@ class AlibabaSms(AlibabaAdapter):
             out_id=out_id,
         )
         body, attempts = self.invoke("send_sms", request, action="SendSms", is_send=True)
+        answer = _answer(body, "SendSms", is_send=True)
         return SendResult(
-            biz_id=body.get("BizId") or "",
-            request_id=body.get("RequestId"),
-            code=body.get("Code") or "OK",
-            message=body.get("Message"),
+            biz_id=answer.text("BizId", required=True) or "",
+            request_id=answer.text("RequestId"),
+            code=answer.text("Code") or "OK",
+            message=answer.text("Message"),
             attempts=attempts,
         )
 
@@ -282,33 +289,38 @@ class AlibabaSms(AlibabaAdapter):
             current_page=1,
         )
         body, _ = self.invoke("query_send_details", request, action="QuerySendDetails")
-        details = (body.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
+        listing = _answer(body, "QuerySendDetails").object("SmsSendDetailDTOs")
+        details = listing.objects("SmsSendDetailDTO") if listing else []
         if out_id is not None:
-            details = [d for d in details if d.get("OutId") == out_id]
+            details = [d for d in details if d.text("OutId") == out_id]
         if not details:
             # The record appears a moment after the send: nothing yet means "waiting".
             return Receipt("waiting", None, None, None, None, recorded=False)
         detail = details[0]
-        status = _RECEIPT_STATUS.get(str(detail.get("SendStatus")), "waiting")
-        err_code = detail.get("ErrCode") or None
+        status = _RECEIPT_STATUS.get(str(detail.token("SendStatus")), "waiting")
+        err_code = detail.text("ErrCode") or None
         explanation = explain_receipt(err_code) if status != "waiting" else None
         return Receipt(
             status=status,
             err_code=err_code,
-            receive_date=clock.china_time(detail.get("ReceiveDate")),
-            send_date=clock.china_time(detail.get("SendDate")),
-            content=detail.get("Content") or None,
+            receive_date=clock.china_time(detail.text("ReceiveDate")),
+            send_date=clock.china_time(detail.text("SendDate")),
+            content=detail.text("Content") or None,
             explanation=explanation,
         )
 
 
-def _list_status(value: Any) -> str:
+def _reject_info(entry: Answer) -> str:
+    reason = entry.object("Reason")
+    return (reason.text("RejectInfo") if reason else None) or ""
+
+
+def _list_status(value: str | None) -> str:
     return _LIST_AUDIT_STATUS.get(str(value).strip(), f"unknown({value})")
 
 
-def _has_name(entry: dict[str, Any], key: str) -> bool:
-    name = entry.get("SignName" if key == "SmsSignList" else "TemplateCode")
-    return isinstance(name, str) and bool(name)
+def _answer(body: dict[str, Any], action: str, *, is_send: bool = False) -> Answer:
+    return Answer(body, f"Alibaba Cloud {action}", MALFORMED, is_send)
 
 
 def _unknown_item(error: SmsctlError, kind: str, name: str) -> SmsctlError:

@@ -15,12 +15,14 @@ from smsctl.core.catalog import Explanation
 from smsctl.core.catalog.receipts import call_answered, explain_call_state
 from smsctl.core.errors import SmsctlError, UsageError
 from smsctl.providers.alibaba_common import (
+    MALFORMED,
     VOICE_ENDPOINT,
     AlibabaAccess,
     AlibabaAdapter,
     RetryPolicy,
     provider_number,
 )
+from smsctl.providers.answers import Answer
 
 __all__ = [
     "AlibabaAccess",
@@ -145,12 +147,14 @@ class AlibabaVoice(AlibabaAdapter):
             body, _ = self.invoke(
                 "query_voice_file_audit_info", request, action="QueryVoiceFileAuditInfo"
             )
-            for record in body.get("Data") or []:
-                if not isinstance(record, dict) or record.get("VoiceCode") not in chunk:
+            answer = Answer(body, "Alibaba Cloud QueryVoiceFileAuditInfo", MALFORMED)
+            for record in answer.objects("Data"):
+                voice_code = record.text("VoiceCode")
+                if voice_code not in chunk:
                     continue
-                state = voice_file_status(record.get("AuditState"))
-                reason = _text(record.get("RejectInfo")) or ""
-                found[record["VoiceCode"]] = VoiceFileInfo(record["VoiceCode"], state, reason)
+                state = voice_file_status(record.token("AuditState"))
+                reason = _text(record.text("RejectInfo")) or ""
+                found[voice_code] = VoiceFileInfo(voice_code, state, reason)
         return {code: found.get(code, VoiceFileInfo(code, "not_found", "")) for code in codes}
 
     def call_tts(
@@ -203,9 +207,10 @@ class AlibabaVoice(AlibabaAdapter):
 
     def _place_call(self, method: str, request: Any, *, action: str) -> CallResult:
         body, attempts = self.invoke(method, request, action=action, is_send=True)
+        answer = Answer(body, f"Alibaba Cloud {action}", MALFORMED, is_send=True)
         return CallResult(
-            call_id=body.get("CallId") or "",
-            request_id=body.get("RequestId"),
+            call_id=answer.text("CallId", required=True) or "",
+            request_id=answer.text("RequestId"),
             attempts=attempts,
         )
 
@@ -223,25 +228,28 @@ class AlibabaVoice(AlibabaAdapter):
 
 def call_detail_from_data(data: Any) -> CallDetail:
     """Data is a JSON *string* (or empty while the call has no record yet)."""
-    record: dict[str, Any] = {}
+    source = "Alibaba Cloud QueryCallDetailByCallId"
+    parsed: Any = {}
     if isinstance(data, str) and data.strip():
         try:
             parsed = json.loads(data)
-        except ValueError:
-            parsed = {}
-        record = parsed if isinstance(parsed, dict) else {}
-    elif isinstance(data, dict):
-        record = data
-    state = _text(record.get("state"))
+        except (ValueError, RecursionError):
+            raise Answer({}, source, MALFORMED).malformed(
+                "Data", data, "a JSON object in a string", got="a string that is not JSON"
+            ) from None
+    elif data is not None and not isinstance(data, str):
+        parsed = data
+    record = Answer(parsed, source, MALFORMED, path="Data")
+    state = _text(record.token("state"))
     return CallDetail(
         state=state,
-        state_desc=_text(record.get("stateDesc")),
-        duration=_int(record.get("duration")),
+        state_desc=_text(record.text("stateDesc")),
+        duration=_int(record.token("duration")),
         # A call detail record only exists once the call has ended.
         final=state is not None,
         answered=call_answered(state),
         explanation=explain_call_state(state),
-        ended_at=clock.china_time(_text(record.get("endDate"))),
+        ended_at=clock.china_time(_text(record.text("endDate"))),
     )
 
 

@@ -21,8 +21,10 @@ from typing import Any
 
 from smsctl.core.catalog import to_error
 from smsctl.core.errors import SmsctlError, UsageError
+from smsctl.providers.answers import Answer
 
 TOKEN_INVALID_CODES = frozenset({40001, 40014, 42001})
+MALFORMED = "MALFORMED-ANSWER"  # JSON, but not of the shape the API documents
 BUSY_CODE = -1
 # Pauses before the retries of a "system busy" answer; bounded: len() retries at most.
 BUSY_BACKOFF_SECONDS: tuple[float, ...] = (0.3, 1.0)
@@ -84,7 +86,8 @@ def verify(access: WechatAccess) -> None:
 def list_templates(access: WechatAccess) -> list[WechatTemplate]:
     """The account's approved (private) message templates."""
     answer = _call_with_token(access, "GET", "template/get_all_private_template")
-    return [_template(entry) for entry in answer.get("template_list") or []]
+    listing = Answer(answer, "WeChat get_all_private_template", MALFORMED)
+    return [_template(entry) for entry in listing.objects("template_list")]
 
 
 def send_template(
@@ -110,7 +113,7 @@ def send_template(
     if client_msg_id:
         body["client_msg_id"] = client_msg_id
     answer = _call_with_token(access, "POST", "message/template/send", json_body=body, is_send=True)
-    return SendResult(msgid=answer.get("msgid", ""), rid=_rid(answer.get("errmsg")))
+    return SendResult(msgid=_msgid(answer), rid=_rid(answer.get("errmsg")))
 
 
 # -- calls ------------------------------------------------------------------------------------
@@ -166,7 +169,7 @@ def _call_with_busy_retry(
     pauses = list(BUSY_BACKOFF_SECONDS)
     while True:
         answer = _request(access, method, path, token=token, json_body=json_body, is_send=is_send)
-        errcode = answer.get("errcode", 0)
+        errcode = _errcode(answer, path, is_send)
         if errcode in (0, None):
             return answer
         if errcode == BUSY_CODE and pauses:
@@ -271,13 +274,32 @@ def _reason(exc: BaseException) -> str:
 # -- answers ----------------------------------------------------------------------------------
 
 
-def _template(entry: dict[str, Any]) -> WechatTemplate:
-    content = str(entry.get("content", ""))
+def _errcode(answer: dict[str, Any], path: str, is_send: bool) -> int | None:
+    """errcode (absent on success) is an integer and errmsg a string; anything else is a
+    malformed answer, never read as a success or as a made-up error code."""
+    checked = Answer(answer, f"WeChat {path.rsplit('/', 1)[-1]}", MALFORMED, is_send)
+    checked.text("errmsg")
+    return checked.integer("errcode")
+
+
+def _msgid(answer: dict[str, Any]) -> int | str:
+    """The id WeChat gives the pushed message: an integer (or its digits as a string)."""
+    checked = Answer(answer, "WeChat template send", MALFORMED, is_send=True)
+    msgid = answer.get("msgid")
+    if isinstance(msgid, str) and msgid.strip().isdigit():
+        return msgid.strip()
+    if checked.integer("msgid") is None:
+        raise checked.malformed("msgid", msgid, "the message id (an integer)")
+    return msgid
+
+
+def _template(entry: Answer) -> WechatTemplate:
+    content = entry.text("content") or ""
     return WechatTemplate(
-        template_id=str(entry.get("template_id", "")),
-        title=str(entry.get("title", "")),
+        template_id=entry.text("template_id", required=True) or "",
+        title=entry.text("title") or "",
         content=content,
-        example=str(entry.get("example", "")),
+        example=entry.text("example") or "",
         variables=template_variables(content),
     )
 

@@ -209,10 +209,13 @@ def test_unknown_call_kind(voice):
         voice.query_call("1^2", "video", AT)
 
 
-def test_call_detail_parsing_tolerates_missing_or_odd_data():
+def test_call_detail_parsing_tolerates_missing_data_and_refuses_malformed_data():
     assert call_detail_from_data(None).final is False
     assert call_detail_from_data("").final is False
-    assert call_detail_from_data("not json").state is None
+    for malformed in ("not json", "[1]", '{"state": ["200003"]}', 5):
+        with pytest.raises(ProviderUnavailable) as refused:
+            call_detail_from_data(malformed)
+        assert refused.value.code == "MalformedResponse"
     detail = call_detail_from_data('{"state": "200003", "duration": "0", "stateDesc": "x"}')
     assert (detail.state, detail.duration, detail.answered) == ("200003", 0, False)
 
