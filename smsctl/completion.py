@@ -342,8 +342,19 @@ def config_path(flag_value: str | None) -> str:
 
 
 def read_config(flag_value: str | None) -> dict[str, Any]:
+    """The config's tables, or {} when it cannot be read. Never blocks: a FIFO, a device or
+    anything else that is not a regular file is not read (`smsctl` itself refuses it, exit 3)."""
+    import stat
+
     try:
-        with open(config_path(flag_value), "rb") as handle:
+        fd = os.open(config_path(flag_value), os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return {}
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return {}
+        with os.fdopen(fd, "rb") as handle:
             text = handle.read()
     except OSError:
         return {}

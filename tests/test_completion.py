@@ -197,6 +197,36 @@ def test_missing_or_broken_config_gives_no_names_and_no_traceback(config_file: P
     assert bash("account", "show", "") == (0, [])
 
 
+@pytest.mark.parametrize("kind", ["fifo", "directory", "character device"])
+def test_a_config_that_is_not_a_regular_file_never_blocks_a_tab(
+    config_file: Path, kind: str
+) -> None:
+    """A FIFO with no writer blocked every TAB forever; /dev/zero would never end."""
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "fifo":
+        os.mkfifo(config_file, 0o600)
+        env = {}
+    elif kind == "directory":
+        config_file.mkdir()
+        env = {}
+    else:
+        env = {"SMSCTL_CONFIG": "/dev/zero"}
+    done = subprocess.run(
+        [str(SMSCTL)],
+        env={
+            **os.environ,
+            "_SMSCTL_COMPLETE": "complete_bash",
+            "COMP_WORDS": "smsctl\naccount\nshow\n",
+            "COMP_CWORD": "3",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+
+
 # --- zsh ----------------------------------------------------------------------------------------
 
 
