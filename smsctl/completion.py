@@ -314,7 +314,13 @@ class Context:
         if not isinstance(table, dict):
             return []
         names = table.get(kind, {})
-        return sorted(names) if isinstance(names, dict) else []
+        if not isinstance(names, dict):
+            return []
+        from smsctl.core.terminal_text import is_clean
+
+        # A name with a control or format character would be shown raw in the shell's list of
+        # candidates (and a newline would split it in two): never offered.
+        return sorted(name for name in names if is_clean(name))
 
     def config_flag(self) -> str | None:
         given = self.values.get("--config")

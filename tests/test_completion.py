@@ -227,6 +227,18 @@ def test_a_config_that_is_not_a_regular_file_never_blocks_a_tab(
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
 
 
+def test_names_with_control_or_format_characters_are_never_offered(config: Path) -> None:
+    """The shell prints the candidates raw: a name holding ESC would drive the terminal."""
+    text = config.read_text(encoding="utf-8")
+    text += '[sms.templates."SMS_\\u001b]0;owned\\u0007"]\naccount = "prod"\nscenario = "test"\n'
+    text += '[sms.templates."SMS_\\u202eevil"]\naccount = "prod"\nscenario = "test"\n'
+    text += '[sms.templates."SMS_two\\nlines"]\naccount = "prod"\nscenario = "test"\n'
+    config.write_text(text, encoding="utf-8")
+    code, offered = bash("template", "show", "SMS_")
+    assert code == 0
+    assert offered == ["SMS_100001", "SMS_100002"]
+
+
 # --- zsh ----------------------------------------------------------------------------------------
 
 
