@@ -18,6 +18,7 @@ import os
 import pty
 import re
 import select
+import socketserver
 import struct
 import subprocess
 import termios
@@ -153,6 +154,38 @@ def hostile_provider() -> Iterator[str]:
         server.server_close()
 
 
+class HostileSmtp(socketserver.StreamRequestHandler):
+    """An SMTP server whose banner, EHLO lines and AUTH refusal carry the attack."""
+
+    def handle(self) -> None:
+        attack = ATTACK.encode()
+        self.wfile.write(b"220 mail.example ESMTP " + attack + b"\r\n")
+        while line := self.rfile.readline():
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                self.wfile.write(b"250-mail.example " + attack + b"\r\n250 AUTH PLAIN LOGIN\r\n")
+            elif verb == b"AUTH":
+                self.wfile.write(b"535 5.7.8 Denied " + attack + b"\r\n")
+            elif verb == b"QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"502 " + attack + b"\r\n")
+
+
+@pytest.fixture
+def hostile_smtp() -> Iterator[int]:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), HostileSmtp)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture
 def hostile_sandbox(fresh_sandbox_state: Any) -> Iterator[Any]:
     state = fresh_sandbox_state.alibaba.state
@@ -177,14 +210,18 @@ def _env(sandbox: Any) -> dict[str, str]:
         SMSCTL_SECRET_SMS_PROD=sandbox.info()["sms"]["access_key_secret"],
         SMSCTL_SECRET_SMS_EVIL="evil-secret-value",
         SMSCTL_SECRET_WECHAT_EVILWX="evil-app-secret",
+        SMSCTL_SECRET_EMAIL_EVILMAIL="evil-mail-password",
         SMSCTL_NO_INPUT="1",
         NO_COLOR=None,
     )
 
 
-def _set_up(sandbox: Any, env: dict[str, str], evil_endpoint: str) -> None:
+def _set_up(sandbox: Any, env: dict[str, str], evil_endpoint: str, smtp_port: int = 0) -> None:
     sms = sandbox.info()["sms"]
+    mail = ["email", "account", "add", "evilmail", "--host", "127.0.0.1", "--port"]
+    mail += [str(smtp_port), "--security", "none", "--username", "u", "--from", "a@example.com"]
     for step in (
+        *([mail] if smtp_port else []),
         ["account", "add", "prod", "--access-key-id", sms["access_key_id"]]
         + ["--endpoint", sms["endpoint"], "--note", "ops " + ATTACK],
         ["account", "add", "evil", "--access-key-id", "LTAI5tEvil0001"]
@@ -196,10 +233,10 @@ def _set_up(sandbox: Any, env: dict[str, str], evil_endpoint: str) -> None:
 
 
 def test_hostile_text_is_shown_escaped_on_a_real_terminal(
-    hostile_sandbox, hostile_provider, tmp_path
+    hostile_sandbox, hostile_provider, hostile_smtp
 ) -> None:
     env = _env(hostile_sandbox)
-    _set_up(hostile_sandbox, env, hostile_provider)
+    _set_up(hostile_sandbox, env, hostile_provider, hostile_smtp)
     commands: list[tuple[list[str], int]] = [
         (["template", "add", CODE, "--account", "prod", "--scenario", "login"], 0),
         (["account", "list"], 0),
@@ -219,6 +256,7 @@ def test_hostile_text_is_shown_escaped_on_a_real_terminal(
             + ["--endpoint", hostile_provider],
             None,
         ),
+        (["email", "validate", "evilmail"], None),
     ]
     screens: dict[str, str] = {}
     for args, expected in commands:
@@ -241,6 +279,7 @@ def test_hostile_text_is_shown_escaped_on_a_real_terminal(
             assert markup in screens[what], f"{what}: Rich markup was interpreted"
     assert "\\x1b[2J\\x1b[H" in screens["validate evil"]
     assert "\\x1b[2J\\x1b[H" in screens["wechat account add"]
+    assert "\\x1b[2J\\x1b[H" in screens["email validate evilmail"]
 
 
 def test_hostile_text_in_json_is_escaped_and_decodes_back_exactly(
