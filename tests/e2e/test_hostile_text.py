@@ -3,10 +3,11 @@
 Real commands of the installed console script run on a real pseudo-terminal (so Rich tables, the
 colour marks and the receipt spinner are all in play) with hostile text from every side: an
 operator note, template content, name and rejection reason from the provider (the sandbox), and
-error codes and messages from a hostile fake Alibaba Cloud and WeChat API on loopback. Every byte
-the terminal receives is checked: the only escape sequences are smsctl's own styling, the
-hostile text shows as visible escapes, and Rich markup in it stays literal. With --json the same
-text is carried as JSON escapes only, and decodes back to exactly what the provider sent.
+error codes and messages from a hostile fake Alibaba Cloud, WeChat API and SMTP server on
+loopback. Every byte the terminal receives is checked: the only escape sequences are smsctl's
+own styling, the hostile text shows as visible escapes, and Rich markup in it stays literal.
+With --json the same text is carried as JSON escapes only, and decodes back to exactly what the
+provider sent.
 """
 
 from __future__ import annotations
@@ -259,7 +260,17 @@ def test_hostile_text_is_shown_escaped_on_a_real_terminal(
         (["email", "validate", "evilmail"], None),
     ]
     screens: dict[str, str] = {}
+
+    def reject() -> None:  # the provider withdraws its approval, with a hostile reason
+        state = hostile_sandbox.alibaba.state
+        with state.lock:
+            state.templates[CODE].status = "rejected"
+            state.templates[CODE].reason = "Rejected: " + ATTACK
+
+    commands.append((["template", "sync", CODE], 0))
     for args, expected in commands:
+        if args[:2] == ["template", "sync"]:
+            reject()
         code, output = run_in_pty(args, env)
         what = " ".join(args[:3])
         if expected is not None:
@@ -280,6 +291,11 @@ def test_hostile_text_is_shown_escaped_on_a_real_terminal(
     assert "\\x1b[2J\\x1b[H" in screens["validate evil"]
     assert "\\x1b[2J\\x1b[H" in screens["wechat account add"]
     assert "\\x1b[2J\\x1b[H" in screens["email validate evilmail"]
+    assert (
+        "approved -> rejected (Rejected: [bold]loud[/bold]"
+        in screens["template sync SMS_900000001"]
+    )
+    assert "\\x1b]52;c;" in screens["template sync SMS_900000001"]
 
 
 def test_hostile_text_in_json_is_escaped_and_decodes_back_exactly(
