@@ -315,7 +315,13 @@ class Context:
         if not isinstance(table, dict):
             return []
         names = table.get(kind, {})
-        return sorted(names) if isinstance(names, dict) else []
+        if not isinstance(names, dict):
+            return []
+        from smsctl.core.terminal_text import is_clean
+
+        # A name with a control or format character would be shown raw in the shell's list of
+        # candidates (and a newline would split it in two): never offered.
+        return sorted(name for name in names if is_clean(name))
 
     def config_flag(self) -> str | None:
         given = self.values.get("--config")
@@ -343,9 +349,20 @@ def config_path(flag_value: str | None) -> str:
 
 
 def read_config(flag_value: str | None) -> dict[str, Any]:
+    """The config's tables, or {} when it cannot be read. Never blocks: a FIFO, a device or
+    anything else that is not a regular file is not read (`smsctl` itself refuses it, exit 3)."""
+    import stat
+
     path = config_path(flag_value)
     try:
-        with open(path, "rb") as handle:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return {}
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return {}
+        with os.fdopen(fd, "rb") as handle:
             text = handle.read()
     except OSError:
         return {}

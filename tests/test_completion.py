@@ -197,6 +197,48 @@ def test_missing_or_broken_config_gives_no_names_and_no_traceback(config_file: P
     assert bash("account", "show", "") == (0, [])
 
 
+@pytest.mark.parametrize("kind", ["fifo", "directory", "character device"])
+def test_a_config_that_is_not_a_regular_file_never_blocks_a_tab(
+    config_file: Path, kind: str
+) -> None:
+    """A FIFO with no writer blocked every TAB forever; /dev/zero would never end."""
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "fifo":
+        os.mkfifo(config_file, 0o600)
+        env = {}
+    elif kind == "directory":
+        config_file.mkdir()
+        env = {}
+    else:
+        env = {"SMSCTL_CONFIG": "/dev/zero"}
+    done = subprocess.run(
+        [str(SMSCTL)],
+        env={
+            **os.environ,
+            "_SMSCTL_COMPLETE": "complete_bash",
+            "COMP_WORDS": "smsctl\naccount\nshow\n",
+            "COMP_CWORD": "3",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+
+
+def test_names_with_control_or_format_characters_are_never_offered(config: Path) -> None:
+    """The shell prints the candidates raw: a name holding ESC would drive the terminal."""
+    text = config.read_text(encoding="utf-8")
+    text += '[sms.templates."SMS_\\u001b]0;owned\\u0007"]\naccount = "prod"\nscenario = "test"\n'
+    text += '[sms.templates."SMS_\\u202eevil"]\naccount = "prod"\nscenario = "test"\n'
+    text += '[sms.templates."SMS_two\\nlines"]\naccount = "prod"\nscenario = "test"\n'
+    config.write_text(text, encoding="utf-8")
+    code, offered = bash("template", "show", "SMS_")
+    assert code == 0
+    assert offered == ["SMS_100001", "SMS_100002"]
+
+
 # --- zsh ----------------------------------------------------------------------------------------
 
 

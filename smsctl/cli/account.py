@@ -157,9 +157,13 @@ def delete_account(app: AppContext, channel: str, name: str, yes: bool) -> None:
         "removed": [{"kind": kind[:-1], "name": item} for kind, item in change.removed_dependents],
         "keyring_entry_deleted": change.secret_deleted,
         "was_active": change.was_active,
+        "leftover_keyring_entry": change.leftover,
     }
 
     def human(out: Any) -> None:
+        if change.leftover:
+            out.success(leftover_text(channel, name))
+            return
         out.success(f"Deleted {channel} account `{name}`")
         for kind, item in change.removed_dependents:
             out.success(f"Deleted {kind[:-1]} `{item}` (it belonged to `{name}`)")
@@ -168,6 +172,13 @@ def delete_account(app: AppContext, channel: str, name: str, yes: bool) -> None:
             out.info(f"It was the active {channel} account; none is active now.")
 
     app.output.emit(data, human)
+
+
+def leftover_text(channel: str, name: str) -> str:
+    return (
+        f"Deleted the keyring entry `{channel}/{name}` that an interrupted change left behind "
+        f"(the config has no {channel} account `{name}`)"
+    )
 
 
 def alibaba_values(

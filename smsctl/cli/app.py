@@ -223,7 +223,13 @@ def _usage_error(context: AppContext, err: typer._click.exceptions.UsageError) -
     if context.json:
         context.output.error(UsageError(err.format_message(), code="usage"))
     else:
-        err.show(file=sys.stderr)
+        import io
+
+        from smsctl.core.terminal_text import visible
+
+        shown = io.StringIO()  # the usage line and message echo argv, which may hold anything
+        err.show(file=shown)
+        sys.stderr.write(visible(shown.getvalue(), multiline=True))
     return 2
 
 
@@ -233,7 +239,9 @@ def _unexpected(context: AppContext, exc: Exception) -> int:
     if env_flag("SMSCTL_DEBUG"):
         import traceback
 
-        sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+        from smsctl.core.terminal_text import visible
+
+        sys.stderr.write(visible(redact("".join(traceback.format_exception(exc))), multiline=True))
     error = UnexpectedError(
         f"Unexpected {type(exc).__name__}: {redact(str(exc))}"[:500],
         hint="This is a bug in smsctl. Re-run with SMSCTL_DEBUG=1 for the traceback "

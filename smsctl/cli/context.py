@@ -83,7 +83,9 @@ class AppContext:
                 hint="Add --yes to confirm in a script.",
                 code="confirmation_required",
             )
-        if not typer.confirm(question, default=False, err=True):
+        from smsctl.core.terminal_text import visible
+
+        if not typer.confirm(visible(question), default=False, err=True):
             raise Aborted()
 
     def read_secret(self, label: str, *, from_stdin: bool) -> str | None:

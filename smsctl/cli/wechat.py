@@ -12,6 +12,7 @@ from smsctl.cli.account import (
     NAME,
     SECRET_STDIN,
     YES,
+    leftover_text,
     list_accounts,
     obtain_secret,
     render_change,
@@ -167,9 +168,13 @@ def account_delete(ctx: typer.Context, name: str = NAME, yes: bool = YES) -> Non
         "invalidated_rules": result.invalidated_rules,
         "keyring_entry_deleted": result.secret_deleted,
         "was_active": result.was_active,
+        "leftover_keyring_entry": result.leftover,
     }
 
     def human(out: Any) -> None:
+        if result.leftover:
+            out.success(leftover_text("wechat", name))
+            return
         out.success(f"Deleted wechat account `{name}`")
         for rule in result.invalidated_rules:
             out.failure(f"Rule `{rule}` is now invalid (account deleted) and disabled")

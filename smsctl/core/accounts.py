@@ -2,7 +2,9 @@
 
 An account is never saved without its secret, and a secret is never left behind for an account
 that was not saved: the keyring write happens under the config lock, and is undone if the
-config write fails.
+config write fails. A process killed between the two writes cannot undo anything; the note it
+left first (smsctl.core.leftover_secrets) lets `doctor` report the entry and `account delete`
+remove it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from smsctl.core import audit
+from smsctl.core import audit, leftover_secrets
 from smsctl.core.config import Config, ConfigStore, unknown_item_error
 from smsctl.core.errors import ConfigError
 from smsctl.core.schema import CHANNEL_COLLECTIONS
@@ -30,6 +32,7 @@ class AccountChange:
     removed_dependents: list[tuple[str, str]] = field(default_factory=list)
     secret_deleted: bool = False
     was_active: bool = False
+    leftover: bool = False  # only a keyring entry left by an interrupted change was deleted
 
 
 def command_prefix(channel: str) -> str:
@@ -71,14 +74,20 @@ def add(
                     channel, name, editor.plain()[channel]["accounts"][name], values
                 )
             if env_secret is None:
+                leftover_secrets.note(store.path, channel, name)
                 secrets.store(channel, name, secret)
                 stored_in_keyring = True
             editor.set_item(channel, "accounts", name, values)
     except BaseException:
+        # The note stays when the entry could not be removed, and when storing it failed: a
+        # keyring that timed out may still write it.
         if stored_in_keyring:
             with contextlib.suppress(Exception):
                 secrets.delete(channel, name)
+                leftover_secrets.forget(store.path, channel, name)
         raise
+    if env_secret is None:
+        leftover_secrets.forget(store.path, channel, name)
     source = env_secret.source if env_secret else "keyring"
     audit.record(
         "config.change",
@@ -225,16 +234,25 @@ def delete(
     `confirm(dependents)` raises when the user (or a missing --yes) does not allow it.
     """
     config = store.load()
+    if config.find(channel, "accounts", name) is None:
+        leftover = delete_leftover(store, secrets, channel, name, lambda: confirm([]))
+        if leftover is not None:
+            return leftover
     config.get(channel, "accounts", name)
     confirm(dependents(config, channel, name))
-    with store.edit() as editor:
-        removed = dependents(_editor_config(editor, store), channel, name)
-        for kind, item_name in removed:
-            editor.remove_item(channel, kind, item_name)
-        was_active = editor.get_value((channel,), "active_account") == name
-        if was_active:
-            editor.set_value((channel,), "active_account", None)
-        editor.remove_item(channel, "accounts", name)
+    leftover_secrets.note(store.path, channel, name)
+    try:
+        with store.edit() as editor:
+            removed = dependents(_editor_config(editor, store), channel, name)
+            for kind, item_name in removed:
+                editor.remove_item(channel, kind, item_name)
+            was_active = editor.get_value((channel,), "active_account") == name
+            if was_active:
+                editor.set_value((channel,), "active_account", None)
+            editor.remove_item(channel, "accounts", name)
+    except BaseException:
+        leftover_secrets.forget(store.path, channel, name)  # the account is still there
+        raise
     secret_deleted = False
     try:
         if secrets.from_env(channel, name) is None:
@@ -249,6 +267,7 @@ def delete(
             warning=f"keyring entry not removed: {exc}",
         )
         raise
+    leftover_secrets.forget(store.path, channel, name)
     audit.record(
         "config.change",
         command="account delete",
@@ -261,6 +280,39 @@ def delete(
     return AccountChange(
         name, True, removed_dependents=removed, secret_deleted=secret_deleted, was_active=was_active
     )
+
+
+def delete_leftover(
+    store: ConfigStore,
+    secrets: SecretStore,
+    channel: str,
+    name: str,
+    confirm: Callable[[], None],
+    command: str = "account delete",
+) -> AccountChange | None:
+    """For an account the config does not have: remove the keyring entry an interrupted
+    `account add` or `account delete` of it left behind. None when there is no such entry."""
+    if leftover_secrets.find(store.path, channel, name) is None:
+        return None
+    try:
+        present = secrets.in_keyring(channel, name)
+    except Exception:  # noqa: BLE001 - no keyring to ask: report the unknown account instead
+        return None
+    if not present:
+        leftover_secrets.forget(store.path, channel, name)
+        return None
+    confirm()
+    deleted = secrets.delete(channel, name)
+    leftover_secrets.forget(store.path, channel, name)
+    audit.record(
+        "config.change",
+        command=command,
+        channel=channel,
+        account=name,
+        action="account.delete",
+        secret="leftover keyring entry deleted" if deleted else "none in keyring",
+    )
+    return AccountChange(name, deleted, secret_deleted=deleted, leftover=True)
 
 
 def _editor_config(editor: Any, store: ConfigStore) -> Config:

@@ -235,11 +235,22 @@ class ConfigStore:
             raise ConfigError(f"Cannot read {self.path}: {exc.strerror}.") from None
         self._check_safe(info)
         try:
-            return self.path.read_text(encoding="utf-8")
+            # Non-blocking and no symlink, then checked again on what was opened: a FIFO or a
+            # device swapped in after the lstat above must be refused, not read (a FIFO blocks
+            # forever, /dev/zero never ends).
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW)
+        except OSError as exc:
+            raise ConfigError(f"Cannot read {self.path}: {exc.strerror}.") from None
+        try:
+            self._check_safe(os.fstat(fd))
+            with os.fdopen(fd, "rb", closefd=False) as handle:
+                return handle.read().decode("utf-8")
         except UnicodeDecodeError:
             raise ConfigError(f"{self.path} is not UTF-8 text.") from None
         except OSError as exc:
             raise ConfigError(f"Cannot read {self.path}: {exc.strerror}.") from None
+        finally:
+            os.close(fd)
 
     def _check_safe(self, info: os.stat_result) -> None:
         if stat.S_ISLNK(info.st_mode):
@@ -248,7 +259,12 @@ class ConfigStore:
                 hint="Point --config or SMSCTL_CONFIG at the real file.",
             )
         if not stat.S_ISREG(info.st_mode):
-            raise ConfigError(f"{self.path} is not a regular file.")
+            raise ConfigError(
+                f"{self.path} is not a regular file ({_file_kind(info.st_mode)}); smsctl reads "
+                "its config only from one.",
+                hint="Point --config or SMSCTL_CONFIG at a regular file.",
+                code="config_not_regular",
+            )
         if hasattr(os, "getuid") and info.st_uid != os.getuid():
             raise ConfigError(
                 f"{self.path} is owned by another user (uid {info.st_uid}); smsctl refuses it, "
@@ -667,6 +683,17 @@ def _toml_value(value: Any) -> Any:
 # --- the lock -----------------------------------------------------------------------------
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _file_kind(mode: int) -> str:
+    kinds = [
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((name for test, name in kinds if test(mode)), "not a file")
 
 
 class FileLock:

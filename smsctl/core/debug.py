@@ -22,5 +22,6 @@ def enabled() -> bool:
 def debug(message: str) -> None:
     if _enabled:
         from smsctl.core.redaction import redact
+        from smsctl.core.terminal_text import visible
 
-        sys.stderr.write(f"debug: {redact(message)}\n")
+        sys.stderr.write(f"debug: {visible(redact(message), multiline=True)}\n")

@@ -4,6 +4,11 @@
 - Human mode on a terminal: Rich tables and ✓/✗ lines, colour unless NO_COLOR/--no-color.
 - Human mode in a pipe: the same content as plain aligned text, without importing Rich.
 Warnings, hints and progress always go to stderr so stdout stays parseable.
+
+Whatever a command passes in (provider answers, config values, notes) is written through
+smsctl.core.terminal_text: in human output every control or format character becomes a visible
+escape, in JSON a \\u escape, and Rich never interprets it as markup. A command needs no care of
+its own to be terminal-safe.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 from smsctl.core.errors import SmsctlError
+from smsctl.core.terminal_text import json_safe, visible
 
 
 class Output:
@@ -59,7 +65,7 @@ class Output:
         """The command's result: `data` as JSON, or `render(self)` for people."""
         self._emitted = True
         if self.json_mode:
-            self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+            self.stdout.write(json_text(data, indent=2) + "\n")
             self.stdout.flush()
             return
         if render is not None:
@@ -72,7 +78,7 @@ class Output:
 
     def line(self, text: str = "") -> None:
         if not self.json_mode:
-            self.stdout.write(text + "\n")
+            self.stdout.write(visible(text, multiline=True) + "\n")
 
     def success(self, text: str) -> None:
         if not self.json_mode and not self.quiet:
@@ -90,7 +96,9 @@ class Output:
     ) -> None:
         if self.json_mode:
             return
-        cells = [["" if value is None else str(value) for value in row] for row in rows]
+        cells = [["" if value is None else visible(str(value)) for value in row] for row in rows]
+        columns = [visible(str(column)) for column in columns]
+        title = visible(title) if title else title
         if self.is_tty:
             self._rich_table(columns, cells, title)
             return
@@ -104,12 +112,14 @@ class Output:
             self.stdout.write("  ".join(padded).rstrip() + "\n")
 
     def fields(self, pairs: dict[str, Any], *, title: str | None = None) -> None:
-        """A detail view: one `key: value` line per field."""
+        """A detail view: one `key: value` line per field; a value of several lines continues
+        under its first."""
         if self.json_mode:
             return
         if title:
-            self.stdout.write(title + "\n")
-        width = max((len(k) for k in pairs), default=0)
+            self.stdout.write(visible(title) + "\n")
+        keys = {key: visible(str(key)) for key in pairs}
+        width = max((len(k) for k in keys.values()), default=0)
         for key, value in pairs.items():
             if isinstance(value, (list, tuple)):
                 value = ", ".join(str(v) for v in value) or "-"
@@ -117,26 +127,28 @@ class Output:
                 value = "yes" if value else "no"
             elif value is None or value == "":
                 value = "-"
-            self.stdout.write(f"{key.ljust(width)}  {value}\n")
+            lines = [visible(line) for line in str(value).replace("\r\n", "\n").split("\n")]
+            indent = "\n" + " " * (width + 2)
+            self.stdout.write(f"{keys[key].ljust(width)}  {indent.join(lines)}\n")
 
     # --- diagnostics (stderr) ------------------------------------------------------------
 
     def info(self, text: str) -> None:
         if not self.quiet:
-            self.stderr.write(text + "\n")
+            self.stderr.write(visible(text, multiline=True) + "\n")
 
     def warn(self, text: str) -> None:
-        self.stderr.write(f"Warning: {text}\n")
+        self.stderr.write(f"Warning: {visible(text, multiline=True)}\n")
 
     def hint(self, text: str) -> None:
         if not self.quiet and not self.json_mode:
-            self.stderr.write(f"Hint: {text}\n")
+            self.stderr.write(f"Hint: {visible(text, multiline=True)}\n")
 
     def debug(self, text: str) -> None:
         if self.verbose:
             from smsctl.core.redaction import redact
 
-            self.stderr.write(f"debug: {redact(text)}\n")
+            self.stderr.write(f"debug: {visible(redact(text), multiline=True)}\n")
             self.stderr.flush()
 
     def error(self, err: SmsctlError) -> None:
@@ -144,7 +156,9 @@ class Output:
 
         if self.json_mode:
             body = {"error": err.to_dict()}
-            self.stderr.write(redact(json.dumps(body, ensure_ascii=False, default=str)) + "\n")
+            self.stderr.write(
+                json_safe(redact(json.dumps(body, ensure_ascii=False, default=str))) + "\n"
+            )
             return
         lines = [f"Error: {err.message}"]
         if err.code and err.code not in err.message:
@@ -153,7 +167,7 @@ class Output:
             lines.append(f"  request id: {err.request_id}")
         if err.hint:
             lines.append(f"Hint: {err.hint}")
-        self.stderr.write(redact("\n".join(lines)) + "\n")
+        self.stderr.write(visible(redact("\n".join(lines)), multiline=True) + "\n")
 
     @contextmanager
     def progress(self, text: str) -> Iterator[Callable[[str], None]]:
@@ -162,14 +176,16 @@ class Output:
             yield lambda _text: None
             return
         from rich.console import Console
+        from rich.text import Text
 
         console = Console(file=self.stderr, no_color=not self.color)
-        with console.status(text) as status:
-            yield lambda new_text: status.update(new_text)
+        with console.status(Text(visible(text))) as status:
+            yield lambda new_text: status.update(Text(visible(new_text)))
 
     # --- helpers -------------------------------------------------------------------------
 
     def _styled_line(self, mark: str, text: str, colour: str) -> None:
+        text = visible(text, multiline=True)
         if self.is_tty and self.color:
             self.stdout.write(f"\x1b[{_ANSI[colour]}m{mark}\x1b[0m {text}\n")
         else:
@@ -182,15 +198,25 @@ class Output:
         from rich.table import Table
         from rich.text import Text
 
-        table = Table(title=title, show_edge=False, header_style="bold" if self.color else "")
+        # Text, never str: Rich would read `[bold]` or `[link=...]` in a str as markup.
+        table = Table(
+            title=Text(title) if title else None,
+            show_edge=False,
+            header_style="bold" if self.color else "",
+        )
         for column in columns:
-            table.add_column(column)
+            table.add_column(Text(column))
         for row in cells:
             table.add_row(*(Text(value) for value in row))
         Console(file=self.stdout, no_color=not self.color, highlight=False).print(table)
 
 
 _ANSI = {"green": "32", "red": "31", "yellow": "33"}
+
+
+def json_text(data: Any, *, indent: int | None = None) -> str:
+    """`data` as JSON that is safe on a terminal (see smsctl.core.terminal_text)."""
+    return json_safe(json.dumps(data, ensure_ascii=False, indent=indent, default=str))
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -82,6 +82,13 @@ class SecretStore:
             raise missing_secret_error(channel, account)
         return found.value
 
+    def in_keyring(self, channel: str, account: str) -> bool:
+        """Whether the keyring holds the entry, whatever the environment says."""
+        return (
+            self._call(lambda backend: backend.get_password(SERVICE, entry_name(channel, account)))
+            is not None
+        )
+
     def status(self, channel: str, account: str) -> str:
         """`set (env ...)`, `set (keyring)`, `missing`, or why the keyring could not be asked."""
         try:

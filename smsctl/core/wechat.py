@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from smsctl.core import accounts, audit, items, templating
+from smsctl.core import accounts, audit, items, leftover_secrets, templating
 from smsctl.core.config import Config, ConfigStore
 from smsctl.core.errors import ConfigError, SmsctlError, UsageError
 from smsctl.core.names import check_identifier
@@ -241,6 +241,7 @@ class AccountDeletion:
     invalidated_rules: list[str]
     secret_deleted: bool
     was_active: bool
+    leftover: bool = False  # only a keyring entry left by an interrupted change was deleted
 
 
 def delete_account(
@@ -248,8 +249,15 @@ def delete_account(
 ) -> AccountDeletion:
     """Delete the account and its keyring entry; its rules stay, invalidated for good."""
     config = store.load()
+    if config.find(CHANNEL, "accounts", name) is None:
+        leftover = accounts.delete_leftover(
+            store, secrets, CHANNEL, name, lambda: confirm([]), "wechat account delete"
+        )
+        if leftover is not None:
+            return AccountDeletion(name, [], leftover.secret_deleted, False, leftover=True)
     config.get(CHANNEL, "accounts", name)
     confirm(rules_of(config, name))
+    leftover_secrets.note(store.path, CHANNEL, name)
     with store.edit() as editor:
         plain_rules = editor.plain().get(CHANNEL, {}).get("rules", {})
         invalidated = [r for r, item in plain_rules.items() if item.get("account") == name]
@@ -272,6 +280,8 @@ def delete_account(
     except SmsctlError as err:
         warning = f"keyring entry not removed: {err.message}"
         raise
+    else:
+        leftover_secrets.forget(store.path, CHANNEL, name)
     finally:
         audit.record(
             "config.change",

@@ -453,8 +453,9 @@ class _RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         from smsctl.core.redaction import redact
+        from smsctl.core.terminal_text import visible
 
-        text = redact(record.getMessage())
+        text = visible(redact(record.getMessage()), multiline=True)
         record.msg = re.sub(r"(AccessKeyId=)[^&\s]+", r"\1****", text)
         record.args = ()
         return True

@@ -122,6 +122,37 @@ def test_group_writable_or_symlinked_config_is_refused(tmp_path: Path) -> None:
         store_at(link).load()
 
 
+def test_a_fifo_swapped_in_after_the_check_is_refused_not_read(tmp_path, monkeypatch) -> None:
+    """The type is checked on what was opened, not only on the path before: a FIFO that
+    replaces the file between the two would otherwise block the read forever."""
+    path = tmp_path / "config.toml"
+    path.write_text("")
+    regular = os.lstat(path)
+    path.unlink()
+    os.mkfifo(path, 0o600)
+    writer = os.open(path, os.O_RDWR)  # keeps the FIFO open, never closes it before the end
+    os.write(writer, b"[sms]\n")
+    real_lstat = os.lstat
+    monkeypatch.setattr(
+        os, "lstat", lambda p, *a, **k: regular if Path(p) == path else real_lstat(p, *a, **k)
+    )
+    outcome: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            store_at(path).load()
+        except BaseException as exc:  # noqa: BLE001 - inspected below
+            outcome.append(exc)
+
+    reader = threading.Thread(target=load, daemon=True)
+    reader.start()
+    reader.join(10)
+    os.close(writer)
+    reader.join(10)
+    assert outcome and isinstance(outcome[0], ConfigError), "the FIFO was read"
+    assert "not a regular file (a FIFO)" in outcome[0].message
+
+
 def test_symlinked_lock_cannot_overwrite_another_file(tmp_path: Path) -> None:
     victim = tmp_path / "victim"
     victim.write_text("precious")

@@ -4,6 +4,7 @@ auto-detected: negative priority).
 `FileKeyring` keeps entries in the JSON file named by SMSCTL_TEST_KEYRING_FILE so that a test can
 see what a child process stored. `HangingOnWriteKeyring` answers reads but hangs on writes, and
 `FailingOnWriteKeyring` raises on writes: the half-written cases of account add/edit.
+`StoringThenHangingKeyring` and `FailingOnDeleteKeyring` leave an entry without its account.
 """
 
 from __future__ import annotations
@@ -78,6 +79,27 @@ class FailingOnWriteKeyring(FileKeyring):
 
     def set_password(self, service: str, username: str, password: str) -> None:
         raise RuntimeError("dbus: org.freedesktop.Secret.Error.IsLocked")
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise RuntimeError("dbus: org.freedesktop.Secret.Error.IsLocked")
+
+
+class StoringThenHangingKeyring(FileKeyring):
+    """Stores the entry, then never returns: the moment between the keyring write and the
+    config write of `account add`, held open for a SIGKILL."""
+
+    priority = -1
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        super().set_password(service, username, password)
+        time.sleep(60)
+
+
+class FailingOnDeleteKeyring(FileKeyring):
+    """Reads and writes, but cannot delete: the config change of `account delete` stands and
+    the entry stays."""
+
+    priority = -1
 
     def delete_password(self, service: str, username: str) -> None:
         raise RuntimeError("dbus: org.freedesktop.Secret.Error.IsLocked")

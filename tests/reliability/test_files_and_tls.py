@@ -78,6 +78,23 @@ def test_symlinked_config_is_neither_read_nor_written_through(config_file, tmp_p
     assert victim.read_text() == "# precious\n"
 
 
+@pytest.mark.parametrize("kind", ["fifo", "directory", "character device"])
+@pytest.mark.parametrize("args", [("template", "list"), ADD])
+def test_a_config_that_is_not_a_regular_file_is_exit_3_at_once(config_file, kind, args) -> None:
+    """A FIFO (nobody writing) or /dev/zero must not hang or fill memory: refused with why."""
+    config_file.parent.mkdir(mode=0o700, parents=True)
+    env = child_env(SMSCTL_SECRET_SMS_PROD="x1234")
+    if kind == "fifo":
+        os.mkfifo(config_file, 0o600)
+    elif kind == "directory":
+        config_file.mkdir(mode=0o700)
+    else:
+        env["SMSCTL_CONFIG"] = "/dev/zero"
+    result = smsctl("--json", *args, env=env, timeout=20)
+    error = assert_error_with_hint(result, 3, "config_not_regular")
+    assert f"({'a ' + kind if kind != 'fifo' else 'a FIFO'})" in error["message"]
+
+
 def test_symlinked_lock_cannot_overwrite_another_file_through_the_cli(config_file, tmp_path):
     victim = tmp_path / "victim"
     victim.write_text("precious")

@@ -63,7 +63,35 @@ def run(context: DoctorContext, channels: tuple[str, ...] = CHANNEL_MODULES) -> 
     for channel in channels:
         module = import_module(f"smsctl.core.doctor.{channel}")
         results.extend(_guarded(channel, module.checks(context)))
+        results.extend(leftover_secrets(context, channel))
     return results
+
+
+def leftover_secrets(context: DoctorContext, channel: str) -> Iterator[Check]:
+    """Keyring entries that an interrupted `account add` or `account delete` of this config
+    left behind for an account the config does not have (smsctl.core.leftover_secrets)."""
+    from smsctl.core import leftover_secrets as notes
+
+    accounts = context.config.accounts(channel)
+    prefix = "smsctl " if channel == "sms" else f"smsctl {channel} "
+    for note in notes.notes(context.config.path):
+        if note.channel != channel or note.account in accounts:
+            continue
+        try:
+            if not context.secrets.in_keyring(channel, note.account):
+                continue
+        except SmsctlError:
+            continue  # no keyring to ask: the account checks report why
+        yield failed(
+            channel,
+            f"leftover secret {note.account}",
+            f"the keyring holds `{channel}/{note.account}`, but the config has no {channel} "
+            f"account `{note.account}`: an `account add` or `account delete` of it was "
+            "interrupted",
+            f"Remove the entry with `{prefix}account delete {note.account}`, or add the "
+            f"account again with `{prefix}account add {note.account} ...`.",
+            4,
+        )
 
 
 def _guarded(channel: str, checks: Iterator[Check]) -> Iterator[Check]:
