@@ -84,6 +84,11 @@ class Config:
         defaults = _with_defaults(self.data.get("defaults", {}), schema.DEFAULTS_TABLE)
         return float(defaults["connect_timeout"]), float(defaults["timeout"])
 
+    def deadline(self) -> float:
+        """The most one HTTP exchange with a provider may take in all, seconds."""
+        defaults = _with_defaults(self.data.get("defaults", {}), schema.DEFAULTS_TABLE)
+        return float(defaults["deadline"])
+
     def guard_limits(self, channel: str) -> dict[str, int]:
         limits = dict(schema.GUARD_DEFAULTS[channel])
         limits.update(self.data.get("guard", {}).get(channel, {}))
