@@ -30,6 +30,7 @@ class Request:
 @dataclass
 class HostileServer:
     behaviour: Behaviour
+    host: str = "127.0.0.1"  # "0.0.0.0" to be reachable at this machine's other addresses
     requests: list[Request] = field(default_factory=list)
     bytes_sent: int = 0
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -49,7 +50,7 @@ class HostileServer:
                 except OSError:
                     pass  # the client went away: what a bounded client does
 
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self._server = socketserver.ThreadingTCPServer((self.host, 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
         return self
