@@ -21,7 +21,7 @@ from smsctl.core.catalog import to_error
 from smsctl.core.catalog.alibaba import flow_control_sentence, flow_control_window
 from smsctl.core.debug import debug
 from smsctl.core.endpoints import endpoint_in_use
-from smsctl.core.errors import ProviderUnavailable, SmsctlError
+from smsctl.core.errors import ConfigError, ProviderUnavailable, SmsctlError
 from smsctl.providers import transport
 
 T = TypeVar("T")
@@ -241,11 +241,11 @@ def _from_transport_limit(
             code=REDIRECTED,
             details=details,
         )
-    if limit.kind == "insecure":
-        return ProviderUnavailable(
+    if limit.kind == "insecure":  # build_config refuses such an endpoint first
+        return ConfigError(
             f"{limit.message} The request was not sent.",
             hint="Use an https:// endpoint (`{cli} account show ACCOUNT`).",
-            code=NEVER_CONNECTED,
+            code="insecure_endpoint",
             details=details,
         )
     if is_send:

@@ -22,7 +22,7 @@ from typing import Any
 
 from smsctl.core.catalog import to_error
 from smsctl.core.endpoints import endpoint_in_use
-from smsctl.core.errors import SmsctlError
+from smsctl.core.errors import ConfigError, SmsctlError
 from smsctl.providers import transport
 
 TOKEN_INVALID_CODES = frozenset({40001, 40014, 42001})
@@ -254,14 +254,18 @@ def _limit_error(
     limit: transport.TransportLimitError, access: WechatAccess, path: str, is_send: bool
 ) -> SmsctlError:
     """A rule of the HTTP exchange ended the call (providers.transport)."""
+    if limit.kind == "insecure":  # WechatAccess refuses such an endpoint first
+        return ConfigError(
+            f"{limit.message} The request was not sent.",
+            hint="Use an https:// endpoint.",
+            code="insecure_endpoint",
+        )
     if limit.kind == "redirect":
         code = "REDIRECT"
     elif is_send and limit.kind in ("deadline", "too_large"):
         code = "TIMEOUT-AFTER-SEND"  # the send went out; its answer did not come back whole
     elif limit.kind == "deadline":
         code = "TIMEOUT"
-    elif limit.kind == "insecure":
-        code = "NETWORK"
     else:
         code = "BAD-RESPONSE"
     error = to_error("wechat", code, f"cgi-bin/{path}: {limit.message} ({_base_url(access)})")
