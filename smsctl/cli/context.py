@@ -15,7 +15,7 @@ import typer
 
 from smsctl.core.config import Config, ConfigStore
 from smsctl.core.debug import debug
-from smsctl.core.errors import Aborted, ConfirmationRequired, CredentialError, UsageError
+from smsctl.core.errors import Aborted, ConfirmationRequired, CredentialError
 from smsctl.core.output import Output
 from smsctl.core.paths import config_path
 
@@ -90,21 +90,16 @@ class AppContext:
 
     def read_secret(self, label: str, *, from_stdin: bool) -> str | None:
         """A secret from one line of stdin, or a hidden prompt with confirmation; never argv."""
+        from smsctl.core.secrets import check_secret_text, secret_from_stdin
+
         if from_stdin:
-            line = sys.stdin.readline()
-            value = line[:-1] if line.endswith("\n") else line
-            value = value[:-1] if value.endswith("\r") else value
-            if not value:
-                raise UsageError(
-                    f"--secret-stdin: standard input gave an empty {label}.", code="empty_secret"
-                )
-            return value
+            return secret_from_stdin(sys.stdin, label)
         if not self.can_prompt():
             return None
         value = typer.prompt(label, hide_input=True, confirmation_prompt=True, err=True)
         if not value:
             raise CredentialError(f"Empty {label}.", code="empty_secret")
-        return value
+        return check_secret_text(value, label)
 
 
 def app_context(ctx: typer.Context) -> AppContext:

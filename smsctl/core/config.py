@@ -86,7 +86,8 @@ class Config:
         return float(defaults["connect_timeout"]), float(defaults["timeout"])
 
     def deadline(self) -> float:
-        """The overall limit of one provider session (e.g. an SMTP connection), seconds."""
+        """The most one exchange with a provider may take in all, seconds: an HTTP request and
+        its answer (Alibaba Cloud, WeChat), or an SMTP session from connect to QUIT."""
         defaults = _with_defaults(self.data.get("defaults", {}), schema.DEFAULTS_TABLE)
         return float(defaults["deadline"])
 
@@ -320,7 +321,7 @@ def parse_config(text: str, path: Path) -> Config:
     """The validated config of `text`; from the cache when exactly this text was seen before."""
     from smsctl.core import config_cache
 
-    content = text.encode("utf-8")
+    content = text.encode("utf-8", "surrogatepass")  # only a cache key
     data = config_cache.load(str(path), content) if text else None
     if data is None:
         data = _parse_and_validate(text, path)
@@ -332,7 +333,7 @@ def parse_config(text: str, path: Path) -> Config:
 def _remember(path: Path, text: str, data: dict[str, Any]) -> None:
     from smsctl.core import config_cache
 
-    config_cache.store(str(path), text.encode("utf-8"), data)
+    config_cache.store(str(path), text.encode("utf-8", "surrogatepass"), data)
 
 
 def _parse_and_validate(text: str, path: Path) -> dict[str, Any]:

@@ -27,7 +27,8 @@ def alibaba_access(
     debug(
         f"{channel} account {account}: endpoint {item.get('endpoint') or 'provider default'}, "
         f"AccessKey ID {mask_access_key_id(item['access_key_id'])}, timeouts "
-        f"{connect_timeout:g}s connect / {read_timeout or default_read:g}s read"
+        f"{connect_timeout:g}s connect / {read_timeout or default_read:g}s read, "
+        f"{config.deadline():g}s deadline"
     )
     return AlibabaAccess(
         access_key_id=item["access_key_id"],
@@ -37,6 +38,7 @@ def alibaba_access(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout or default_read,
         allow_insecure_endpoint=bool(item.get("allow_insecure_endpoint")),
+        deadline=config.deadline(),
     )
 
 

@@ -165,7 +165,7 @@ REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
 DEFAULTS_TABLE = {
     "timeout": Field("float", default=10.0, minimum=0.1, maximum=600),
     "connect_timeout": Field("float", default=5.0, minimum=0.1, maximum=600),
-    "deadline": Field("float", default=60.0, minimum=1, maximum=3600),
+    "deadline": Field("float", default=60.0, minimum=0.1, maximum=3600),
 }
 SECRETS_TABLE = {"backend": _str()}
 GUARD_TABLE = {

@@ -1,9 +1,11 @@
 """Secrets: the OS keyring by default, an environment variable when a pipeline sets one (SPEC §4).
 
 Resolution order for reading: `SMSCTL_SECRET_<CHANNEL>_<ACCOUNT>` (the keyring is then not
-touched at all), then the keyring entry `<channel>/<account>` of service `smsctl`. Every keyring
-call runs with a time limit, so a hung D-Bus cannot hang smsctl. Backends that would store
-nothing or store in plain text are used only when the user names one explicitly.
+touched at all), then the keyring entry `<channel>/<account>` of service `smsctl`. The keyring
+has one time budget per store, that is per command (SMSCTL_KEYRING_TIMEOUT, 5 s): every call
+runs with what is left of it, and once a call has hung no other is tried, so a hung D-Bus cannot
+hang smsctl, however many accounts a command reads. Backends that would store nothing or store in
+plain text are used only when the user names one explicitly.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from smsctl.core.debug import debug
-from smsctl.core.errors import CredentialError
+from smsctl.core.errors import CredentialError, UsageError
 from smsctl.core.redaction import register_secret
 
 SERVICE = "smsctl"
@@ -46,10 +49,18 @@ class SecretLookup:
 
 
 class SecretStore:
-    def __init__(self, configured_backend: str | None = None, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(
+        self,
+        configured_backend: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.configured_backend = configured_backend
-        self.timeout = timeout
+        self.timeout = timeout  # seconds for all keyring calls of this store together
         self._backend: Any = None
+        self._clock = clock
+        self._spent = 0.0
+        self._hung = False
 
     # --- reading -------------------------------------------------------------------------
 
@@ -129,7 +140,7 @@ class SecretStore:
 
     def _get_backend(self) -> Any:
         if self._backend is None:
-            self._backend = _bounded(self._choose_backend, self.timeout, "choosing a backend")
+            self._backend = self._within_budget(self._choose_backend, "choosing a backend")
         return self._backend
 
     def _choose_backend(self) -> Any:
@@ -159,16 +170,74 @@ class SecretStore:
 
     def _call(self, operation: Callable[[Any], T]) -> T:
         backend = self._get_backend()
-        return _bounded(lambda: operation(backend), self.timeout, "answering")
+        return self._within_budget(lambda: operation(backend), "answering")
+
+    def _within_budget(self, operation: Callable[[], T], doing: str) -> T:
+        """Run a keyring operation with what is left of the store's time budget. After one
+        call has hung, the backend is not asked again: the next call would queue behind it."""
+        left = self.timeout - self._spent
+        if self._hung or left <= 0:
+            raise _timeout_error(self.timeout, doing, earlier=True)
+        started = self._clock()
+        try:
+            return _bounded(operation, left, doing, budget=self.timeout)
+        except CredentialError as exc:
+            if exc.code == "keyring_timeout":
+                self._hung = True
+            raise
+        finally:
+            self._spent += max(0.0, self._clock() - started)
 
 
 HEADLESS_HINT = (
     "On a desktop, log in so the Secret Service (GNOME Keyring, KWallet) runs. On a headless "
-    "machine either start one (`dbus-run-session -- sh -c 'echo PASSWORD | "
-    "gnome-keyring-daemon --unlock --components=secrets; smsctl ...'`), or give each secret "
-    "as SMSCTL_SECRET_<CHANNEL>_<ACCOUNT> in the environment (no keyring needed), or name a "
+    "machine either start one, typing its password at a hidden prompt so that it never shows "
+    "in `ps` or the shell history (`dbus-run-session -- bash -c 'read -rsp \"Keyring password: "
+    '" pw; printf %s "$pw" | gnome-keyring-daemon --unlock --components=secrets '
+    ">/dev/null; unset pw; smsctl ...'`), or give each secret as "
+    "SMSCTL_SECRET_<CHANNEL>_<ACCOUNT> in the environment, read the same way (`read -rs "
+    "SMSCTL_SECRET_SMS_PROD && export SMSCTL_SECRET_SMS_PROD`; no keyring needed), or name a "
     "backend explicitly with PYTHON_KEYRING_BACKEND or `[secrets] backend` in the config."
 )
+
+
+def secret_from_stdin(stream: Any, label: str) -> str:
+    """One line of standard input (its end of line removed) as a secret. The bytes must be
+    UTF-8: Python would otherwise turn invalid ones into lone surrogates, a "secret" that is
+    not the one given and that no provider can be sent."""
+    buffer = getattr(stream, "buffer", None)
+    raw = buffer.readline() if buffer is not None else stream.readline()
+    if isinstance(raw, bytes):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _not_utf8(label) from None
+    else:
+        line = raw
+    value = line[:-1] if line.endswith("\n") else line
+    value = value[:-1] if value.endswith("\r") else value
+    check_secret_text(value, label)
+    if not value:
+        raise UsageError(
+            f"--secret-stdin: standard input gave an empty {label}.", code="empty_secret"
+        )
+    return value
+
+
+def check_secret_text(value: str, label: str) -> str:
+    """A secret read as text (stdin, a prompt) that carries undecodable bytes is refused."""
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise _not_utf8(label)
+    return value
+
+
+def _not_utf8(label: str) -> UsageError:
+    return UsageError(
+        f"The {label} given is not valid UTF-8 text; nothing was stored.",
+        hint="Give the secret as UTF-8 text, e.g. `printf '%s\\n' \"$SECRET\" | smsctl ... "
+        "--secret-stdin` from a UTF-8 terminal or file.",
+        code="secret_not_utf8",
+    )
 
 
 def missing_secret_error(channel: str, account: str) -> CredentialError:
@@ -192,8 +261,11 @@ def _unsafe_backends(backend: Any) -> list[str]:
     return [] if safe else names
 
 
-def _bounded(operation: Callable[[], T], timeout: float, doing: str) -> T:
-    """Run a keyring operation in a daemon thread; give up after `timeout` seconds."""
+def _bounded(
+    operation: Callable[[], T], timeout: float, doing: str, *, budget: float | None = None
+) -> T:
+    """Run a keyring operation in a daemon thread; give up after `timeout` seconds (what is
+    left of a `budget`, when one is given)."""
     outcome: dict[str, Any] = {}
 
     def run() -> None:
@@ -206,16 +278,30 @@ def _bounded(operation: Callable[[], T], timeout: float, doing: str) -> T:
     worker.start()
     worker.join(timeout)
     if worker.is_alive():
-        raise CredentialError(
-            f"The keyring did not answer within {timeout:g} s while {doing} (a hung D-Bus, or a "
-            "keyring waiting for an unlock prompt nobody can see).",
-            hint="Unlock the keyring, or set SMSCTL_SECRET_<CHANNEL>_<ACCOUNT> instead; "
-            "SMSCTL_KEYRING_TIMEOUT changes the limit.",
-            code="keyring_timeout",
-        )
+        raise _timeout_error(budget if budget is not None else timeout, doing)
     if "error" in outcome:
         raise _keyring_error(outcome["error"])
     return outcome["value"]
+
+
+def _timeout_error(limit: float, doing: str, *, earlier: bool = False) -> CredentialError:
+    if earlier:
+        message = (
+            f"The keyring is not asked again while {doing}: it used up the {limit:g} s this "
+            "command allows it (a hung D-Bus, or a keyring waiting for an unlock prompt nobody "
+            "can see)."
+        )
+    else:
+        message = (
+            f"The keyring did not answer within {limit:g} s while {doing} (a hung D-Bus, or a "
+            "keyring waiting for an unlock prompt nobody can see)."
+        )
+    return CredentialError(
+        message,
+        hint="Unlock the keyring, or set SMSCTL_SECRET_<CHANNEL>_<ACCOUNT> instead; "
+        "SMSCTL_KEYRING_TIMEOUT changes the limit (seconds for all keyring calls of a command).",
+        code="keyring_timeout",
+    )
 
 
 def _keyring_error(exc: BaseException) -> BaseException:

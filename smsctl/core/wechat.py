@@ -128,6 +128,8 @@ def access(
         app_secret=secret if secret is not None else secrets.require(CHANNEL, account),
         endpoint=item.get("endpoint") or DEFAULT_ENDPOINT,
         timeout=timeout or config.timeouts()[1],
+        allow_insecure_endpoint=bool(item.get("allow_insecure_endpoint")),
+        deadline=config.deadline(),
     )
 
 
@@ -198,7 +200,8 @@ def add_account(
         values["endpoint"] = normalize_endpoint(endpoint, allow_insecure=allow_insecure)
         if allow_insecure:
             values["allow_insecure_endpoint"] = True
-    timeout = store.load().timeouts()[1]
+    config = store.load()
+    timeout, deadline = config.timeouts()[1], config.deadline()
 
     def verify(secret: str) -> None:
         from smsctl.core.redaction import register_secret
@@ -211,6 +214,8 @@ def add_account(
                 app_secret=secret,
                 endpoint=values.get("endpoint") or DEFAULT_ENDPOINT,
                 timeout=timeout,
+                allow_insecure_endpoint=allow_insecure,
+                deadline=deadline,
             )
         )
 

@@ -8,19 +8,21 @@ the SDK exception: ``UnretryableException.last_request`` carries the signed requ
 
 from __future__ import annotations
 
-import ipaddress
+import contextvars
 import logging
+import os
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from smsctl.core.catalog import to_error
 from smsctl.core.catalog.alibaba import flow_control_sentence, flow_control_window
 from smsctl.core.debug import debug
+from smsctl.core.endpoints import endpoint_in_use
 from smsctl.core.errors import ConfigError, ProviderUnavailable, SmsctlError
+from smsctl.providers import transport
 from smsctl.providers.answers import Answer
 
 T = TypeVar("T")
@@ -35,6 +37,7 @@ RESPONSE_LOST = "ResponseLost"
 TLS_FAILED = "TLSError"
 BAD_RESPONSE = "BadResponse"
 MALFORMED = "MalformedResponse"  # JSON, but not of the shape the API documents
+REDIRECTED = "Redirected"
 
 
 @dataclass(frozen=True)
@@ -48,12 +51,21 @@ class AlibabaAccess:
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
     allow_insecure_endpoint: bool = False
+    deadline: float = transport.DEFAULT_DEADLINE  # the most one HTTP exchange may take in all
 
     def __repr__(self) -> str:
         return (
             f"AlibabaAccess(access_key_id={mask_key_id(self.access_key_id)!r}, "
             f"endpoint={self.endpoint!r}, region={self.region!r}, "
-            f"connect_timeout={self.connect_timeout}, read_timeout={self.read_timeout})"
+            f"connect_timeout={self.connect_timeout}, read_timeout={self.read_timeout}, "
+            f"deadline={self.deadline})"
+        )
+
+    def limits(self) -> transport.Limits:
+        return transport.Limits(
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            deadline=self.deadline,
         )
 
     __str__ = __repr__
@@ -83,48 +95,14 @@ class Endpoint:
 def parse_endpoint(
     endpoint: str | None, default_host: str, *, allow_insecure: bool = False
 ) -> Endpoint:
-    """Accept "host", "host:port", "https://host[:port]" and "http://127.0.0.1:port".
+    """Accept "host", "host:port", "https://host[:port]" and "http://127.0.0.1:port", under the
+    endpoint policy (core.endpoints: plain http only for loopback unless allowed).
 
     The SDK signs the Host header exactly as given, so the scheme is split off here and passed
     as Config.protocol instead.
     """
-    text = (endpoint or "").strip()
-    if not text:
-        return Endpoint(default_host, "https")
-    if "://" not in text:
-        text = "https://" + text
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(
-            f"Endpoint {endpoint!r} is not a host, host:port or http(s) URL.",
-            hint="Use e.g. dysmsapi.aliyuncs.com, or http://127.0.0.1:PORT for the sandbox.",
-        )
-    if parts.path not in ("", "/") or parts.query:
-        raise ConfigError(
-            f"Endpoint {endpoint!r} must not contain a path or query.",
-            hint="Give only the host (and port), e.g. dysmsapi.aliyuncs.com.",
-        )
-    if scheme == "http" and not allow_insecure and not _is_loopback(parts.hostname):
-        raise ConfigError(
-            f"Endpoint {endpoint!r} uses plain http:// on a non-loopback address.",
-            hint="Use https://, or --allow-insecure-endpoint if you really mean it.",
-        )
-    try:
-        port = parts.port
-    except ValueError:
-        raise ConfigError(f"Endpoint {endpoint!r} has an invalid port.") from None
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-    return Endpoint(f"{host}:{port}" if port else host, scheme)
-
-
-def _is_loopback(hostname: str) -> bool:
-    if hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(hostname).is_loopback
-    except ValueError:
-        return False
+    checked = endpoint_in_use(endpoint, default_host, allow_insecure=allow_insecure)
+    return Endpoint(checked.netloc, checked.scheme)
 
 
 def build_config(access: AlibabaAccess, default_host: str) -> Any:
@@ -169,6 +147,8 @@ def translate(exc: BaseException, *, action: str, is_send: bool = False) -> Smsc
     """Turn any failure of an SDK call into an SmsctlError (never chained to ``exc``)."""
     if isinstance(exc, SmsctlError):
         return exc
+    if isinstance(exc, transport.TransportLimitError):
+        return _from_transport_limit(exc, action=action, is_send=is_send)
     from alibabacloud_tea_openapi.exceptions import AlibabaCloudException, ThrottlingException
     from darabonba.exceptions import ResponseException, UnretryableException
 
@@ -268,9 +248,56 @@ def _clean(value: Any) -> str | None:
     return None if text in ("", "None") else text
 
 
+def _from_transport_limit(
+    limit: transport.TransportLimitError, *, action: str, is_send: bool
+) -> SmsctlError:
+    """A rule of the HTTP exchange (providers.transport) ended the call."""
+    details = {"action": action, "failure": limit.kind, **limit.details}
+    if limit.kind == "redirect":
+        return ProviderUnavailable(
+            f"The endpoint answered {action} with {limit.message}: nothing was resent.",
+            hint="Alibaba Cloud's API never redirects: check the account's endpoint "
+            "(`{cli} account show ACCOUNT`) and any gateway or proxy in front of it.",
+            code=REDIRECTED,
+            details=details,
+        )
+    if limit.kind == "insecure":  # build_config refuses such an endpoint first
+        return ConfigError(
+            f"{limit.message} The request was not sent.",
+            hint="Use an https:// endpoint (`{cli} account show ACCOUNT`).",
+            code="insecure_endpoint",
+            details=details,
+        )
+    if is_send:
+        return ProviderUnavailable(
+            f"The answer to {action} was lost ({limit.message}) after the request was sent: the "
+            "message MAY have been delivered. smsctl did not retry it, to avoid a duplicate.",
+            hint="Check before sending again: `smsctl log --sends` shows the OutId of this "
+            "attempt; look it up in the {records}, or wait for its receipt.",
+            code=RESPONSE_LOST,
+            details=details,
+        )
+    if limit.kind == "deadline":
+        return ProviderUnavailable(
+            f"Alibaba Cloud gave {action} {limit.message}.",
+            hint="Retry; a slow network needs a longer [defaults] deadline (and timeout).",
+            code=RESPONSE_LOST,
+            details=details,
+        )
+    return ProviderUnavailable(
+        f"The endpoint's answer to {action} is not an API response: {limit.message}.",
+        hint="Check the account's endpoint (`{cli} account show ACCOUNT`) and any proxy.",
+        code=BAD_RESPONSE,
+        details=details,
+    )
+
+
 def _from_transport_failure(
     inner: BaseException | None, *, action: str, is_send: bool
 ) -> SmsctlError:
+    for exc in _exception_chain(inner):
+        if isinstance(exc, transport.TransportLimitError):
+            return _from_transport_limit(exc, action=action, is_send=is_send)
     kind = classify_transport_failure(inner)
     details = {"action": action, "failure": kind}
     if kind == "never_connected":
@@ -330,6 +357,15 @@ def classify_transport_failure(inner: BaseException | None) -> str:
     for exc in chain:
         if isinstance(exc, requests.exceptions.SSLError):
             return "tls"
+        if isinstance(
+            exc,
+            (
+                requests.exceptions.ProxyError,
+                requests.exceptions.InvalidProxyURL,
+                requests.exceptions.InvalidSchema,
+            ),
+        ):
+            return "never_connected"  # the proxy refused or failed: the request never left
         if isinstance(exc, requests.exceptions.ConnectTimeout):
             return "never_connected"
         if isinstance(exc, requests.exceptions.ReadTimeout):
@@ -363,9 +399,19 @@ def _never_opened(exc: BaseException) -> bool:
 
 
 def _connect_reason(inner: BaseException | None) -> str:
+    import requests
     import urllib3.exceptions as u3
 
     for exc in _exception_chain(inner):
+        if isinstance(
+            exc,
+            (
+                requests.exceptions.ProxyError,
+                requests.exceptions.InvalidProxyURL,
+                requests.exceptions.InvalidSchema,
+            ),
+        ):
+            return "the proxy named by HTTPS_PROXY / ALL_PROXY refused or failed"
         for candidate in (exc, getattr(exc, "reason", None), *getattr(exc, "args", ())):
             reason = getattr(candidate, "reason", candidate)
             # Most specific first: NameResolutionError < NewConnectionError < ConnectTimeoutError.
@@ -471,6 +517,84 @@ def redact_sdk_debug_logging() -> None:
         logger.addFilter(_RedactingFilter())
 
 
+# --- the SDK's HTTP transport ------------------------------------------------------------------
+
+# The limits of the SDK call running in this context; None outside smsctl's calls.
+_EXCHANGE_LIMITS: contextvars.ContextVar[tuple[transport.Limits, bool] | None] = (
+    contextvars.ContextVar("smsctl_alibaba_exchange", default=None)
+)
+
+
+def use_smsctl_transport() -> None:
+    """Route the SDK's HTTP exchanges made by smsctl's adapters through providers.transport.
+
+    darabonba sends every request through ``DaraCore.do_action`` with a requests Session that
+    follows redirects (a 307/308 re-sends the signed request to wherever it points), takes
+    HTTP_PROXY/HTTPS_PROXY from the environment even for a loopback endpoint (and ignores
+    NO_PROXY), reads the whole body into memory, and bounds only each socket read. It offers no
+    option or hook for any of these (Config/RuntimeOptions carry proxies but cannot remove an
+    environment one), so ``do_action`` is replaced, once, by a function that hands the calls
+    made inside ``AlibabaAdapter._invoke`` to smsctl's transport and leaves every other caller
+    on the original.
+    """
+    from darabonba.core import DaraCore
+
+    if getattr(DaraCore.do_action, "smsctl_transport", False):
+        return
+    original = DaraCore.do_action
+
+    def do_action(request: Any, runtime_option: Any = None) -> Any:
+        current = _EXCHANGE_LIMITS.get()
+        if current is None:
+            return original(request, runtime_option)
+        return _sdk_exchange(request, runtime_option or {}, *current)
+
+    do_action.smsctl_transport = True  # type: ignore[attr-defined]
+    DaraCore.do_action = staticmethod(do_action)
+
+
+def _sdk_exchange(
+    request: Any, runtime_option: dict[str, Any], limits: transport.Limits, allow_insecure: bool
+) -> Any:
+    """What ``DaraCore.do_action`` does (the URL the SDK composes, its headers and body), over
+    providers.transport; returns the SDK's DaraResponse."""
+    from darabonba.core import DaraCore
+    from darabonba.response import DaraResponse
+
+    url = DaraCore.compose_url(request)
+    body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
+    method = request.method.upper()
+    answer = transport.exchange(
+        method,
+        url,
+        headers=dict(request.headers),
+        body=body,
+        limits=limits,
+        allow_insecure=allow_insecure,
+    )
+    if (runtime_option.get("debug") or os.environ.get("DEBUG") or "").lower() == "sdk":
+        _log_exchange(method, url, request.headers, answer)
+    response = DaraResponse()
+    response.status_code = answer.status
+    response.status_message = answer.reason
+    response.headers = answer.headers
+    response.body = answer.body
+    return response
+
+
+def _log_exchange(method: str, url: str, headers: dict[str, str], answer: Any) -> None:
+    """The SDK's DEBUG=sdk trace (request line and headers, status and headers), on the SDK's
+    logger so that its redacting filter applies."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    logger = logging.getLogger(SDK_LOGGER)
+    sent = "".join(f"\n> {key} : {value}" for key, value in headers.items())
+    logger.debug(f"\n> {method} {parts.path + parts.query} HTTP/1.1{sent}")
+    got = "".join(f"\n< {key} : {value}" for key, value in answer.headers.items())
+    logger.debug(f"\n< HTTP/1.1 {answer.status} {answer.reason.upper()}{got}")
+
+
 # --- shared adapter base -----------------------------------------------------------------------
 
 
@@ -509,12 +633,14 @@ class AlibabaAdapter:
         """Import this product's SDK now (the provider worker does it ahead of the first call)."""
         from alibabacloud_tea_openapi.utils_models import Config  # noqa: F401
 
+        transport.preload()
         cls._client_class()
         cls._models()
 
     def _client(self) -> Any:
         if self._sdk_client is None:
             redact_sdk_debug_logging()
+            use_smsctl_transport()
             config = build_config(self._access, self.default_host)
             self._sdk_client = self._client_class()(config)
         return self._sdk_client
@@ -550,9 +676,14 @@ class AlibabaAdapter:
         A body whose Code is not "OK" raises, like an HTTP error does.
         """
         client = self._client()
+        limits = (self._access.limits(), self._access.allow_insecure_endpoint)
 
         def once() -> dict[str, Any]:
-            return answer_body(getattr(client, method)(request), action=action, is_send=is_send)
+            token = _EXCHANGE_LIMITS.set(limits)
+            try:
+                return answer_body(getattr(client, method)(request), action=action, is_send=is_send)
+            finally:
+                _EXCHANGE_LIMITS.reset(token)
 
         body, attempts = call(
             once, action=action, is_send=is_send, retry=self._retry, sleep=self._sleep

@@ -1,7 +1,8 @@
 """WeChat official-account API adapter (stable_token, template list, template send).
 
-Called directly over `requests` (imported inside functions) with a settable endpoint and explicit
-timeouts. Rules from reference/wechat-smtp-keyring.md:
+Called over providers.transport (no redirects, no proxy for loopback, a deadline and a size cap on
+every exchange) with a settable endpoint, checked against the endpoint policy when the
+WechatAccess is made. Rules:
 - tokens come from `cgi-bin/stable_token` with force_refresh=false, never from the legacy
   `cgi-bin/token` call, which would invalidate the token a production sender is using;
 - an invalid/expired token (40001/40014/42001) is dropped, fetched once more, and the call
@@ -20,7 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smsctl.core.catalog import to_error
-from smsctl.core.errors import SmsctlError, UsageError
+from smsctl.core.endpoints import endpoint_in_use
+from smsctl.core.errors import ConfigError, SmsctlError
+from smsctl.providers import transport
 from smsctl.providers.answers import Answer
 
 TOKEN_INVALID_CODES = frozenset({40001, 40014, 42001})
@@ -35,12 +38,34 @@ _IP = re.compile(r"invalid ip\s+([0-9A-Fa-f.:]+)")
 _FIELD = re.compile(r"data\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
+DEFAULT_ENDPOINT = "https://api.weixin.qq.com"
+
+
 @dataclass(frozen=True)
 class WechatAccess:
+    """One account's credentials and endpoint. Making one checks the endpoint policy (plain
+    http only to loopback, unless allow_insecure_endpoint), whatever the endpoint came from."""
+
     app_id: str
     app_secret: str = field(repr=False)
-    endpoint: str = "https://api.weixin.qq.com"
+    endpoint: str = DEFAULT_ENDPOINT
     timeout: float = 10.0
+    allow_insecure_endpoint: bool = False
+    deadline: float = transport.DEFAULT_DEADLINE
+
+    def __post_init__(self) -> None:
+        checked = endpoint_in_use(
+            self.endpoint,
+            DEFAULT_ENDPOINT,
+            allow_insecure=self.allow_insecure_endpoint,
+            what="WeChat endpoint",
+        )
+        object.__setattr__(self, "endpoint", checked.base_url)
+
+    def limits(self) -> transport.Limits:
+        return transport.Limits(
+            connect_timeout=self.timeout, read_timeout=self.timeout, deadline=self.deadline
+        )
 
 
 @dataclass(frozen=True)
@@ -190,20 +215,29 @@ def _request(
     is_send: bool,
 ) -> dict[str, Any]:
     import json
+    from urllib.parse import urlencode
 
     import requests
 
     url = f"{_base_url(access)}/cgi-bin/{path}"
-    params = {"access_token": token} if token else None
+    if token:
+        url += "?" + urlencode({"access_token": token})
     data = None
     headers = {"Accept": "application/json"}
     if json_body is not None:
         data = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
         headers["Content-Type"] = "application/json; charset=utf-8"
     try:
-        response = requests.request(
-            method, url, params=params, data=data, headers=headers, timeout=access.timeout
+        response = transport.exchange(
+            method,
+            url,
+            headers=headers,
+            body=data,
+            limits=access.limits(),
+            allow_insecure=access.allow_insecure_endpoint,
         )
+    except transport.TransportLimitError as limit:
+        raise _limit_error(limit, access, path, is_send) from None
     except requests.exceptions.ConnectTimeout:
         raise _network_error(
             "TIMEOUT", access, f"no connection within {access.timeout:g} s"
@@ -219,6 +253,29 @@ def _request(
     return answer
 
 
+def _limit_error(
+    limit: transport.TransportLimitError, access: WechatAccess, path: str, is_send: bool
+) -> SmsctlError:
+    """A rule of the HTTP exchange ended the call (providers.transport)."""
+    if limit.kind == "insecure":  # WechatAccess refuses such an endpoint first
+        return ConfigError(
+            f"{limit.message} The request was not sent.",
+            hint="Use an https:// endpoint.",
+            code="insecure_endpoint",
+        )
+    if limit.kind == "redirect":
+        code = "REDIRECT"
+    elif is_send and limit.kind in ("deadline", "too_large"):
+        code = "TIMEOUT-AFTER-SEND"  # the send went out; its answer did not come back whole
+    elif limit.kind == "deadline":
+        code = "TIMEOUT"
+    else:
+        code = "BAD-RESPONSE"
+    error = to_error("wechat", code, f"cgi-bin/{path}: {limit.message} ({_base_url(access)})")
+    error.details.update(failure=limit.kind, **limit.details)
+    return error
+
+
 def _scrub(text: str, access: WechatAccess, token: str | None) -> str:
     for secret in (access.app_secret, token):
         if secret:
@@ -227,29 +284,25 @@ def _scrub(text: str, access: WechatAccess, token: str | None) -> str:
 
 
 def _base_url(access: WechatAccess) -> str:
-    endpoint = access.endpoint.strip().rstrip("/")
-    if not endpoint.startswith(("https://", "http://")):
-        raise UsageError(
-            f"WeChat endpoint {endpoint!r} is not an http(s) URL",
-            hint="Use e.g. https://api.weixin.qq.com (the default).",
-        )
-    return endpoint
+    return access.endpoint  # checked and normalized when the WechatAccess was made
 
 
-def _parse(response: Any, path: str) -> dict[str, Any]:
-    if response.status_code != 200:
+def _parse(response: transport.Answer, path: str) -> dict[str, Any]:
+    import json
+
+    if response.status != 200:
         raise to_error(
             "wechat",
             "HTTP-ERROR",
-            f"HTTP {response.status_code} {response.reason or ''} from cgi-bin/{path}".strip(),
-            details={"http_status": response.status_code},
+            f"HTTP {response.status} {response.reason or ''} from cgi-bin/{path}".strip(),
+            details={"http_status": response.status},
         )
     try:
-        answer = response.json()
-    except ValueError:
+        answer = json.loads(response.body)
+    except (ValueError, RecursionError):
         answer = None
     if not isinstance(answer, dict):
-        content_type = response.headers.get("Content-Type", "unknown")
+        content_type = response.headers.get("content-type", "unknown")
         raise to_error(
             "wechat", "BAD-RESPONSE", f"cgi-bin/{path} answered {content_type}, not a JSON object"
         )

@@ -230,9 +230,8 @@ def test_unreachable_endpoint_and_non_json(access, wechat_server) -> None:
     wechat_server.state.bad_gateway_next = 1
     error = failure(lambda: wechat.verify(access()))
     assert (error.exit_code, error.code) == (7, "HTTP-ERROR")
-    not_api = access(endpoint=wechat_server.endpoint + "/elsewhere")
-    error = failure(lambda: wechat.verify(not_api))
-    assert error.exit_code == 7
+    error = failure(lambda: access(endpoint=wechat_server.endpoint + "/elsewhere"))
+    assert (error.exit_code, error.code) == (3, "invalid_endpoint")  # a base URL, no path
 
 
 def test_canary_secret_and_tokens_never_in_error_text(access, wechat_server) -> None:

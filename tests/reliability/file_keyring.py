@@ -152,3 +152,15 @@ class BrokenKeyring(KeyringBackend):
 
     def delete_password(self, service: str, username: str) -> None:
         raise RuntimeError("backend exploded")
+
+
+class CountingHangingKeyring(HangingKeyring):
+    """A hung D-Bus that counts the calls made to it, one line each in the file named by
+    SMSCTL_TEST_KEYRING_CALLS."""
+
+    priority = -1
+
+    def get_password(self, service: str, username: str) -> str | None:
+        with open(os.environ["SMSCTL_TEST_KEYRING_CALLS"], "a") as calls:
+            calls.write(f"{username}\n")
+        return super().get_password(service, username)

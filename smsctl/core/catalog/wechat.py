@@ -142,15 +142,24 @@ CODES: dict[str, Explanation] = {
     ),
     "TIMEOUT": Explanation(
         "WeChat API did not answer in time",
-        "The request timed out.",
-        "Retry; raise the timeout if the network is slow.",
+        "The request timed out, or its answer did not arrive whole within the deadline.",
+        "Retry; raise [defaults] timeout (and deadline) if the network is slow.",
         7,
     ),
     "TIMEOUT-AFTER-SEND": Explanation(
-        "WeChat did not answer the send in time",
-        "The request reached WeChat but its answer was lost: the message MAY have been delivered.",
+        "WeChat's answer to the send was lost",
+        "The request reached WeChat but its answer did not come back whole (timed out, past the "
+        "deadline, cut off or oversized): the message MAY have been delivered.",
         "Check with the recipient before sending again; re-sending with the same client_msg_id "
         "lets WeChat drop a duplicate.",
+        7,
+    ),
+    "REDIRECT": Explanation(
+        "The endpoint answered with a redirect",
+        "The WeChat API never redirects; a gateway, proxy or wrong endpoint answered. smsctl "
+        "never follows it, so nothing (the AppSecret included) was sent to the other address.",
+        "Check the account's endpoint (`smsctl wechat account show ACCOUNT`) and any gateway in "
+        "front of it.",
         7,
     ),
     "HTTP-ERROR": Explanation(

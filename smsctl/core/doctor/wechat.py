@@ -73,8 +73,8 @@ def _account(context: DoctorContext, name: str) -> Iterator[Check]:
     yield passed(CHANNEL, f"{check}: secret", context.secrets.status(CHANNEL, name))
     if not context.live:
         return None
-    target = wechat.access(context.config, context.secrets, name)
     try:
+        target = wechat.access(context.config, context.secrets, name)
         api.verify(target)
     except SmsctlError as err:
         if err.code == "40164":
