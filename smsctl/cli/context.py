@@ -112,6 +112,41 @@ def app_context(ctx: typer.Context) -> AppContext:
     return root.obj
 
 
+def command_line(ctx: typer.Context, *extra: str) -> str:
+    """The command being run, as the user could type it again (shell-quoted), with `extra`
+    options added: what a hint offers when the same command needs one more flag."""
+    import shlex
+
+    from typer._click.core import ParameterSource
+
+    words = ctx.command_path.split()
+    root = ctx.find_root().obj
+    if isinstance(root, AppContext) and root.config_flag:
+        words[1:1] = ["--config", root.config_flag]
+    for param in ctx.command.params:
+        if (
+            param.name is None
+            or ctx.get_parameter_source(param.name) != ParameterSource.COMMANDLINE
+        ):
+            continue
+        value = ctx.params.get(param.name)
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        if not getattr(param, "opts", None) or param.param_type_name == "argument":
+            words.extend(str(v) for v in values)
+            continue
+        option = max(param.opts, key=len)
+        for item in values:
+            if getattr(param, "is_flag", False):
+                if item:
+                    words.append(option)
+            else:
+                words.extend([option, str(item)])
+    for option in extra:
+        if option not in words:
+            words.append(option)
+    return " ".join(shlex.quote(word) for word in words)
+
+
 def _isatty(stream: Any) -> bool:
     try:
         return bool(stream.isatty())

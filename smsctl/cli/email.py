@@ -125,7 +125,7 @@ def account_add(
         CHANNEL,
         name,
         values,
-        obtain_secret(app_ctx, CHANNEL, secret_stdin),
+        obtain_secret(app_ctx, CHANNEL, secret_stdin, ctx),
         command="email account add",
     )
     render_change(app_ctx, CHANNEL, change, "Added")
@@ -191,7 +191,7 @@ def account_edit(
     changes = email_core.edited_account_values(app_ctx.config(), name, changes, allow_insecure)
     new_secret = None
     if rotate_secret:
-        new_secret = rotated_secret(app_ctx, CHANNEL, rename or name, secret_stdin)
+        new_secret = rotated_secret(app_ctx, CHANNEL, rename or name, secret_stdin, ctx)
     change = accounts.edit(
         app_ctx.store,
         app_ctx.secrets,

@@ -90,7 +90,7 @@ def account_add(
         endpoint=endpoint,
         note=note,
         allow_insecure=allow_insecure,
-        obtain_secret=obtain_secret(app_ctx, "wechat", secret_stdin),
+        obtain_secret=obtain_secret(app_ctx, "wechat", secret_stdin, ctx),
     )
     render_change(app_ctx, "wechat", change, "Verified and added")
 

@@ -56,9 +56,15 @@ def add(
     env_secret = secrets.from_env(channel, name)
     secret = env_secret.value if env_secret else obtain_secret()
     if secret is None:
-        from smsctl.core.secrets import missing_secret_error
+        from smsctl.core.errors import CredentialError
+        from smsctl.core.secrets import env_var_name
 
-        raise missing_secret_error(channel, name)
+        raise CredentialError(
+            f"No secret given for the new {channel} account `{name}`.",
+            hint="Give it on standard input with --secret-stdin, or set "
+            f"{env_var_name(channel, name)}.",
+            code="secret_missing",
+        )
     if verify is not None:
         verify(secret)  # a live check, before anything is written
 
@@ -98,12 +104,37 @@ def _same_or_conflict(
     differing = sorted(k for k, v in values.items() if existing.get(k) != v)
     if not differing:
         return AccountChange(name, False, values)
+    edit = " ".join(
+        [f"{command_prefix(channel)}account edit {name}", *_edit_flags(values, differing)]
+    )
     raise ConfigError(
         f"{channel} account `{name}` already exists with other values for: {', '.join(differing)}.",
-        hint=f"Change it with `{command_prefix(channel)}account edit {name}`, or choose another "
-        "name.",
+        hint=f"Change it with `{edit}`, or choose another name.",
         code="account_exists",
     )
+
+
+# `account edit` options whose name is not the config key's.
+_EDIT_FLAGS = {"from_address": "--from"}
+
+
+def _edit_flags(values: dict[str, Any], keys: list[str]) -> list[str]:
+    """The `account edit` options that set `keys` to `values` (the AccessKey ID as a
+    placeholder: it is shown masked everywhere else)."""
+    import shlex
+
+    flags: list[str] = []
+    for key in keys:
+        flag = _EDIT_FLAGS.get(key, "--" + key.replace("_", "-"))
+        value = values[key]
+        if isinstance(value, bool):
+            if value:
+                flags.append(flag)
+        elif key == "access_key_id":
+            flags += [flag, "ID"]
+        else:
+            flags += [flag, shlex.quote(str(value))]
+    return flags
 
 
 def edit(

@@ -165,12 +165,25 @@ HEADLESS_HINT = (
 
 
 def missing_secret_error(channel: str, account: str) -> CredentialError:
-    prefix = "" if channel == "sms" else f"{channel} "
+    variable = env_var_name(channel, account)
+    if channel == "wechat":  # an official account is never edited: its secret is set when added
+        hint = (
+            f"Set {variable} to the AppSecret, or delete the account and add it again "
+            f"(`smsctl wechat account delete {account} --yes`, then "
+            f"`smsctl wechat account add {account} --app-id ID`), which invalidates its push "
+            "rules."
+        )
+    else:
+        edit = f"smsctl {'' if channel == 'sms' else channel + ' '}account edit {account}"
+        hint = (
+            f"Store it with `{edit} --rotate-secret` (asks, hidden) or "
+            f"`{edit} --rotate-secret --secret-stdin` (reads it from standard input), "
+            f"or set {variable}."
+        )
     return CredentialError(
-        f"No secret for {channel} account `{account}`: neither {env_var_name(channel, account)} "
+        f"No secret for {channel} account `{account}`: neither {variable} "
         f"is set nor the keyring has `{entry_name(channel, account)}`.",
-        hint=f"Store it with `smsctl {prefix}account edit {account} --rotate-secret` "
-        f"(add --secret-stdin to pipe it in), or set {env_var_name(channel, account)}.",
+        hint=hint,
         code="secret_missing",
     )
 
