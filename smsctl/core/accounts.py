@@ -54,6 +54,8 @@ def add(
         return _same_or_conflict(channel, name, existing, values)
 
     env_secret = secrets.from_env(channel, name)
+    if env_secret is None:
+        secrets.check_can_store(channel, name)  # before asking for a secret it could not keep
     secret = env_secret.value if env_secret else obtain_secret()
     if secret is None:
         from smsctl.core.errors import CredentialError
@@ -153,6 +155,8 @@ def edit(
     config.get(channel, "accounts", name)
     if rename and config.find(channel, "accounts", rename) is not None:
         raise ConfigError(f"{channel} account `{rename}` already exists.", code="account_exists")
+    if new_secret is not None:
+        secrets.check_can_store(channel, rename or name)
     secret = new_secret() if new_secret else None
     old_secret = None
     if rename or secret is not None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -26,6 +27,10 @@ DEFAULT_TIMEOUT = float(os.environ.get("SMSCTL_KEYRING_TIMEOUT", "5"))
 UNSAFE_BACKEND_MARKERS = ("fail.", "null.", "plaintext", "keyrings.alt.file", "unencrypted")
 
 T = TypeVar("T")
+
+
+# How messages that do not know the account name its variable; `for_account` fills it in.
+ENV_VAR_PATTERN = "SMSCTL_SECRET_<CHANNEL>_<ACCOUNT>"
 
 
 def env_var_name(channel: str, account: str) -> str:
@@ -66,9 +71,10 @@ class SecretStore:
         if env:
             debug(f"secret of {channel}/{account} from {env.source}")
             return env
-        value = self._call(
-            lambda backend: backend.get_password(SERVICE, entry_name(channel, account))
-        )
+        with for_account(channel, account):
+            value = self._call(
+                lambda backend: backend.get_password(SERVICE, entry_name(channel, account))
+            )
         if value:
             register_secret(value)
             debug(f"secret of {channel}/{account} from the keyring ({self.backend_name()})")
@@ -92,11 +98,18 @@ class SecretStore:
 
     # --- writing -------------------------------------------------------------------------
 
+    def check_can_store(self, channel: str, account: str) -> None:
+        """Raise the keyring's problem (none usable, locked, hung) before anyone is asked for
+        a secret that could not be stored."""
+        with for_account(channel, account):
+            self._call(lambda backend: backend.get_password(SERVICE, entry_name(channel, account)))
+
     def store(self, channel: str, account: str, value: str) -> None:
         register_secret(value)
-        self._call(
-            lambda backend: backend.set_password(SERVICE, entry_name(channel, account), value)
-        )
+        with for_account(channel, account):
+            self._call(
+                lambda backend: backend.set_password(SERVICE, entry_name(channel, account), value)
+            )
 
     def delete(self, channel: str, account: str) -> bool:
         """Remove the keyring entry; False when there was none."""
@@ -158,10 +171,23 @@ class SecretStore:
 HEADLESS_HINT = (
     "On a desktop, log in so the Secret Service (GNOME Keyring, KWallet) runs. On a headless "
     "machine either start one (`dbus-run-session -- sh -c 'echo PASSWORD | "
-    "gnome-keyring-daemon --unlock --components=secrets; smsctl ...'`), or give each secret "
-    "as SMSCTL_SECRET_<CHANNEL>_<ACCOUNT> in the environment (no keyring needed), or name a "
+    "gnome-keyring-daemon --unlock --components=secrets; smsctl ...'`), or set "
+    f"{ENV_VAR_PATTERN} to the secret (no keyring needed), or name a "
     "backend explicitly with PYTHON_KEYRING_BACKEND or `[secrets] backend` in the config."
 )
+
+
+@contextmanager
+def for_account(channel: str, account: str) -> Iterator[None]:
+    """Keyring errors raised inside name this account's variable, not the pattern."""
+    try:
+        yield
+    except CredentialError as err:
+        variable = env_var_name(channel, account)
+        err.message = err.message.replace(ENV_VAR_PATTERN, variable)
+        if err.hint:
+            err.hint = err.hint.replace(ENV_VAR_PATTERN, variable)
+        raise
 
 
 def missing_secret_error(channel: str, account: str) -> CredentialError:
