@@ -176,6 +176,7 @@ def delete_account(app: AppContext, channel: str, name: str, yes: bool) -> None:
         "deleted": True,
         "removed": [{"kind": kind[:-1], "name": item} for kind, item in change.removed_dependents],
         "keyring_entry_deleted": change.secret_deleted,
+        "keyring": change.keyring.to_dict(),
         "was_active": change.was_active,
     }
 
@@ -183,11 +184,19 @@ def delete_account(app: AppContext, channel: str, name: str, yes: bool) -> None:
         out.success(f"Deleted {channel} account `{name}`")
         for kind, item in change.removed_dependents:
             out.success(f"Deleted {kind[:-1]} `{item}` (it belonged to `{name}`)")
-        out.info("Keyring entry " + ("deleted." if change.secret_deleted else "not present."))
+        report_keyring(out, change.keyring)
         if change.was_active:
             out.info(f"It was the active {channel} account; none is active now.")
 
     app.output.emit(data, human)
+
+
+def report_keyring(out: Any, keyring: Any) -> None:
+    """What a delete did in the keyring; what it could not check is a warning (even with -q)."""
+    if keyring.state == "unchecked":
+        out.warn(keyring.describe())
+    else:
+        out.info(keyring.describe())
 
 
 def alibaba_values(

@@ -15,6 +15,7 @@ from smsctl.cli.account import (
     list_accounts,
     obtain_secret,
     render_change,
+    report_keyring,
     set_enabled,
     show_account,
 )
@@ -166,6 +167,7 @@ def account_delete(ctx: typer.Context, name: str = NAME, yes: bool = YES) -> Non
         "deleted": True,
         "invalidated_rules": result.invalidated_rules,
         "keyring_entry_deleted": result.secret_deleted,
+        "keyring": result.keyring.to_dict(),
         "was_active": result.was_active,
     }
 
@@ -173,7 +175,7 @@ def account_delete(ctx: typer.Context, name: str = NAME, yes: bool = YES) -> Non
         out.success(f"Deleted wechat account `{name}`")
         for rule in result.invalidated_rules:
             out.failure(f"Rule `{rule}` is now invalid (account deleted) and disabled")
-        out.info("Keyring entry " + ("deleted." if result.secret_deleted else "not present."))
+        report_keyring(out, result.keyring)
         if result.was_active:
             out.info("It was the active wechat account; none is active now.")
 

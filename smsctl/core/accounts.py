@@ -30,6 +30,7 @@ class AccountChange:
     removed_dependents: list[tuple[str, str]] = field(default_factory=list)
     secret_deleted: bool = False
     was_active: bool = False
+    keyring: Any = None  # secrets.KeyringRemoval, for a delete
 
 
 def command_prefix(channel: str) -> str:
@@ -257,32 +258,26 @@ def delete(
 ) -> AccountChange:
     """Delete an account, the items that belong to it, and its keyring entry.
 
-    `confirm(dependents)` raises when the user (or a missing --yes) does not allow it.
+    `confirm(dependents)` raises when the user (or a missing --yes) does not allow it. A keyring
+    that cannot be asked does not stop the delete (the result says so); one that holds the entry
+    and refuses to delete it does, and then nothing is written.
     """
     config = store.load()
     config.get(channel, "accounts", name)
     confirm(dependents(config, channel, name))
-    with store.edit() as editor:
-        removed = dependents(_editor_config(editor, store), channel, name)
-        for kind, item_name in removed:
-            editor.remove_item(channel, kind, item_name)
-        was_active = editor.get_value((channel,), "active_account") == name
-        if was_active:
-            editor.set_value((channel,), "active_account", None)
-        editor.remove_item(channel, "accounts", name)
-    secret_deleted = False
+    keyring = None
     try:
-        if secrets.from_env(channel, name) is None:
-            secret_deleted = secrets.delete(channel, name)
-    except Exception as exc:  # the config change stands; say what is left behind
-        audit.record(
-            "config.change",
-            command="account delete",
-            channel=channel,
-            account=name,
-            action="account.delete",
-            warning=f"keyring entry not removed: {exc}",
-        )
+        with store.edit() as editor:
+            removed = dependents(_editor_config(editor, store), channel, name)
+            for kind, item_name in removed:
+                editor.remove_item(channel, kind, item_name)
+            was_active = editor.get_value((channel,), "active_account") == name
+            if was_active:
+                editor.set_value((channel,), "active_account", None)
+            editor.remove_item(channel, "accounts", name)
+            keyring = secrets.remove_entry(channel, name)  # under the lock, before the write
+    except BaseException:
+        restore_entry(secrets, channel, name, keyring)
         raise
     audit.record(
         "config.change",
@@ -291,11 +286,31 @@ def delete(
         account=name,
         action="account.delete",
         removed=[f"{k}:{n}" for k, n in removed],
-        secret="deleted" if secret_deleted else "none in keyring",
+        secret=keyring_outcome(keyring),
     )
     return AccountChange(
-        name, True, removed_dependents=removed, secret_deleted=secret_deleted, was_active=was_active
+        name,
+        True,
+        removed_dependents=removed,
+        secret_deleted=keyring.state == "deleted",
+        was_active=was_active,
+        keyring=keyring,
     )
+
+
+def restore_entry(secrets: SecretStore, channel: str, name: str, keyring: Any) -> None:
+    """The config was not written after all: put back the keyring entry deleted for it."""
+    if keyring is not None and keyring.state == "deleted":
+        with contextlib.suppress(Exception):
+            secrets.store(channel, name, keyring.previous)
+
+
+def keyring_outcome(keyring: Any) -> str:
+    """The keyring part of an `account.delete` audit record."""
+    return {
+        "deleted": "deleted",
+        "absent": "none in keyring",
+    }.get(keyring.state, f"keyring not checked: {keyring.reason}")
 
 
 def _editor_config(editor: Any, store: ConfigStore) -> Config:

@@ -13,7 +13,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from smsctl.core.debug import debug
@@ -48,6 +48,29 @@ class SecretLookup:
 
     def __repr__(self) -> str:  # never show the value
         return f"SecretLookup(source={self.source!r}, present={self.value is not None})"
+
+
+@dataclass(frozen=True)
+class KeyringRemoval:
+    """What deleting an account did to its keyring entry."""
+
+    entry: str
+    state: str  # "deleted", "absent", or "unchecked" (the keyring could not be asked)
+    reason: str | None = None  # why it was not checked
+    previous: str | None = field(default=None, repr=False)  # to put it back if the config fails
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"entry": self.entry, "state": self.state, "reason": self.reason}
+
+    def describe(self) -> str:
+        if self.state == "deleted":
+            return f"Keyring entry `{self.entry}` deleted."
+        if self.state == "absent":
+            return f"Keyring entry `{self.entry}`: there was none."
+        return (
+            f"Keyring not checked ({self.reason}): an entry `{self.entry}` stored there "
+            "earlier, if any, is still there."
+        )
 
 
 class SecretStore:
@@ -126,6 +149,33 @@ class SecretStore:
             return True
 
         return self._call(remove)
+
+    def remove_entry(self, channel: str, account: str) -> KeyringRemoval:
+        """Delete the account's keyring entry for `account delete`. A keyring that cannot be
+        asked (none usable, locked, hung) is reported, not an error; one that holds the entry
+        and refuses to delete it is (CredentialError)."""
+        entry = entry_name(channel, account)
+        try:
+            with for_account(channel, account):
+                value = self._call(lambda backend: backend.get_password(SERVICE, entry))
+        except CredentialError as err:
+            return KeyringRemoval(entry, "unchecked", reason=err.message.rstrip("."))
+        if value is None:
+            return KeyringRemoval(entry, "absent")
+        register_secret(value)
+        try:
+            with for_account(channel, account):
+                self._call(lambda backend: backend.delete_password(SERVICE, entry))
+        except CredentialError as err:
+            refusal = err.message.rstrip(".")
+            raise CredentialError(
+                f"The keyring holds `{entry}` but refused to delete it ({refusal}); "
+                "nothing was changed.",
+                hint="Check that the keyring is unlocked and lets smsctl change it, then run "
+                "the same delete again.",
+                code="keyring_delete_refused",
+            ) from None
+        return KeyringRemoval(entry, "deleted", previous=value)
 
     def backend_name(self) -> str:
         backend = self._get_backend()

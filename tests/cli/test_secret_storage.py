@@ -205,3 +205,28 @@ def test_a_secret_found_nowhere_names_the_accounts_own_variable(
         text = f"{error['message']} {error['hint']}"
     assert f"SMSCTL_SECRET_{channel.upper()}_CI" in text
     assert "<CHANNEL>" not in text and "<ACCOUNT>" not in text
+
+
+# --- deleting without a keyring ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_delete_without_a_keyring_succeeds_on_every_channel(
+    channel, fresh_sandbox_state, smtp_server, wechat_server, config_file, monkeypatch
+) -> None:
+    secret = {
+        "email": smtp_server.info()["smtp"]["password"],
+        "wechat": wechat_server.seed.app_secret,
+    }.get(channel, fresh_sandbox_state.info()["sms"]["access_key_secret"])
+    monkeypatch.setenv(f"SMSCTL_SECRET_{channel.upper()}_CI", secret)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", NO_KEYRING)
+    argv = add_argv(channel, fresh_sandbox_state, smtp_server, wechat_server)
+    assert invoke("--no-input", *argv).exit_code == 0
+    prefix = () if channel == "sms" else (channel,)
+    result = invoke("--json", *prefix, "account", "delete", "ci", "--yes")
+    assert result.exit_code == 0, result.all_output
+    assert result.json()["keyring"]["state"] == "unchecked"
+    assert result.json()["keyring_entry_deleted"] is False
+    assert invoke(*prefix, "account", "show", "ci").exit_code == 3
+    audit = (config_file.parent.parent / "state" / "audit.jsonl").read_text()
+    assert "keyring not checked: No usable keyring" in audit
