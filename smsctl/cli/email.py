@@ -512,7 +512,7 @@ def send_test(
     report.update(sent=True, message_id=result.message_id)
     out.emit(
         report,
-        lambda o: o.success(
+        lambda o: o.result(
             f"Accepted by {plan.extra['server']}: Message-ID {result.message_id}, "
             f"OutId {plan.out_id}"
         ),

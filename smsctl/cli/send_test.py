@@ -84,7 +84,7 @@ def send_test(
     )
     if not out.json_mode:
         retried = f" after {result.attempts} attempts" if result.attempts > 1 else ""
-        out.success(
+        out.result(
             f"Accepted by Alibaba Cloud{retried}: BizId {result.biz_id}, RequestId "
             f"{result.request_id}, OutId {plan.out_id}"
         )
@@ -142,7 +142,7 @@ def _wait(
     if failure is not None:
         failure.details.update(report_summary(report))
         raise failure
-    out.success(f"Delivered to {plan.target} at {receipt.receive_date} ({receipt.err_code})")
+    out.result(f"Delivered to {plan.target} at {receipt.receive_date} ({receipt.err_code})")
 
 
 def report_summary(report: dict[str, Any]) -> dict[str, Any]:

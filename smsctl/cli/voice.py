@@ -311,7 +311,7 @@ def send_test(
     )
     if not out.json_mode:
         retried = f" after {placed.attempts} attempts" if placed.attempts > 1 else ""
-        out.success(
+        out.result(
             f"Call accepted by Alibaba Cloud{retried}: CallId {placed.call_id}, RequestId "
             f"{placed.request_id}, OutId {plan.out_id}"
         )
@@ -364,7 +364,7 @@ def _wait(app_ctx: AppContext, placed: Any, plan: Any, wait: float, report: dict
         failure.details["call"] = report["call"]
         raise failure
     detail = outcome.state
-    out.success(
+    out.result(
         f"Answered by {plan.target}: {detail.explanation.meaning} (state {detail.state}, "
         f"{detail.duration or 0} s)"
     )

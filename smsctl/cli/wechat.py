@@ -539,7 +539,7 @@ def send_test(
     report.update(sent=True, msgid=result.msgid, rid=result.rid)
     out.emit(
         report,
-        lambda o: o.success(
+        lambda o: o.result(
             f"Pushed by WeChat to {plan.masked_target}: msgid {result.msgid}, client_msg_id "
             f"{plan.out_id}"
         ),
