@@ -52,7 +52,7 @@ class WechatTemplate:
 
 @dataclass(frozen=True)
 class SendResult:
-    msgid: int | str
+    msgid: str  # WeChat answers a number above 2**53: as a JSON number, jq and JavaScript round it
     rid: str | None = None
 
 
@@ -110,7 +110,8 @@ def send_template(
     if client_msg_id:
         body["client_msg_id"] = client_msg_id
     answer = _call_with_token(access, "POST", "message/template/send", json_body=body, is_send=True)
-    return SendResult(msgid=answer.get("msgid", ""), rid=_rid(answer.get("errmsg")))
+    msgid = answer.get("msgid")
+    return SendResult(msgid="" if msgid is None else str(msgid), rid=_rid(answer.get("errmsg")))
 
 
 # -- calls ------------------------------------------------------------------------------------
