@@ -83,6 +83,14 @@ class LazyGroup(typer.core.TyperGroup):
             self.commands[cmd_name] = load_command(cmd_name)
         return self.commands.get(cmd_name)
 
+    def invoke(self, ctx: Any) -> Any:
+        """Ctrl-C anywhere is exit 130 with one line saying so (Typer would exit silently);
+        commands that know more (a send that may have gone out) raise Interrupted themselves."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted("Interrupted.") from None
+
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         """As Typer's, with did-you-mean over every command, not only those loaded so far."""
         try:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +17,13 @@ import typer
 
 from smsctl.core.config import Config, ConfigStore
 from smsctl.core.debug import debug
-from smsctl.core.errors import Aborted, ConfirmationRequired, CredentialError, UsageError
+from smsctl.core.errors import (
+    Aborted,
+    ConfirmationRequired,
+    CredentialError,
+    Interrupted,
+    UsageError,
+)
 from smsctl.core.output import Output
 from smsctl.core.paths import config_path
 
@@ -83,7 +91,9 @@ class AppContext:
                 hint="Add --yes to confirm in a script.",
                 code="confirmation_required",
             )
-        if not typer.confirm(question, default=False, err=True):
+        with _answered_or_stopped(end_line=True):
+            agreed = typer.confirm(question, default=False, err=True)
+        if not agreed:
             raise Aborted()
 
     def read_secret(self, label: str, *, from_stdin: bool) -> str | None:
@@ -99,10 +109,27 @@ class AppContext:
             return value
         if not self.can_prompt():
             return None
-        value = typer.prompt(label, hide_input=True, confirmation_prompt=True, err=True)
+        with _answered_or_stopped():
+            value = typer.prompt(label, hide_input=True, confirmation_prompt=True, err=True)
         if not value:
             raise CredentialError(f"Empty {label}.", code="empty_secret")
         return value
+
+
+@contextmanager
+def _answered_or_stopped(*, end_line: bool = False) -> Iterator[None]:
+    """Every prompt ends the same way when it gets no answer: Ctrl-C is an interruption (exit
+    130), end of input (Ctrl-D) an abort (exit 1); either way nothing has been done yet.
+    `end_line`: the prompt left the cursor after its question (a hidden prompt ends the line
+    itself)."""
+    try:
+        yield
+    except typer.Abort as stop:
+        if end_line:
+            sys.stderr.write("\n")
+        if isinstance(stop.__context__, KeyboardInterrupt):
+            raise Interrupted("Interrupted at the prompt: nothing was done.") from None
+        raise Aborted("Aborted: no answer at the prompt, nothing was done.") from None
 
 
 def app_context(ctx: typer.Context) -> AppContext:
@@ -113,8 +140,9 @@ def app_context(ctx: typer.Context) -> AppContext:
 
 
 def command_line(ctx: typer.Context, *extra: str) -> str:
-    """The command being run, as the user could type it again (shell-quoted), with `extra`
-    options added: what a hint offers when the same command needs one more flag."""
+    """The command being run, as the user could type it again (shell-quoted), with the option
+    `extra` (a flag, or an option and its value) added unless it is there already: what a hint
+    offers when the same command needs one more option."""
     import shlex
 
     from typer._click.core import ParameterSource
@@ -141,9 +169,8 @@ def command_line(ctx: typer.Context, *extra: str) -> str:
                     words.append(option)
             else:
                 words.extend([option, str(item)])
-    for option in extra:
-        if option not in words:
-            words.append(option)
+    if extra and extra[0] not in words:
+        words.extend(extra)
     return " ".join(shlex.quote(word) for word in words)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 
+from smsctl.cli import interrupts
 from smsctl.cli.account import (
     ALLOW_INSECURE,
     NAME,
@@ -507,7 +508,18 @@ def send_test(
         what="Sending a test email",
     ):
         return
-    with out.progress(f"Sending through {plan.extra['server']}..."):
+    with (
+        interrupts.during_send(
+            plan,
+            "email",
+            lambda: (
+                "Check before sending again: `smsctl log --sends` shows its Message-ID; "
+                "search the recipient's mailbox or the server's log for it (its header "
+                f"X-Smsctl-Out-Id is {plan.out_id})."
+            ),
+        ),
+        out.progress(f"Sending through {plan.extra['server']}..."),
+    ):
         result = email_core.send(config, app_ctx.secrets, plan, timeout=timeout)
     report.update(sent=True, message_id=result.message_id)
     out.emit(

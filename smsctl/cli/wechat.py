@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from smsctl.cli import interrupts
 from smsctl.cli.account import (
     ALLOW_INSECURE,
     NAME,
@@ -535,7 +536,15 @@ def send_test(
         what="Sending a test push",
     ):
         return
-    result = wechat.send(config, app_ctx.secrets, plan, timeout=timeout)
+    with interrupts.during_send(
+        plan,
+        "push",
+        lambda: (
+            "To push it again without a duplicate, run the same command with "
+            f"`--client-msg-id {plan.out_id}`: WeChat drops a second push with the same id."
+        ),
+    ):
+        result = wechat.send(config, app_ctx.secrets, plan, timeout=timeout)
     report.update(sent=True, msgid=result.msgid, rid=result.rid)
     out.emit(
         report,

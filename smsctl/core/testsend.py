@@ -38,6 +38,7 @@ class Plan:
     out_id: str
     warnings: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    handed_over: bool = False  # set just before the request starts: from then on it may go out
 
     @property
     def account(self) -> str:
@@ -95,6 +96,7 @@ def send_recorded(
     """Send once and write the attempt to the audit log, whatever the outcome. `context` is
     recorded either way (e.g. the Message-ID smsctl generated before sending)."""
     context = context or {}
+    plan.handed_over = True
     try:
         result = send()
     except SmsctlError as err:
