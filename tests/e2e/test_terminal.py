@@ -253,3 +253,17 @@ def test_ctrl_c_while_waiting_for_the_receipt_names_the_bizid(
     fresh_sandbox_state.alibaba.state.receipt_delay = 0
     screen, code = finished(terminal, run(terminal, command))
     assert code == 0 and "Delivered to +8613812345678" in screen
+
+
+def test_no_usable_keyring_is_said_before_the_secret_is_asked_for(terminal, tmp_path) -> None:
+    marker = run(
+        terminal,
+        "PYTHON_KEYRING_BACKEND=keyring.backends.fail.Keyring "
+        "smsctl account add newacct --access-key-id LTAI5tTTY0001",
+    )
+    screen, code = finished(terminal, marker)
+    assert code == 4
+    assert "AccessKey Secret:" not in screen  # never asked
+    assert "No usable keyring" in screen
+    assert "SMSCTL_SECRET_SMS_NEWACCT" in screen
+    assert not (tmp_path / "config.toml").exists()
