@@ -14,8 +14,10 @@ import pytest
 
 from smsctl.core.catalog import Explanation
 from smsctl.core.config import ConfigStore
+from smsctl.sandbox.state import RESERVED_NUMBERS
 from tests.support.cli import invoke
 from tests.support.hints import check_hint_commands, commands_in, parse_hint_command
+from tests.support.sends import ready  # noqa: F401 - the fixture
 
 OK_NUMBER = "+8613812345678"
 # Each catalog's `{cli}`: the channels whose adapters use it.
@@ -305,3 +307,50 @@ def test_wechat_hints_work(wechat_server, config_file, keyring_entries, monkeypa
     assert "SMSCTL_SECRET_WECHAT_OA" in hint
     monkeypatch.setenv("SMSCTL_SECRET_WECHAT_OA", secret)
     assert invoke("wechat", "validate", "oa").exit_code == 0
+
+
+# --- every fault the sandbox can play -----------------------------------------------------------
+
+SMS_FAULTS = [n for n, fault in RESERVED_NUMBERS.items() if not fault.startswith("call_")]
+CALL_FAULTS = [n for n, fault in RESERVED_NUMBERS.items() if fault.startswith("call_")]
+
+
+def hint_texts(result) -> str:
+    if result.exit_code == 0:
+        return ""
+    error = result.error()
+    return " ".join(str(t) for t in (error["hint"], error.get("details", {}).get("next_step")))
+
+
+@pytest.mark.parametrize("ready", ["sms"], indirect=True)
+@pytest.mark.parametrize("number", SMS_FAULTS, ids=lambda n: RESERVED_NUMBERS[n])
+def test_every_sms_fault_hints_commands_that_fit_the_config(
+    ready,  # noqa: F811
+    number,
+    fresh_sandbox_state,
+    config_file,
+) -> None:
+    fresh_sandbox_state.alibaba.state.receipt_delay = 0
+    result = invoke(
+        "--json", "send-test", "--to", f"+86{number}", "--scenario", "login",
+        "--param", "code=1", "--yes", "--timeout", "1", "--wait", "3",
+    )  # fmt: skip
+    assert result.exit_code in (0, 5, 6, 7, 8), result.all_output
+    check_hint_commands(hint_texts(result), config(config_file))
+
+
+@pytest.mark.parametrize("ready", ["voice"], indirect=True)
+@pytest.mark.parametrize("number", CALL_FAULTS, ids=lambda n: RESERVED_NUMBERS[n])
+def test_every_call_fault_hints_commands_that_fit_the_config(
+    ready,  # noqa: F811
+    number,
+    fresh_sandbox_state,
+    config_file,
+) -> None:
+    fresh_sandbox_state.alibaba.state.call_result_delay = 0
+    result = invoke(
+        "--json", "voice", "send-test", "--to", f"+86{number}", "--scenario", "login",
+        "--param", "code=1", "--yes", "--wait", "5",
+    )  # fmt: skip
+    assert result.exit_code in (0, 8), result.all_output
+    check_hint_commands(hint_texts(result), config(config_file))
