@@ -12,19 +12,21 @@ from smsctl.core.errors import Interrupted
 
 
 @contextmanager
-def during_send(plan: Any, what: str, hint: Callable[[], str]) -> Iterator[None]:
-    """`what` is "SMS", "call", "email", "push"; `hint` says how to find out whether it went
-    out before sending again."""
+def during_send(
+    plan: Any, what: str, hint: Callable[[], str], *, verb: str = "sent"
+) -> Iterator[None]:
+    """`what` was `verb` ("SMS" sent, "call" placed, "push" pushed); `hint` says how to find
+    out whether it went out before sending again."""
     try:
         yield
     except KeyboardInterrupt:
         details = {"out_id": plan.out_id, "sent": "unknown" if plan.handed_over else False}
         if not plan.handed_over:
             raise Interrupted(
-                f"Interrupted before the {what} was sent: nothing went out.", details=details
+                f"Interrupted before the {what} was {verb}: nothing went out.", details=details
             ) from None
         raise Interrupted(
-            f"Interrupted while the {what} was being sent: it may have gone out "
+            f"Interrupted while the {what} was being {verb}: it may have gone out "
             f"(OutId {plan.out_id}).",
             hint=hint(),
             code="interrupted_send",

@@ -313,6 +313,7 @@ def send_test(
             f"Check before calling again: look up OutId {plan.out_id} in the voice "
             "console's call records; `smsctl log --sends` lists the attempt."
         ),
+        verb="placed",
     ):
         placed = voice.place_call(config, app_ctx.secrets, plan, read_timeout=timeout)
     report.update(

@@ -538,11 +538,12 @@ def send_test(
         return
     with interrupts.during_send(
         plan,
-        "push",
+        "message",
         lambda: (
             "To push it again without a duplicate, run the same command with "
             f"`--client-msg-id {plan.out_id}`: WeChat drops a second push with the same id."
         ),
+        verb="pushed",
     ):
         result = wechat.send(config, app_ctx.secrets, plan, timeout=timeout)
     report.update(sent=True, msgid=result.msgid, rid=result.rid)

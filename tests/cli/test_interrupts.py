@@ -20,7 +20,12 @@ IN_FLIGHT = {
     "email": "smsctl.providers.smtp.send",
     "wechat": "smsctl.providers.wechat.send_template",
 }
-WHAT = {"sms": "SMS", "voice": "call", "email": "email", "wechat": "push"}
+WHAT = {
+    "sms": "SMS was being sent",
+    "voice": "call was being placed",
+    "email": "email was being sent",
+    "wechat": "message was being pushed",
+}
 
 
 def ctrl_c(*args, **kwargs):
@@ -49,8 +54,7 @@ def test_ctrl_c_during_the_request_says_it_may_have_gone_out(
     out_id = attempt["out_id"]
     assert error["code"] == "interrupted_send"
     assert error["message"] == (
-        f"Interrupted while the {WHAT[ready]} was being sent: it may have gone out "
-        f"(OutId {out_id})."
+        f"Interrupted while the {WHAT[ready]}: it may have gone out (OutId {out_id})."
     )
     assert error["details"] == {"out_id": out_id, "sent": "unknown"}
     assert out_id in error["hint"]
@@ -106,7 +110,8 @@ def test_ctrl_c_while_waiting_says_it_was_accepted_and_how_to_look_it_up(
     assert result.exit_code == 130, result.all_output
     error = result.error()
     assert error["code"] == "interrupted_wait"
-    assert error["message"].startswith(f"Interrupted while waiting: the {WHAT[ready]} was ")
+    noun = WHAT[ready].split()[0]
+    assert error["message"].startswith(f"Interrupted while waiting: the {noun} was ")
     assert f"({id_word} " in error["message"]
     assert error["details"]["sent"] is True
     [command] = check_hint_commands(error["hint"], ConfigStore(config_file).load())
