@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from smsctl.cli.context import AppContext, app_context
+from smsctl.cli.context import AppContext, app_context, command_line
 from smsctl.core import accounts
 from smsctl.core.endpoints import check_endpoint
 from smsctl.core.names import check_identifier
@@ -26,21 +26,28 @@ def secret_label(channel: str) -> str:
     return {"email": "SMTP password", "wechat": "AppSecret"}.get(channel, "AccessKey Secret")
 
 
-def obtain_secret(app: AppContext, channel: str, from_stdin: bool):
-    return lambda: app.read_secret(secret_label(channel), from_stdin=from_stdin)
-
-
-def rotated_secret(app: AppContext, channel: str, name: str, from_stdin: bool):
-    """Reads the new secret for --rotate-secret (prompt or stdin); warns when the account's
-    environment variable will still win over the keyring entry being stored."""
-    reader = obtain_secret(app, channel, from_stdin)
+def obtain_secret(app: AppContext, channel: str, from_stdin: bool, ctx: typer.Context):
+    """Reads the secret of a new account. When this run can neither prompt nor read stdin, the
+    error offers the same command with --secret-stdin (`account edit` cannot help: the
+    account does not exist yet)."""
 
     def read() -> str:
-        from smsctl.core.secrets import missing_secret_error
-
-        value = reader()
+        value = app.read_secret(secret_label(channel), from_stdin=from_stdin)
         if value is None:
-            raise missing_secret_error(channel, name)
+            raise _cannot_read_secret(channel, ctx.params["name"], ctx)
+        return value
+
+    return read
+
+
+def rotated_secret(app: AppContext, channel: str, name: str, from_stdin: bool, ctx: typer.Context):
+    """Reads the new secret for --rotate-secret (prompt or stdin); warns when the account's
+    environment variable will still win over the keyring entry being stored."""
+
+    def read() -> str:
+        value = app.read_secret(secret_label(channel), from_stdin=from_stdin)
+        if value is None:
+            raise _cannot_read_secret(channel, name, ctx)
         if app.secrets.from_env(channel, name):
             app.output.warn(
                 "the environment variable for this account is set and wins over "
@@ -49,6 +56,19 @@ def rotated_secret(app: AppContext, channel: str, name: str, from_stdin: bool):
         return value
 
     return read
+
+
+def _cannot_read_secret(channel: str, name: str, ctx: typer.Context) -> Exception:
+    from smsctl.core.errors import CredentialError
+    from smsctl.core.secrets import env_var_name
+
+    return CredentialError(
+        f"No {secret_label(channel)} given for {channel} account `{name}`: this run cannot "
+        "ask for it (no terminal, or --no-input) and --secret-stdin was not given.",
+        hint="Run it at a terminal to be asked (hidden), or give it on standard input: "
+        f"`{command_line(ctx, '--secret-stdin')}`, or set {env_var_name(channel, name)}.",
+        code="secret_missing",
+    )
 
 
 def render_change(app: AppContext, channel: str, change: accounts.AccountChange, verb: str) -> None:
@@ -156,6 +176,7 @@ def delete_account(app: AppContext, channel: str, name: str, yes: bool) -> None:
         "deleted": True,
         "removed": [{"kind": kind[:-1], "name": item} for kind, item in change.removed_dependents],
         "keyring_entry_deleted": change.secret_deleted,
+        "keyring": change.keyring.to_dict() if change.keyring else None,
         "was_active": change.was_active,
         "leftover_keyring_entry": change.leftover,
     }
@@ -167,7 +188,7 @@ def delete_account(app: AppContext, channel: str, name: str, yes: bool) -> None:
         out.success(f"Deleted {channel} account `{name}`")
         for kind, item in change.removed_dependents:
             out.success(f"Deleted {kind[:-1]} `{item}` (it belonged to `{name}`)")
-        out.info("Keyring entry " + ("deleted." if change.secret_deleted else "not present."))
+        report_keyring(out, change.keyring)
         if change.was_active:
             out.info(f"It was the active {channel} account; none is active now.")
 
@@ -179,6 +200,14 @@ def leftover_text(channel: str, name: str) -> str:
         f"Deleted the keyring entry `{channel}/{name}` that an interrupted change left behind "
         f"(the config has no {channel} account `{name}`)"
     )
+
+
+def report_keyring(out: Any, keyring: Any) -> None:
+    """What a delete did in the keyring; what it could not check is a warning (even with -q)."""
+    if keyring.state == "unchecked":
+        out.warn(keyring.describe())
+    else:
+        out.info(keyring.describe())
 
 
 def alibaba_values(
@@ -249,7 +278,7 @@ def make_account_app(channel: str) -> typer.Typer:
             channel,
             name,
             values,
-            obtain_secret(ctx_app, channel, secret_stdin),
+            obtain_secret(ctx_app, channel, secret_stdin, ctx),
             command=f"{channel} account add",
         )
         render_change(ctx_app, channel, change, "Added")
@@ -307,7 +336,7 @@ def make_account_app(channel: str) -> typer.Typer:
                 "--endpoint, --region, --access-key-id, --rotate-secret.",
             )
         new_secret = (
-            rotated_secret(ctx_app, channel, rename or name, secret_stdin)
+            rotated_secret(ctx_app, channel, rename or name, secret_stdin, ctx)
             if rotate_secret
             else None
         )

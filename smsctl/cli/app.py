@@ -95,6 +95,23 @@ class LazyGroup(typer.core.TyperGroup):
             self.commands[cmd_name] = load_command(cmd_name)
         return self.commands.get(cmd_name)
 
+    def invoke(self, ctx: Any) -> Any:
+        """Ctrl-C anywhere is exit 130 with one line saying so (Typer would exit silently);
+        commands that know more (a send that may have gone out) raise Interrupted themselves."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted("Interrupted.") from None
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """As Typer's, with did-you-mean over every command, not only those loaded so far."""
+        try:
+            return super().resolve_command(ctx, args)
+        except typer._click.exceptions.UsageError as err:
+            if args and "Did you mean" not in err.message:
+                err.message = with_suggestion(err.message, args[0], self.list_commands(ctx))
+            raise
+
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         helps = short_helps()
         rows = []
@@ -219,7 +236,37 @@ def run(argv: list[str]) -> int:
         return _unexpected(context, exc)
 
 
+def with_suggestion(
+    message: str, typo: str, known: list[str], *, most: int = 3, cutoff: float = 0.6
+) -> str:
+    """`message` with "Did you mean ...?" for the names of `known` closest to `typo`."""
+    import difflib
+
+    matches = difflib.get_close_matches(typo, known, n=most, cutoff=cutoff)
+    if not matches:
+        return message
+    return f"{message.rstrip('.')}. Did you mean {' or '.join(repr(m) for m in matches)}?"
+
+
+def _suggest_option(err: typer._click.exceptions.NoSuchOption) -> None:
+    """Did-you-mean over the command's own options and the global ones (which are accepted
+    anywhere on the command line, so a misspelt --json after a command is one of them)."""
+    known = [*BOOLEAN_GLOBALS, "--config", "--version"]
+    if err.ctx is not None:
+        for param in err.ctx.command.get_params(err.ctx):
+            if not getattr(param, "hidden", False):
+                known += [*getattr(param, "opts", []), *getattr(param, "secondary_opts", [])]
+    err.possibilities = None
+    base = f"No such option: {err.option_name}"
+    # Option names share their "--": a higher cutoff keeps "--to" from matching "--josn", and
+    # only the closest one is named.
+    long_names = [k for k in known if k.startswith("--")]
+    err.message = with_suggestion(base, err.option_name, long_names, most=1, cutoff=0.7)
+
+
 def _usage_error(context: AppContext, err: typer._click.exceptions.UsageError) -> int:
+    if isinstance(err, typer._click.exceptions.NoSuchOption):
+        _suggest_option(err)
     if context.json:
         context.output.error(UsageError(err.format_message(), code="usage"))
     else:

@@ -39,7 +39,7 @@ def show(
     Never prints a secret's value."""
     app_ctx = app_context(ctx)
     config = app_ctx.config()
-    file_source = f"file {config.path}"
+    file_source = FileSource(config)
     settings: list[dict[str, Any]] = [
         {"key": "config", "value": str(config.path), "source": app_ctx.store.source},
     ]
@@ -92,6 +92,7 @@ def show(
                     file_source,
                 )
             )
+        in_file = config.channel(channel).get("accounts", {})
         for name, item in config.accounts(channel).items():
             for key, value in item.items():
                 if value in (None, "") or key == "allow_insecure_endpoint" and not value:
@@ -102,7 +103,7 @@ def show(
                         config,
                         f"{channel}.accounts.{name}.{key}",
                         shown,
-                        (channel, "accounts", name, key),
+                        (channel, "accounts", name, key) if key in in_file[name] else None,
                         file_source,
                     )
                 )
@@ -124,13 +125,25 @@ def show(
     app_ctx.output.emit({"path": str(config.path), "settings": settings}, human)
 
 
+class FileSource:
+    """`file PATH:LINE` for a key the file sets, with the line of that key itself (never the
+    line of its table: a key the file does not set is a default)."""
+
+    def __init__(self, config: Any) -> None:
+        self.path = config.path
+        self.lines = schema.key_lines(config.text)
+
+    def __call__(self, path: tuple[str, ...]) -> str:
+        line = self.lines.get(path)
+        return f"file {self.path}" + (f":{line}" if line else "")
+
+
 def _setting(
-    config: Any, key: str, value: Any, path: tuple[str, ...] | None, file_source: str
+    config: Any, key: str, value: Any, path: tuple[str, ...] | None, file_source: FileSource
 ) -> dict[str, Any]:
     if path is None:
         return {"key": key, "value": value, "source": "default"}
-    line = config.line_of(*path)
-    return {"key": key, "value": value, "source": f"{file_source}" + (f":{line}" if line else "")}
+    return {"key": key, "value": value, "source": file_source(path)}
 
 
 def _secret_source(status: str) -> str:

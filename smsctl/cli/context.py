@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +17,12 @@ import typer
 
 from smsctl.core.config import Config, ConfigStore
 from smsctl.core.debug import debug
-from smsctl.core.errors import Aborted, ConfirmationRequired, CredentialError
+from smsctl.core.errors import (
+    Aborted,
+    ConfirmationRequired,
+    CredentialError,
+    Interrupted,
+)
 from smsctl.core.output import Output
 from smsctl.core.paths import config_path
 
@@ -85,7 +92,9 @@ class AppContext:
             )
         from smsctl.core.terminal_text import visible
 
-        if not typer.confirm(visible(question), default=False, err=True):
+        with _answered_or_stopped(end_line=True):
+            agreed = typer.confirm(visible(question), default=False, err=True)
+        if not agreed:
             raise Aborted()
 
     def read_secret(self, label: str, *, from_stdin: bool) -> str | None:
@@ -96,10 +105,27 @@ class AppContext:
             return secret_from_stdin(sys.stdin, label)
         if not self.can_prompt():
             return None
-        value = typer.prompt(label, hide_input=True, confirmation_prompt=True, err=True)
+        with _answered_or_stopped():
+            value = typer.prompt(label, hide_input=True, confirmation_prompt=True, err=True)
         if not value:
             raise CredentialError(f"Empty {label}.", code="empty_secret")
         return check_secret_text(value, label)
+
+
+@contextmanager
+def _answered_or_stopped(*, end_line: bool = False) -> Iterator[None]:
+    """Every prompt ends the same way when it gets no answer: Ctrl-C is an interruption (exit
+    130), end of input (Ctrl-D) an abort (exit 1); either way nothing has been done yet.
+    `end_line`: the prompt left the cursor after its question (a hidden prompt ends the line
+    itself)."""
+    try:
+        yield
+    except typer.Abort as stop:
+        if end_line:
+            sys.stderr.write("\n")
+        if isinstance(stop.__context__, KeyboardInterrupt):
+            raise Interrupted("Interrupted at the prompt: nothing was done.") from None
+        raise Aborted("Aborted: no answer at the prompt, nothing was done.") from None
 
 
 def app_context(ctx: typer.Context) -> AppContext:
@@ -107,6 +133,41 @@ def app_context(ctx: typer.Context) -> AppContext:
     if not isinstance(root.obj, AppContext):
         root.obj = AppContext()
     return root.obj
+
+
+def command_line(ctx: typer.Context, *extra: str) -> str:
+    """The command being run, as the user could type it again (shell-quoted), with the option
+    `extra` (a flag, or an option and its value) added unless it is there already: what a hint
+    offers when the same command needs one more option."""
+    import shlex
+
+    from typer._click.core import ParameterSource
+
+    words = ctx.command_path.split()
+    root = ctx.find_root().obj
+    if isinstance(root, AppContext) and root.config_flag:
+        words[1:1] = ["--config", root.config_flag]
+    for param in ctx.command.params:
+        if (
+            param.name is None
+            or ctx.get_parameter_source(param.name) != ParameterSource.COMMANDLINE
+        ):
+            continue
+        value = ctx.params.get(param.name)
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        if not getattr(param, "opts", None) or param.param_type_name == "argument":
+            words.extend(str(v) for v in values)
+            continue
+        option = max(param.opts, key=len)
+        for item in values:
+            if getattr(param, "is_flag", False):
+                if item:
+                    words.append(option)
+            else:
+                words.extend([option, str(item)])
+    if extra and extra[0] not in words:
+        words.extend(extra)
+    return " ".join(shlex.quote(word) for word in words)
 
 
 def _isatty(stream: Any) -> bool:

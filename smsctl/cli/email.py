@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 
+from smsctl.cli import interrupts
 from smsctl.cli.account import (
     ALLOW_INSECURE,
     NAME,
@@ -125,7 +126,7 @@ def account_add(
         CHANNEL,
         name,
         values,
-        obtain_secret(app_ctx, CHANNEL, secret_stdin),
+        obtain_secret(app_ctx, CHANNEL, secret_stdin, ctx),
         command="email account add",
     )
     render_change(app_ctx, CHANNEL, change, "Added")
@@ -191,7 +192,7 @@ def account_edit(
     changes = email_core.edited_account_values(app_ctx.config(), name, changes, allow_insecure)
     new_secret = None
     if rotate_secret:
-        new_secret = rotated_secret(app_ctx, CHANNEL, rename or name, secret_stdin)
+        new_secret = rotated_secret(app_ctx, CHANNEL, rename or name, secret_stdin, ctx)
     change = accounts.edit(
         app_ctx.store,
         app_ctx.secrets,
@@ -507,12 +508,23 @@ def send_test(
         what="Sending a test email",
     ):
         return
-    with out.progress(f"Sending through {plan.extra['server']}..."):
+    with (
+        interrupts.during_send(
+            plan,
+            "email",
+            lambda: (
+                "Check before sending again: `smsctl log --sends` shows its Message-ID; "
+                "search the recipient's mailbox or the server's log for it (its header "
+                f"X-Smsctl-Out-Id is {plan.out_id})."
+            ),
+        ),
+        out.progress(f"Sending through {plan.extra['server']}..."),
+    ):
         result = email_core.send(config, app_ctx.secrets, plan, timeout=timeout)
     report.update(sent=True, message_id=result.message_id)
     out.emit(
         report,
-        lambda o: o.success(
+        lambda o: o.result(
             f"Accepted by {plan.extra['server']}: Message-ID {result.message_id}, "
             f"OutId {plan.out_id}"
         ),

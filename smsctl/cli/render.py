@@ -44,16 +44,30 @@ def confirm_plan(
     question: str,
     what: str,
 ) -> bool:
-    """The common middle of every send-test: show the plan, stop on --dry-run (the report is
-    the result), otherwise confirm. True when the send should go ahead."""
+    """The common middle of every send-test: show the plan (with --quiet only its warnings),
+    stop on --dry-run (the report is the result), otherwise confirm. True when the send should
+    go ahead."""
     out = app.output
     if not out.json_mode:
-        show(out)
+        show(_WarningsOnly(out) if out.quiet else out)
     if dry_run:
-        out.emit(report, lambda o: o.success(dry_run_text))
+        out.emit(report, lambda o: o.result(dry_run_text))
         return False
     app.confirm(question, yes=yes, what=what)
     return True
+
+
+class _WarningsOnly:
+    """An Output for --quiet plans: what could make the send fail is still said, the rest not."""
+
+    def __init__(self, out: Any) -> None:
+        self._out = out
+
+    def warn(self, text: str) -> None:
+        self._out.warn(text)
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        return lambda *args, **kwargs: None
 
 
 def render_validation(

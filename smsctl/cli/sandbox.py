@@ -134,8 +134,7 @@ def try_(
     from smsctl.sandbox.server import Sandbox
 
     out = app_context(ctx).output
-    workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="smsctl-try-"))
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir = keep_dir(out, Path(keep)) if keep else Path(tempfile.mkdtemp(prefix="smsctl-try-"))
     sandbox: Sandbox = build_sandbox("127.0.0.1", 0, None, str(workdir / "mailbox")).start()
     try:
         code = run_steps(out, walkthrough(sandbox.info(), workdir))
@@ -154,6 +153,30 @@ def try_(
     )
     if keep:
         out.line(f"The walkthrough's config, log and mailbox are in {workdir}.")
+
+
+def keep_dir(out: Any, path: Path) -> Path:
+    """--keep DIR: created 0700 like smsctl's own config directory (it gets a config, an audit
+    log and received mail); an existing one is used as it is, with a warning if others can
+    read it."""
+    import stat
+
+    try:
+        path.mkdir(mode=0o700, parents=True)
+        return path
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise UsageError(f"--keep {path}: cannot create it ({exc.strerror}).") from None
+    if not path.is_dir():
+        raise UsageError(f"--keep {path}: exists and is not a directory.")
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        out.warn(
+            f"{path} is open to others (mode {mode:04o}); the walkthrough's config, log and "
+            f"mail go there. `chmod 700 {path}` closes it."
+        )
+    return path
 
 
 def show_received_mail(out: Any, mailbox: Path) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 
+from smsctl.cli import interrupts
 from smsctl.cli.context import AppContext, app_context
 from smsctl.cli.options import DRY_RUN, PARAM, PARAMS_JSON, TIMEOUT, YES
 from smsctl.cli.render import confirm_plan, render_resolution
@@ -74,7 +75,16 @@ def send_test(
     ):
         return
     out.debug(f"sending via account {plan.account}, OutId {plan.out_id}")
-    client, result = sms.send(config, app_ctx.secrets, plan, read_timeout=timeout)
+    receipt_of = receipt_command(config, plan)
+    with interrupts.during_send(
+        plan,
+        "SMS",
+        lambda: (
+            f"Check before sending again: `{receipt_of('--out-id', plan.out_id)}` finds it "
+            "once the provider lists it."
+        ),
+    ):
+        client, result = sms.send(config, app_ctx.secrets, plan, read_timeout=timeout)
     report.update(
         sent=True,
         biz_id=result.biz_id,
@@ -84,12 +94,17 @@ def send_test(
     )
     if not out.json_mode:
         retried = f" after {result.attempts} attempts" if result.attempts > 1 else ""
-        out.success(
+        out.result(
             f"Accepted by Alibaba Cloud{retried}: BizId {result.biz_id}, RequestId "
             f"{result.request_id}, OutId {plan.out_id}"
         )
     if wait:
-        _wait(app_ctx, client, plan, result.biz_id, wait, report)
+        with interrupts.during_wait(
+            f"the SMS was accepted (BizId {result.biz_id}, OutId {plan.out_id})",
+            f"`{receipt_of('--biz-id', result.biz_id)}`",
+            report_summary(report),
+        ):
+            _wait(app_ctx, client, plan, result.biz_id, wait, report)
     out.emit(
         report,
         lambda o: (
@@ -101,6 +116,19 @@ def send_test(
             )
         ),
     )
+
+
+def receipt_command(config: Any, plan: Any) -> Any:
+    """`smsctl receipt` for this send, by BizId or OutId (with --account unless it went
+    through the active account)."""
+    account = "" if config.active_account("sms") == plan.account else f" --account {plan.account}"
+
+    def command(flag: str, value: str) -> str:
+        import shlex
+
+        return f"smsctl receipt --to {plan.target} {flag} {shlex.quote(value)}{account}"
+
+    return command
 
 
 def show_plan(out: Any, plan: Any) -> None:
@@ -142,7 +170,7 @@ def _wait(
     if failure is not None:
         failure.details.update(report_summary(report))
         raise failure
-    out.success(
+    out.result(
         f"Delivered to {plan.target} at {clock.show(receipt.receive_date)} ({receipt.err_code})"
     )
 

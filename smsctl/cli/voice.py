@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from smsctl.cli import interrupts
 from smsctl.cli.account import make_account_app
 from smsctl.cli.context import AppContext, app_context
 from smsctl.cli.items import delete_command, enable_command, list_templates, render_sync
@@ -304,18 +305,32 @@ def send_test(
     ):
         return
     out.debug(f"calling via voice account {plan.account}, OutId {plan.out_id}")
-    placed = voice.place_call(config, app_ctx.secrets, plan, read_timeout=timeout)
+    with interrupts.during_send(
+        plan,
+        "call",
+        lambda: (
+            f"Check before calling again: look up OutId {plan.out_id} in the voice "
+            "console's call records; `smsctl log --sends` lists the attempt."
+        ),
+        verb="placed",
+    ):
+        placed = voice.place_call(config, app_ctx.secrets, plan, read_timeout=timeout)
     report.update(
         sent=True, call_id=placed.call_id, request_id=placed.request_id, attempts=placed.attempts
     )
     if not out.json_mode:
         retried = f" after {placed.attempts} attempts" if placed.attempts > 1 else ""
-        out.success(
+        out.result(
             f"Call accepted by Alibaba Cloud{retried}: CallId {placed.call_id}, RequestId "
             f"{placed.request_id}, OutId {plan.out_id}"
         )
     if wait:
-        _wait(app_ctx, placed, plan, wait, report)
+        with interrupts.during_wait(
+            f"the call was placed (CallId {placed.call_id}, OutId {plan.out_id})",
+            f"`{call_result_command(config, plan, placed.call_id)}`",
+            {**report_summary(report), "call_id": placed.call_id},
+        ):
+            _wait(app_ctx, placed, plan, wait, report)
     out.emit(
         report,
         lambda o: (
@@ -327,6 +342,18 @@ def send_test(
             )
         ),
     )
+
+
+def call_result_command(config: Any, plan: Any, call_id: str) -> str:
+    """`smsctl voice call-result` for this call."""
+    import shlex
+
+    words = ["smsctl voice call-result --call-id", shlex.quote(call_id)]
+    if plan.extra["kind"] == "voice-file":
+        words.append("--voice-file")
+    if config.active_account("voice") != plan.account:
+        words += ["--account", plan.account]
+    return " ".join(words)
 
 
 def _show_plan(out: Any, plan: Any) -> None:
@@ -363,7 +390,7 @@ def _wait(app_ctx: AppContext, placed: Any, plan: Any, wait: float, report: dict
         failure.details["call"] = report["call"]
         raise failure
     detail = outcome.state
-    out.success(
+    out.result(
         f"Answered by {plan.target}: {detail.explanation.meaning} (state {detail.state}, "
         f"{detail.duration or 0} s, ended {clock.show(detail.ended_at)})"
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from smsctl.cli import interrupts
 from smsctl.cli.account import (
     ALLOW_INSECURE,
     NAME,
@@ -16,6 +17,7 @@ from smsctl.cli.account import (
     list_accounts,
     obtain_secret,
     render_change,
+    report_keyring,
     set_enabled,
     show_account,
 )
@@ -91,7 +93,7 @@ def account_add(
         endpoint=endpoint,
         note=note,
         allow_insecure=allow_insecure,
-        obtain_secret=obtain_secret(app_ctx, "wechat", secret_stdin),
+        obtain_secret=obtain_secret(app_ctx, "wechat", secret_stdin, ctx),
     )
     render_change(app_ctx, "wechat", change, "Verified and added")
 
@@ -167,6 +169,7 @@ def account_delete(ctx: typer.Context, name: str = NAME, yes: bool = YES) -> Non
         "deleted": True,
         "invalidated_rules": result.invalidated_rules,
         "keyring_entry_deleted": result.secret_deleted,
+        "keyring": result.keyring.to_dict() if result.keyring else None,
         "was_active": result.was_active,
         "leftover_keyring_entry": result.leftover,
     }
@@ -178,7 +181,7 @@ def account_delete(ctx: typer.Context, name: str = NAME, yes: bool = YES) -> Non
         out.success(f"Deleted wechat account `{name}`")
         for rule in result.invalidated_rules:
             out.failure(f"Rule `{rule}` is now invalid (account deleted) and disabled")
-        out.info("Keyring entry " + ("deleted." if result.secret_deleted else "not present."))
+        report_keyring(out, result.keyring)
         if result.was_active:
             out.info("It was the active wechat account; none is active now.")
 
@@ -538,11 +541,20 @@ def send_test(
         what="Sending a test push",
     ):
         return
-    result = wechat.send(config, app_ctx.secrets, plan, timeout=timeout)
+    with interrupts.during_send(
+        plan,
+        "message",
+        lambda: (
+            "To push it again without a duplicate, run the same command with "
+            f"`--client-msg-id {plan.out_id}`: WeChat drops a second push with the same id."
+        ),
+        verb="pushed",
+    ):
+        result = wechat.send(config, app_ctx.secrets, plan, timeout=timeout)
     report.update(sent=True, msgid=result.msgid, rid=result.rid)
     out.emit(
         report,
-        lambda o: o.success(
+        lambda o: o.result(
             f"Pushed by WeChat to {plan.masked_target}: msgid {result.msgid}, client_msg_id "
             f"{plan.out_id}"
         ),

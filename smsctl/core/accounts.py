@@ -33,6 +33,7 @@ class AccountChange:
     secret_deleted: bool = False
     was_active: bool = False
     leftover: bool = False  # only a keyring entry left by an interrupted change was deleted
+    keyring: Any = None  # secrets.KeyringRemoval, for a delete
 
 
 def command_prefix(channel: str) -> str:
@@ -57,11 +58,19 @@ def add(
         return _same_or_conflict(channel, name, existing, values)
 
     env_secret = secrets.from_env(channel, name)
+    if env_secret is None:
+        secrets.check_can_store(channel, name)  # before asking for a secret it could not keep
     secret = env_secret.value if env_secret else obtain_secret()
     if secret is None:
-        from smsctl.core.secrets import missing_secret_error
+        from smsctl.core.errors import CredentialError
+        from smsctl.core.secrets import env_var_name
 
-        raise missing_secret_error(channel, name)
+        raise CredentialError(
+            f"No secret given for the new {channel} account `{name}`.",
+            hint="Give it on standard input with --secret-stdin, or set "
+            f"{env_var_name(channel, name)}.",
+            code="secret_missing",
+        )
     if verify is not None:
         verify(secret)  # a live check, before anything is written
 
@@ -107,12 +116,37 @@ def _same_or_conflict(
     differing = sorted(k for k, v in values.items() if existing.get(k) != v)
     if not differing:
         return AccountChange(name, False, values)
+    edit = " ".join(
+        [f"{command_prefix(channel)}account edit {name}", *_edit_flags(values, differing)]
+    )
     raise ConfigError(
         f"{channel} account `{name}` already exists with other values for: {', '.join(differing)}.",
-        hint=f"Change it with `{command_prefix(channel)}account edit {name}`, or choose another "
-        "name.",
+        hint=f"Change it with `{edit}`, or choose another name.",
         code="account_exists",
     )
+
+
+# `account edit` options whose name is not the config key's.
+_EDIT_FLAGS = {"from_address": "--from"}
+
+
+def _edit_flags(values: dict[str, Any], keys: list[str]) -> list[str]:
+    """The `account edit` options that set `keys` to `values` (the AccessKey ID as a
+    placeholder: it is shown masked everywhere else)."""
+    import shlex
+
+    flags: list[str] = []
+    for key in keys:
+        flag = _EDIT_FLAGS.get(key, "--" + key.replace("_", "-"))
+        value = values[key]
+        if isinstance(value, bool):
+            if value:
+                flags.append(flag)
+        elif key == "access_key_id":
+            flags += [flag, "ID"]
+        else:
+            flags += [flag, shlex.quote(str(value))]
+    return flags
 
 
 def edit(
@@ -131,6 +165,8 @@ def edit(
     config.get(channel, "accounts", name)
     if rename and config.find(channel, "accounts", rename) is not None:
         raise ConfigError(f"{channel} account `{rename}` already exists.", code="account_exists")
+    if new_secret is not None:
+        secrets.check_can_store(channel, rename or name)
     secret = new_secret() if new_secret else None
     old_secret = None
     if rename or secret is not None:
@@ -231,7 +267,9 @@ def delete(
 ) -> AccountChange:
     """Delete an account, the items that belong to it, and its keyring entry.
 
-    `confirm(dependents)` raises when the user (or a missing --yes) does not allow it.
+    `confirm(dependents)` raises when the user (or a missing --yes) does not allow it. A keyring
+    that cannot be asked does not stop the delete (the result says so); one that holds the entry
+    and refuses to delete it does, and then nothing is written.
     """
     config = store.load()
     if config.find(channel, "accounts", name) is None:
@@ -240,7 +278,7 @@ def delete(
             return leftover
     config.get(channel, "accounts", name)
     confirm(dependents(config, channel, name))
-    leftover_secrets.note(store.path, channel, name)
+    keyring = None
     try:
         with store.edit() as editor:
             removed = dependents(_editor_config(editor, store), channel, name)
@@ -250,22 +288,9 @@ def delete(
             if was_active:
                 editor.set_value((channel,), "active_account", None)
             editor.remove_item(channel, "accounts", name)
+            keyring = secrets.remove_entry(channel, name)  # under the lock, before the write
     except BaseException:
-        leftover_secrets.forget(store.path, channel, name)  # the account is still there
-        raise
-    secret_deleted = False
-    try:
-        if secrets.from_env(channel, name) is None:
-            secret_deleted = secrets.delete(channel, name)
-    except Exception as exc:  # the config change stands; say what is left behind
-        audit.record(
-            "config.change",
-            command="account delete",
-            channel=channel,
-            account=name,
-            action="account.delete",
-            warning=f"keyring entry not removed: {exc}",
-        )
+        restore_entry(secrets, channel, name, keyring)
         raise
     leftover_secrets.forget(store.path, channel, name)
     audit.record(
@@ -275,10 +300,15 @@ def delete(
         account=name,
         action="account.delete",
         removed=[f"{k}:{n}" for k, n in removed],
-        secret="deleted" if secret_deleted else "none in keyring",
+        secret=keyring_outcome(keyring),
     )
     return AccountChange(
-        name, True, removed_dependents=removed, secret_deleted=secret_deleted, was_active=was_active
+        name,
+        True,
+        removed_dependents=removed,
+        secret_deleted=keyring.state == "deleted",
+        was_active=was_active,
+        keyring=keyring,
     )
 
 
@@ -313,6 +343,21 @@ def delete_leftover(
         secret="leftover keyring entry deleted" if deleted else "none in keyring",
     )
     return AccountChange(name, deleted, secret_deleted=deleted, leftover=True)
+
+
+def restore_entry(secrets: SecretStore, channel: str, name: str, keyring: Any) -> None:
+    """The config was not written after all: put back the keyring entry deleted for it."""
+    if keyring is not None and keyring.state == "deleted":
+        with contextlib.suppress(Exception):
+            secrets.store(channel, name, keyring.previous)
+
+
+def keyring_outcome(keyring: Any) -> str:
+    """The keyring part of an `account.delete` audit record."""
+    return {
+        "deleted": "deleted",
+        "absent": "none in keyring",
+    }.get(keyring.state, f"keyring not checked: {keyring.reason}")
 
 
 def _editor_config(editor: Any, store: ConfigStore) -> Config:

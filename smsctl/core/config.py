@@ -167,7 +167,11 @@ def unknown_item_error(channel: str, kind: str, name: str, known: list[str]) -> 
     elif known:
         hint = f"Known: {', '.join(sorted(known))}."
     else:
-        hint = f"There are none yet; add one with `smsctl {_command_prefix(channel)}{noun} add`."
+        placeholder = "CODE" if noun == "template" and channel in ("sms", "voice") else "NAME"
+        hint = (
+            "There are none yet; add one with "
+            f"`smsctl {_command_prefix(channel)}{noun} add {placeholder} ...`."
+        )
     return ConfigError(f"Unknown {label} `{name}`.", hint=hint, code="unknown_" + noun)
 
 

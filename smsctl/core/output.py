@@ -84,6 +84,11 @@ class Output:
         if not self.json_mode and not self.quiet:
             self._styled_line("✓", text, "green")
 
+    def result(self, text: str) -> None:
+        """A ✓ line that is the command's result (a send's ids): shown also with --quiet."""
+        if not self.json_mode:
+            self._styled_line("✓", text, "green")
+
     def failure(self, text: str) -> None:
         if not self.json_mode:
             self._styled_line("✗", text, "red")

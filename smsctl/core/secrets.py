@@ -14,8 +14,9 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from smsctl.core.debug import debug
@@ -29,6 +30,10 @@ DEFAULT_TIMEOUT = float(os.environ.get("SMSCTL_KEYRING_TIMEOUT", "5"))
 UNSAFE_BACKEND_MARKERS = ("fail.", "null.", "plaintext", "keyrings.alt.file", "unencrypted")
 
 T = TypeVar("T")
+
+
+# How messages that do not know the account name its variable; `for_account` fills it in.
+ENV_VAR_PATTERN = "SMSCTL_SECRET_<CHANNEL>_<ACCOUNT>"
 
 
 def env_var_name(channel: str, account: str) -> str:
@@ -46,6 +51,29 @@ class SecretLookup:
 
     def __repr__(self) -> str:  # never show the value
         return f"SecretLookup(source={self.source!r}, present={self.value is not None})"
+
+
+@dataclass(frozen=True)
+class KeyringRemoval:
+    """What deleting an account did to its keyring entry."""
+
+    entry: str
+    state: str  # "deleted", "absent", or "unchecked" (the keyring could not be asked)
+    reason: str | None = None  # why it was not checked
+    previous: str | None = field(default=None, repr=False)  # to put it back if the config fails
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"entry": self.entry, "state": self.state, "reason": self.reason}
+
+    def describe(self) -> str:
+        if self.state == "deleted":
+            return f"Keyring entry `{self.entry}` deleted."
+        if self.state == "absent":
+            return f"Keyring entry `{self.entry}`: there was none."
+        return (
+            f"Keyring not checked ({self.reason}): an entry `{self.entry}` stored there "
+            "earlier, if any, is still there."
+        )
 
 
 class SecretStore:
@@ -77,9 +105,10 @@ class SecretStore:
         if env:
             debug(f"secret of {channel}/{account} from {env.source}")
             return env
-        value = self._call(
-            lambda backend: backend.get_password(SERVICE, entry_name(channel, account))
-        )
+        with for_account(channel, account):
+            value = self._call(
+                lambda backend: backend.get_password(SERVICE, entry_name(channel, account))
+            )
         if value:
             register_secret(value)
             debug(f"secret of {channel}/{account} from the keyring ({self.backend_name()})")
@@ -110,11 +139,18 @@ class SecretStore:
 
     # --- writing -------------------------------------------------------------------------
 
+    def check_can_store(self, channel: str, account: str) -> None:
+        """Raise the keyring's problem (none usable, locked, hung) before anyone is asked for
+        a secret that could not be stored."""
+        with for_account(channel, account):
+            self._call(lambda backend: backend.get_password(SERVICE, entry_name(channel, account)))
+
     def store(self, channel: str, account: str, value: str) -> None:
         register_secret(value)
-        self._call(
-            lambda backend: backend.set_password(SERVICE, entry_name(channel, account), value)
-        )
+        with for_account(channel, account):
+            self._call(
+                lambda backend: backend.set_password(SERVICE, entry_name(channel, account), value)
+            )
 
     def delete(self, channel: str, account: str) -> bool:
         """Remove the keyring entry; False when there was none."""
@@ -131,6 +167,33 @@ class SecretStore:
             return True
 
         return self._call(remove)
+
+    def remove_entry(self, channel: str, account: str) -> KeyringRemoval:
+        """Delete the account's keyring entry for `account delete`. A keyring that cannot be
+        asked (none usable, locked, hung) is reported, not an error; one that holds the entry
+        and refuses to delete it is (CredentialError)."""
+        entry = entry_name(channel, account)
+        try:
+            with for_account(channel, account):
+                value = self._call(lambda backend: backend.get_password(SERVICE, entry))
+        except CredentialError as err:
+            return KeyringRemoval(entry, "unchecked", reason=err.message.rstrip("."))
+        if value is None:
+            return KeyringRemoval(entry, "absent")
+        register_secret(value)
+        try:
+            with for_account(channel, account):
+                self._call(lambda backend: backend.delete_password(SERVICE, entry))
+        except CredentialError as err:
+            refusal = err.message.rstrip(".")
+            raise CredentialError(
+                f"The keyring holds `{entry}` but refused to delete it ({refusal}); "
+                "nothing was changed.",
+                hint="Check that the keyring is unlocked and lets smsctl change it, then run "
+                "the same delete again.",
+                code="keyring_delete_refused",
+            ) from None
+        return KeyringRemoval(entry, "deleted", previous=value)
 
     def backend_name(self) -> str:
         backend = self._get_backend()
@@ -195,8 +258,8 @@ HEADLESS_HINT = (
     "in `ps` or the shell history (`dbus-run-session -- bash -c 'read -rsp \"Keyring password: "
     '" pw; printf %s "$pw" | gnome-keyring-daemon --unlock --components=secrets '
     ">/dev/null; unset pw; smsctl ...'`), or give each secret as "
-    "SMSCTL_SECRET_<CHANNEL>_<ACCOUNT> in the environment, read the same way (`read -rs "
-    "SMSCTL_SECRET_SMS_PROD && export SMSCTL_SECRET_SMS_PROD`; no keyring needed), or name a "
+    f"{ENV_VAR_PATTERN} in the environment, read the same way (`read -rs "
+    f"{ENV_VAR_PATTERN} && export {ENV_VAR_PATTERN}`; no keyring needed), or name a "
     "backend explicitly with PYTHON_KEYRING_BACKEND or `[secrets] backend` in the config."
 )
 
@@ -240,13 +303,39 @@ def _not_utf8(label: str) -> UsageError:
     )
 
 
+@contextmanager
+def for_account(channel: str, account: str) -> Iterator[None]:
+    """Keyring errors raised inside name this account's variable, not the pattern."""
+    try:
+        yield
+    except CredentialError as err:
+        variable = env_var_name(channel, account)
+        err.message = err.message.replace(ENV_VAR_PATTERN, variable)
+        if err.hint:
+            err.hint = err.hint.replace(ENV_VAR_PATTERN, variable)
+        raise
+
+
 def missing_secret_error(channel: str, account: str) -> CredentialError:
-    prefix = "" if channel == "sms" else f"{channel} "
+    variable = env_var_name(channel, account)
+    if channel == "wechat":  # an official account is never edited: its secret is set when added
+        hint = (
+            f"Set {variable} to the AppSecret, or delete the account and add it again "
+            f"(`smsctl wechat account delete {account} --yes`, then "
+            f"`smsctl wechat account add {account} --app-id ID`), which invalidates its push "
+            "rules."
+        )
+    else:
+        edit = f"smsctl {'' if channel == 'sms' else channel + ' '}account edit {account}"
+        hint = (
+            f"Store it with `{edit} --rotate-secret` (asks, hidden) or "
+            f"`{edit} --rotate-secret --secret-stdin` (reads it from standard input), "
+            f"or set {variable}."
+        )
     return CredentialError(
-        f"No secret for {channel} account `{account}`: neither {env_var_name(channel, account)} "
+        f"No secret for {channel} account `{account}`: neither {variable} "
         f"is set nor the keyring has `{entry_name(channel, account)}`.",
-        hint=f"Store it with `smsctl {prefix}account edit {account} --rotate-secret` "
-        f"(add --secret-stdin to pipe it in), or set {env_var_name(channel, account)}.",
+        hint=hint,
         code="secret_missing",
     )
 

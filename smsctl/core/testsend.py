@@ -53,6 +53,7 @@ class Plan:
     extra: dict[str, Any] = field(default_factory=dict)
     sent_at: datetime | None = None  # when the request went out (the provider dates it so)
     guard_ticket: guard.GuardTicket | None = field(default=None, repr=False)
+    handed_over: bool = False  # set just before the request starts: from then on it may go out
 
     @property
     def account(self) -> str:
@@ -154,6 +155,7 @@ def send_recorded(
     attempt = os.urandom(8).hex()
     record_attempt(plan, attempt, context)
     plan.sent_at = clock.now()
+    plan.handed_over = True
     try:
         result = send()
     except SmsctlError as err:

@@ -247,6 +247,7 @@ class AccountDeletion:
     secret_deleted: bool
     was_active: bool
     leftover: bool = False  # only a keyring entry left by an interrupted change was deleted
+    keyring: Any = None  # secrets.KeyringRemoval
 
 
 def delete_account(
@@ -262,43 +263,39 @@ def delete_account(
             return AccountDeletion(name, [], leftover.secret_deleted, False, leftover=True)
     config.get(CHANNEL, "accounts", name)
     confirm(rules_of(config, name))
-    leftover_secrets.note(store.path, CHANNEL, name)
-    with store.edit() as editor:
-        plain_rules = editor.plain().get(CHANNEL, {}).get("rules", {})
-        invalidated = [r for r, item in plain_rules.items() if item.get("account") == name]
-        for rule in invalidated:
-            editor.set_item(
-                CHANNEL,
-                "rules",
-                rule,
-                {"account": None, "deleted_account": name, "enabled": False, "default": None},
-            )
-        was_active = editor.get_value((CHANNEL,), "active_account") == name
-        if was_active:
-            editor.set_value((CHANNEL,), "active_account", None)
-        editor.remove_item(CHANNEL, "accounts", name)
-    secret_deleted = False
-    warning = None
+    keyring = None
     try:
-        if secrets.from_env(CHANNEL, name) is None:
-            secret_deleted = secrets.delete(CHANNEL, name)
-    except SmsctlError as err:
-        warning = f"keyring entry not removed: {err.message}"
+        with store.edit() as editor:
+            plain_rules = editor.plain().get(CHANNEL, {}).get("rules", {})
+            invalidated = [r for r, item in plain_rules.items() if item.get("account") == name]
+            for rule in invalidated:
+                editor.set_item(
+                    CHANNEL,
+                    "rules",
+                    rule,
+                    {"account": None, "deleted_account": name, "enabled": False, "default": None},
+                )
+            was_active = editor.get_value((CHANNEL,), "active_account") == name
+            if was_active:
+                editor.set_value((CHANNEL,), "active_account", None)
+            editor.remove_item(CHANNEL, "accounts", name)
+            keyring = secrets.remove_entry(CHANNEL, name)  # under the lock, before the write
+    except BaseException:
+        accounts.restore_entry(secrets, CHANNEL, name, keyring)
         raise
-    else:
-        leftover_secrets.forget(store.path, CHANNEL, name)
-    finally:
-        audit.record(
-            "config.change",
-            command="wechat account delete",
-            channel=CHANNEL,
-            account=name,
-            action="account.delete",
-            invalidated=[f"rule:{r}" for r in invalidated],
-            secret="deleted" if secret_deleted else "none in keyring",
-            warning=warning,
-        )
-    return AccountDeletion(name, invalidated, secret_deleted, was_active)
+    leftover_secrets.forget(store.path, CHANNEL, name)
+    audit.record(
+        "config.change",
+        command="wechat account delete",
+        channel=CHANNEL,
+        account=name,
+        action="account.delete",
+        invalidated=[f"rule:{r}" for r in invalidated],
+        secret=accounts.keyring_outcome(keyring),
+    )
+    return AccountDeletion(
+        name, invalidated, keyring.state == "deleted", was_active, keyring=keyring
+    )
 
 
 def rules_of(config: Config, account: str) -> list[str]:

@@ -79,7 +79,7 @@ class WechatTemplate:
 
 @dataclass(frozen=True)
 class SendResult:
-    msgid: int | str
+    msgid: str  # WeChat answers a number above 2**53: as a JSON number, jq and JavaScript round it
     rid: str | None = None
 
 
@@ -335,15 +335,16 @@ def _errcode(answer: dict[str, Any], path: str, is_send: bool) -> int | None:
     return checked.integer("errcode")
 
 
-def _msgid(answer: dict[str, Any]) -> int | str:
-    """The id WeChat gives the pushed message: an integer (or its digits as a string)."""
+def _msgid(answer: dict[str, Any]) -> str:
+    """The id WeChat gives the pushed message (an integer, or its digits as a string), as a
+    string: ids above 2**53 would be rounded by JSON readers."""
     checked = Answer(answer, "WeChat template send", MALFORMED, is_send=True)
     msgid = answer.get("msgid")
     if isinstance(msgid, str) and msgid.strip().isdigit():
         return msgid.strip()
     if checked.integer("msgid") is None:
         raise checked.malformed("msgid", msgid, "the message id (an integer)")
-    return msgid
+    return str(msgid)
 
 
 def _template(entry: Answer) -> WechatTemplate:

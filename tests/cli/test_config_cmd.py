@@ -88,3 +88,38 @@ def test_an_edit_is_refused_on_a_file_with_a_secret_and_nothing_changes(config_f
     assert "secret" in result.stderr
     assert "hunter2" not in result.stderr
     assert config_file.read_text() == text
+
+
+CONFIG_WITH_LINES = """\
+# line 1
+[defaults]
+connect_timeout = 3.0
+
+[sms]
+active_account = "prod"
+
+[sms.accounts.prod]
+access_key_id = "LTAI5tTEST0001"
+
+region = "cn-hangzhou"
+[guard.sms]
+per_hour = 4
+"""
+
+
+def test_config_show_names_the_line_of_each_key_and_default_for_the_rest(config_file) -> None:
+    config_file.parent.mkdir(mode=0o700)
+    config_file.write_text(CONFIG_WITH_LINES)
+    config_file.chmod(0o600)
+    result = invoke("--json", "config", "show", "--no-secrets")
+    assert result.exit_code == 0, result.all_output
+    sources = {s["key"]: s["source"] for s in result.json()["settings"]}
+    at = f"file {config_file}:"
+    assert sources["defaults.connect_timeout"] == at + "3"
+    assert sources["defaults.timeout"] == "default"
+    assert sources["sms.active_account"] == at + "6"
+    assert sources["sms.accounts.prod.access_key_id"] == at + "9"
+    assert sources["sms.accounts.prod.region"] == at + "11"
+    assert sources["sms.accounts.prod.enabled"] == "default"  # not the table header, line 8
+    assert sources["guard.sms.per_hour"] == at + "13"
+    assert sources["guard.sms.per_minute"] == "default"

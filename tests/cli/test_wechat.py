@@ -321,7 +321,8 @@ def test_send_test_json_report(ready):
     assert result.exit_code == 0, result.all_output
     report = result.json()
     assert report["sent"] is True
-    assert report["msgid"] == ready.state.pushes[0]["msgid"]
+    assert report["msgid"] == str(ready.state.pushes[0]["msgid"])  # a string: above 2**53
+    assert f'"msgid": "{ready.state.pushes[0]["msgid"]}"' in result.stdout
     assert report["to"] == "oSbx****0001"
     assert report["data"]["keyword1"] == "246810"
     assert report["resolved"]["template"]["name"] == "login"

@@ -67,7 +67,7 @@ def test_pipeline_flow_add_list_rule_push(ready, config_file: Path, state_dir: P
     assert pushed["touser"] == sbx.FOLLOWER
     assert pushed["data"]["keyword1"] == {"value": "CPU 95%"}
     assert pushed["data"]["keyword2"] == {"value": "03:00"}
-    assert report["msgid"] == pushed["msgid"]
+    assert report["msgid"] == str(pushed["msgid"])
     assert report["to"] == "oSbx****0001"
     outputs = templates.stdout + templates.stderr + result.stdout + result.stderr
     assert CANARY not in outputs

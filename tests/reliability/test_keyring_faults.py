@@ -147,13 +147,78 @@ def test_rotate_and_rename_with_a_failing_keyring_change_nothing(
         assert read_entries(keyring_file) == before_keyring, args
 
 
-def test_delete_with_a_failing_keyring_says_what_is_left(config_file, keyring_file) -> None:
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "keyring.backends.fail.Keyring",
+        BACKENDS + "LockedKeyring",
+        BACKENDS + "HangingKeyring",
+        None,
+    ],
+    ids=["no-keyring", "locked", "hanging", "no-dbus"],
+)
+@pytest.mark.parametrize("env_on_delete", [True, False], ids=["env-set", "env-unset"])
+def test_delete_without_a_usable_keyring_succeeds_and_says_what_it_could_not_check(
+    config_file, keyring_file, backend, env_on_delete
+) -> None:
+    """The pipeline case: the secret came from SMSCTL_SECRET_SMS_PROD, there is no keyring."""
+    env = no_dbus(keyring_file) if backend is None else env_for(keyring_file, backend)
+    with_secret = {**env, "SMSCTL_SECRET_SMS_PROD": SECRET}
+    added = smsctl("--no-input", "account", "add", "prod", "--access-key-id", "LTAI5tKR01",
+                   env=with_secret)  # fmt: skip
+    assert added.exit_code == 0, added.all_output
+    result = smsctl("--json", "account", "delete", "prod", "--yes",
+                    env=with_secret if env_on_delete else env)  # fmt: skip
+    assert result.exit_code == 0, result.all_output
+    keyring = result.json()["keyring"]
+    assert keyring["state"] == "unchecked" and keyring["entry"] == "sms/prod"
+    assert keyring["reason"]
+    assert accounts_in(config_file) == []
+    human = smsctl("account", "show", "prod", env=env)
+    assert human.exit_code == 3  # really gone
+
+
+def test_delete_says_in_words_what_it_could_not_check(config_file, keyring_file) -> None:
+    env = env_for(keyring_file, "keyring.backends.fail.Keyring", SMSCTL_SECRET_SMS_PROD=SECRET)
+    assert smsctl("account", "add", "prod", "--access-key-id", "LTAI5tKR01", env=env).exit_code == 0
+    result = smsctl("-q", "account", "delete", "prod", "--yes", env=env)
+    assert result.exit_code == 0, result.all_output
+    assert "Keyring not checked (No usable keyring" in result.stderr
+    assert "`sms/prod`" in result.stderr
+
+
+@pytest.mark.parametrize("failing", ["FailingOnWriteKeyring", "HangingOnWriteKeyring"])
+def test_a_keyring_that_holds_the_entry_and_refuses_to_delete_it_changes_nothing(
+    config_file, keyring_file, failing
+) -> None:
     good = env_for(keyring_file, BACKENDS + "FileKeyring")
     assert smsctl(*ADD, input=SECRET + "\n", env=good).exit_code == 0
-    bad = env_for(keyring_file, BACKENDS + "LockedKeyring")
+    before_config = config_file.read_text()
+    bad = env_for(keyring_file, BACKENDS + failing)
     result = smsctl("--json", "account", "delete", "prod", "--yes", env=bad)
-    assert_error_with_hint(result, 4, "keyring_locked")
+    error = assert_error_with_hint(result, 4, "keyring_delete_refused")
+    assert "nothing was changed" in error["message"]
+    assert config_file.read_text() == before_config
+    assert read_entries(keyring_file) == {"smsctl|sms/prod": SECRET}
     assert SECRET not in result.all_output
+
+
+def test_a_delete_whose_config_write_fails_puts_the_keyring_entry_back(
+    monkeypatch, keyring_entries, config_file
+) -> None:
+    from tests.support.cli import invoke
+
+    assert invoke(*ADD, input=SECRET + "\n").exit_code == 0
+    import smsctl.core.config as config_module
+
+    def no_space(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(config_module.ConfigStore, "_write_atomically", no_space)
+    result = invoke("account", "delete", "prod", "--yes")
+    assert result.exit_code == 3
+    assert accounts_in(config_file) == ["prod"]
+    assert keyring_entries[("smsctl", "sms/prod")] == SECRET
 
 
 def test_rename_whose_config_write_fails_leaves_no_secret_for_the_new_name(

@@ -275,7 +275,7 @@ _SMS_BUSINESS: dict[str, Explanation] = {
         "This account has no template with that code",
         "The template code is mistyped or belongs to another Alibaba Cloud account.",
         "check the code in the SMS console under the same account, or add it to the right "
-        "account with `smsctl template add CODE --account ACC`.",
+        "account with `smsctl template add CODE --account ACCOUNT --scenario SCENARIO`.",
         REFUSED,
     ),
     "isv.MOBILE_NUMBER_ILLEGAL": _e(
@@ -374,7 +374,8 @@ _SMS_BUSINESS: dict[str, Explanation] = {
     "isv.ACCOUNT_NOT_EXISTS": _e(
         "The Alibaba Cloud account does not exist",
         "The AccessKey belongs to an account that is closed or was never set up for SMS.",
-        "check which account owns the AccessKey; use another account (`{cli} account edit`).",
+        "check which account owns the AccessKey; switch to a key of a working account with "
+        "`{cli} account edit ACCOUNT --access-key-id ID --rotate-secret`.",
         REFUSED,
     ),
     "isv.ACCOUNT_ABNORMAL": _e(
@@ -431,7 +432,7 @@ _VOICE_BUSINESS: dict[str, Explanation] = {
     "isv.CALLED_NUMBER_ILLEGAL": _e(
         "The called number is not valid",
         "Voice calls only reach mainland China numbers (11 digits or a fixed line with area code).",
-        "check the number given to `smsctl voice send-test --to`.",
+        "check the number given to --to.",
         REFUSED,
     ),
     "isv.DISPLAY_NUMBER_ILLEGAL": _e(

@@ -118,7 +118,7 @@ CODES: dict[str, Explanation] = {
     "47003": Explanation(
         "Template data invalid",
         "A template variable is missing, empty or has a value WeChat does not accept.",
-        "Give the named field a valid value (see `smsctl wechat template list`).",
+        "Give the named field a valid value (see `smsctl wechat template list ACCOUNT`).",
         5,
     ),
     "47001": Explanation(

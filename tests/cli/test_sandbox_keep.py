@@ -1,0 +1,69 @@
+"""`sandbox try --keep DIR` keeps the walkthrough's config, log and mail in a directory only the
+user can enter, as smsctl's own config directory is."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import invoke
+
+
+@pytest.fixture
+def walkthrough_steps(monkeypatch) -> list:
+    """The walkthrough's steps, recorded instead of run (they have their own e2e test)."""
+    recorded: list = []
+
+    def run_steps(out, steps):
+        recorded.extend(steps)
+        return 0
+
+    monkeypatch.setattr("smsctl.cli.sandbox.run_steps", run_steps)
+    return recorded
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def common_umask():
+    """The umask of most machines (022), under which a plain mkdir gives 0755."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def test_keep_creates_the_directory_0700(tmp_path, walkthrough_steps, common_umask) -> None:
+    keep = tmp_path / "new" / "walk"
+    result = invoke("sandbox", "try", "--keep", str(keep))
+    assert result.exit_code == 0, result.all_output
+    assert mode(keep) == 0o700
+    assert walkthrough_steps
+    assert all(env["SMSCTL_CONFIG"].startswith(str(keep)) for _, _, env in walkthrough_steps)
+    assert f"are in {keep}" in result.stdout
+    assert "Warning" not in result.stderr
+
+
+def test_keep_with_an_existing_open_directory_warns(tmp_path, walkthrough_steps) -> None:
+    keep = tmp_path / "shared"
+    keep.mkdir()
+    keep.chmod(0o755)
+    result = invoke("sandbox", "try", "--keep", str(keep))
+    assert result.exit_code == 0, result.all_output
+    assert f"Warning: {keep} is open to others (mode 0755)" in result.stderr
+    assert f"chmod 700 {keep}" in result.stderr
+
+
+def test_keep_on_a_file_is_a_usage_error(tmp_path, walkthrough_steps) -> None:
+    keep = tmp_path / "a-file"
+    keep.write_text("x")
+    result = invoke("sandbox", "try", "--keep", str(keep))
+    assert result.exit_code == 2
+    assert "not a directory" in result.stderr
+    assert walkthrough_steps == []
