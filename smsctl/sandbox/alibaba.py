@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import socket
 import threading
 import time
 import uuid
@@ -21,7 +22,9 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
 
+from smsctl.sandbox.http_body import BODY_READ_SECONDS, MAX_BODY_BYTES, BodyError, read_body
 from smsctl.sandbox.seed import SANDBOX_ACCESS_KEY_ID, default_seed, national_number
 from smsctl.sandbox.signing import IncomingRequest, SignatureError, Verifier
 from smsctl.sandbox.state import (
@@ -56,6 +59,8 @@ PROTOCOL_PARAMS = {
     "Signature",
     "AccessKeyId",
     "SecurityToken",
+    "SignatureType",
+    "RegionId",
 }
 SEND_ACTIONS = {"SendSms", "SendBatchSms", "SingleCallByTts", "SingleCallByVoice"}
 VARIABLE = re.compile(r"\$\{(\w+)\}")
@@ -119,6 +124,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to hold the answer back
     drop: bool = False  # close the connection without answering
+    document: dict[str, Any] | None = None  # the JSON body as data, for answering in XML
 
 
 def new_request_id() -> str:
@@ -131,7 +137,38 @@ def host_id_for(action: str) -> str:
 
 def json_reply(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Reply:
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    return Reply(status, data, headers=headers or {})
+    return Reply(status, data, headers=headers or {}, document=body)
+
+
+def xml_document(root: str, body: dict[str, Any]) -> bytes:
+    """The body as the gateway writes it for `Format=XML`: a list becomes repeated elements."""
+    inner = "".join(_xml_members(body))
+    return f"<?xml version='1.0' encoding='UTF-8'?><{root}>{inner}</{root}>".encode()
+
+
+def _xml_members(body: dict[str, Any]) -> list[str]:
+    members = []
+    for name, value in body.items():
+        for item in value if isinstance(value, list) else [value]:
+            members.append(f"<{name}>{_xml_value(item)}</{name}>")
+    return members
+
+
+def _xml_value(value: Any) -> str:
+    if isinstance(value, dict):
+        return "".join(_xml_members(value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else escape(str(value))
+
+
+def as_xml(reply: Reply, action: str) -> Reply:
+    if reply.document is None:
+        return reply
+    root = f"{action}Response" if reply.status == 200 else "Error"
+    reply.body = xml_document(root, reply.document)
+    reply.content_type = "text/xml;charset=utf-8"
+    return reply
 
 
 def error_reply(error: ApiError | SignatureError, action: str, request_id: str) -> Reply:
@@ -760,6 +797,8 @@ class AlibabaEmulator:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self.max_body_bytes = MAX_BODY_BYTES
+        self.body_read_seconds = BODY_READ_SECONDS
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -818,8 +857,17 @@ class AlibabaEmulator:
     # -- the gateway --------------------------------------------------------------------------
 
     def handle(self, request: IncomingRequest) -> Reply:
+        reply = self._handle(request)
+        if (request.param("Format") or "").upper() == "XML":
+            return as_xml(reply, self._action(request))
+        return reply
+
+    def _action(self, request: IncomingRequest) -> str:
+        return request.header("x-acs-action") or request.param("Action") or ""
+
+    def _handle(self, request: IncomingRequest) -> Reply:
         request_id = new_request_id()
-        action = request.header("x-acs-action") or request.query_value("Action") or ""
+        action = self._action(request)
         try:
             self._check_route(request, action)
             self.verifier.verify(request)
@@ -834,7 +882,7 @@ class AlibabaEmulator:
             return error_reply(error, action, request_id)
 
     def _check_route(self, request: IncomingRequest, action: str) -> None:
-        version = request.header("x-acs-version") or request.query_value("Version")
+        version = request.header("x-acs-version") or request.param("Version")
         if action not in SMS_ACTIONS and action not in VOICE_ACTIONS:
             raise ApiError(
                 "InvalidAction.NotFound",
@@ -931,11 +979,33 @@ def fault_error(fault: str, retry_after_ms: int) -> ApiError:
     return errors[fault]
 
 
+def lingering_close(connection: Any, wfile: Any, seconds: float = 1.0) -> None:
+    """After an early answer, read what the client still sends (for a while) before closing, as
+    front-end servers do: closing at once would reset the connection and lose the answer."""
+    try:
+        wfile.flush()
+        connection.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + seconds
+        drained = 0
+        while drained < 16 * MAX_BODY_BYTES:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            connection.settimeout(remaining)
+            piece = connection.recv(65536)
+            if not piece:
+                return
+            drained += len(piece)
+    except OSError:
+        return
+
+
 class _Handler(BaseHTTPRequestHandler):
     emulator: AlibabaEmulator
     protocol_version = "HTTP/1.0"
     server_version = "Tengine"
     sys_version = ""
+    timeout = 60  # seconds a silent client may hold a connection before sending its request
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
         self._serve()
@@ -947,7 +1017,15 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _serve(self) -> None:
-        request = self._incoming()
+        try:
+            request = self._incoming()
+        except BodyError as error:
+            self.close_connection = True
+            self.connection.settimeout(self.timeout)
+            self._write(Reply(error.status, error.page, content_type="text/html"))
+            lingering_close(self.connection, self.wfile)
+            return
+        self.connection.settimeout(self.timeout)
         reply = self.emulator.handle(request)
         if reply.delay and self.emulator.wait_stopping(reply.delay):
             self.close_connection = True
@@ -955,6 +1033,9 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.drop:
             self.close_connection = True
             return
+        self._write(reply)
+
+    def _write(self, reply: Reply) -> None:
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
@@ -963,12 +1044,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(reply.body)
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
             self.close_connection = True
 
     def _incoming(self) -> IncomingRequest:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = read_body(
+            self.rfile,
+            self.headers,
+            self.connection,
+            limit=self.emulator.max_body_bytes,
+            seconds=self.emulator.body_read_seconds,
+        )
         path, _, query = self.path.partition("?")
         headers: dict[str, list[str]] = {}
         for name, value in self.headers.items():
