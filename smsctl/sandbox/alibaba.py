@@ -82,6 +82,11 @@ CALL_STATE_DESCRIPTIONS = {
     "200010": "被叫关机",
     "200011": "被叫停机",
 }
+# The emulated call timeline, in seconds: ringing before an answer, talk per answered state,
+# and when an unanswered call is given up (no answer after ringing out; the others at once).
+RING_SECONDS = 3
+CALL_DURATIONS = {"200000": 12, "200001": 4}
+CALL_FAILED_AFTER = {"200003": 45, "200002": 1, "200004": 1, "200005": 1, "200010": 1}
 SIGN_LIST_STATUS = {
     "pending": "AUDIT_STATE_INIT",
     "approved": "AUDIT_STATE_PASS",
@@ -91,6 +96,8 @@ SIGN_LIST_STATUS = {
 # The template list and voice-file audit spell the cancelled state this way (see the SDK docs).
 TEMPLATE_LIST_STATUS = {**SIGN_LIST_STATUS, "cancelled": "AUDIT_SATE_CANCEL"}
 TEMPLATE_TYPE_CODES = {"verification": 0, "notification": 1, "promotional": 2, "international": 3}
+# GetSmsTemplate's IntlType: what an international template (TemplateType 3) is for.
+INTL_TYPE_CODES = {"notification": 0, "promotional": 1, "verification": 2}
 TEMPLATE_LIST_TYPE_CODES = {
     "notification": 0,
     "promotional": 1,
@@ -277,6 +284,16 @@ def json_list(raw: str, name: str) -> list[Any]:
 def stable_digits(text: str, count: int) -> str:
     """Digits derived from `text`, the same in every process (order ids, sign codes)."""
     return f"{zlib.crc32(text.encode('utf-8')) % 10**count:0{count}d}"
+
+
+def sign_entity_ids(signature: Signature) -> dict[str, int]:
+    """The ids of the filings a signature was applied with (app ICP filing, trademark, letter of
+    authorization), stable per name like the service's."""
+    return {
+        "AppIcpRecordId": int(stable_digits(f"icp:{signature.name}", 8)),
+        "TrademarkId": int(stable_digits(f"trademark:{signature.name}", 8)),
+        "AuthorizationLetterId": int(stable_digits(f"letter:{signature.name}", 8)),
+    }
 
 
 def compact_json(value: Any) -> str:
@@ -531,6 +548,9 @@ class Operations:
             "FileUrlList": [],
             "RegisterResult": 1 if signature.status == "approved" else -1,
             "SignIspRegisterDetailList": self._isp_registration(signature),
+            **sign_entity_ids(signature),
+            "QualificationId": int(stable_digits(f"qualification:{signature.name}", 8)),
+            "AuthorizationLetterAuditPass": signature.status == "approved",
         }
 
     def _isp_registration(self, signature: Signature) -> list[dict[str, Any]]:
@@ -572,7 +592,9 @@ class Operations:
             "CreateDate": signature.create_date,
             "BusinessType": "验证码" if signature.usage == "verification" else "通用",
             "OrderId": f"2000{stable_digits(signature.name, 8)}",
-            "authorizationLetterAuditPass": True,
+            **sign_entity_ids(signature),
+            # Spelled with a lower-case initial in this list, as the SDK model reads it.
+            "authorizationLetterAuditPass": signature.status == "approved",
             "Reason": {
                 "RejectDate": signature.create_date if rejected else "",
                 "RejectInfo": signature.reason if rejected else "",
@@ -607,7 +629,7 @@ class Operations:
         template = self._observed_template(params)
         kind = "characterWithNumber" if template.type == "verification" else "others"
         variables = {name: kind for name in template_variables(template.content)}
-        return {
+        body: dict[str, Any] = {
             "Code": "OK",
             "Message": "OK",
             "TemplateCode": template.code,
@@ -628,7 +650,15 @@ class Operations:
             },
             "FileUrlList": {"FileUrl": []},
             "MoreDataFileUrlList": {"MoreDataFileUrl": []},
+            "SignList": {
+                "SignList": [template.related_sign_name] if template.related_sign_name else []
+            },
+            # Per-carrier review states: only digital (multimedia) templates have them.
+            "VendorAuditStatus": {},
         }
+        if template.type == "international":
+            body["IntlType"] = INTL_TYPE_CODES[template.intl_type]
+        return body
 
     def query_sms_template_list(self, params: dict[str, str]) -> dict[str, Any]:
         page = int_param(params, "PageIndex", 1, 1, 10**6)
@@ -720,15 +750,22 @@ class Operations:
         int_param(params, "QueryDate", 0, 0, 10**14)
         body: dict[str, Any] = {"Code": "OK", "Message": "OK"}
         for call in self.state.calls:
-            if call.call_id == params["CallId"] and call.prod_id == params["ProdId"]:
-                ended_at = call.started_at + self.state.call_result_delay
-                if self.state.now() >= ended_at:
-                    body["Data"] = compact_json(self._call_detail(call, ended_at))
+            published = self.state.now() >= call.started_at + self.state.call_result_delay
+            if call.call_id == params["CallId"] and call.prod_id == params["ProdId"] and published:
+                body["Data"] = compact_json(self._call_detail(call))
         return body
 
-    def _call_detail(self, call: CallRecord, ended_at: float) -> dict[str, Any]:
-        duration = {"200000": 12, "200001": 4}.get(call.state, 0)
+    def _call_detail(self, call: CallRecord) -> dict[str, Any]:
+        """The emulated call's own timeline: created when placed, answered after ringing, ended
+        after `duration` seconds of talk (the sandbox publishes it after call_result_delay)."""
+        duration = CALL_DURATIONS.get(call.state, 0)
         connected = duration > 0
+        answered_at = call.started_at + RING_SECONDS
+        ended_at = (
+            answered_at + duration
+            if connected
+            else call.started_at + CALL_FAILED_AFTER.get(call.state, RING_SECONDS)
+        )
         return {
             "callId": call.call_id,
             "caller": call.caller_show_number,
@@ -736,7 +773,7 @@ class Operations:
             "callee": call.callee,
             "calleeShowNumber": call.callee,
             "gmtCreate": format_time(call.started_at),
-            "startDate": format_time(ended_at - duration) if connected else "",
+            "startDate": format_time(answered_at) if connected else "",
             "endDate": format_time(ended_at),
             "duration": duration,
             "state": call.state,

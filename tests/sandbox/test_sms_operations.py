@@ -339,3 +339,64 @@ def test_unknown_action_is_invalid_action_not_found(sandbox):
     with pytest.raises(ClientException) as caught:
         client.call_api(params, utils_models.OpenApiRequest(query={}), RuntimeOptions())
     assert (caught.value.status_code, caught.value.code) == (404, "InvalidAction.NotFound")
+
+
+def test_get_sms_sign_carries_every_field_of_the_sdk_model(sms_client):
+    from alibabacloud_dysmsapi20170525 import models
+
+    approved = sms_client.get_sms_sign(models.GetSmsSignRequest(sign_name="Acme")).body
+    for name in (
+        "qualification_id",
+        "app_icp_record_id",
+        "trademark_id",
+        "authorization_letter_id",
+    ):
+        value = getattr(approved, name)
+        assert isinstance(value, int) and value > 0, name
+    assert approved.authorization_letter_audit_pass is True
+    pending = sms_client.get_sms_sign(models.GetSmsSignRequest(sign_name="AcmeBeta")).body
+    assert pending.authorization_letter_audit_pass is False
+    again = sms_client.get_sms_sign(models.GetSmsSignRequest(sign_name="Acme")).body
+    assert again.qualification_id == approved.qualification_id  # stable per signature
+    unset = [name for name, value in vars(approved).items() if value is None]
+    assert unset == []
+
+
+def test_sms_sign_list_entries_carry_every_field_of_the_sdk_model(sms_client):
+    from alibabacloud_dysmsapi20170525 import models
+
+    body = sms_client.query_sms_sign_list(models.QuerySmsSignListRequest(page_size=50)).body
+    entries = {entry.sign_name: entry for entry in body.sms_sign_list}
+    acme = entries["Acme"]
+    assert [name for name, value in vars(acme).items() if value is None] == []
+    assert isinstance(acme.trademark_id, int) and isinstance(acme.app_icp_record_id, int)
+    assert isinstance(acme.authorization_letter_id, int)
+    assert acme.authorization_letter_audit_pass is True
+    assert entries["AcmeOld"].authorization_letter_audit_pass is False
+
+
+def test_get_sms_template_carries_sign_list_vendor_states_and_intl_type(sms_client, sandbox):
+    from alibabacloud_dysmsapi20170525 import models
+
+    from smsctl.sandbox.state import Template
+
+    body = sms_client.get_sms_template(
+        models.GetSmsTemplateRequest(template_code="SMS_100000002")
+    ).body
+    assert body.sign_list.sign_list == ["Acme"]
+    assert body.vendor_audit_status == {}
+    assert body.intl_type is None  # only international templates have one
+    sandbox.alibaba.state.add_template(
+        Template(
+            "SMS_900000001",
+            "Overseas notice",
+            "Your parcel ${order} has shipped.",
+            "international",
+            intl_type="notification",
+        )
+    )
+    international = sms_client.get_sms_template(
+        models.GetSmsTemplateRequest(template_code="SMS_900000001")
+    ).body
+    assert (international.template_type, international.intl_type) == ("3", 0)
+    assert international.sign_list.sign_list == []
