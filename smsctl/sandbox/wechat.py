@@ -89,6 +89,11 @@ _TEMPLATES = [
 ]
 
 
+def template_variables(content: str) -> list[str]:
+    """The `name` of every `{{name.DATA}}` of a template, in order."""
+    return list(dict.fromkeys(_VARIABLE.findall(content)))
+
+
 @dataclass
 class WechatSeed:
     app_id: str = APP_ID
