@@ -261,14 +261,54 @@ def parse_variables(raw: str | None, content: str) -> dict[str, str]:
     return values
 
 
-def phone_numbers(raw: str, limit: int) -> list[str]:
+def international_number(number: str) -> str | None:
+    """Country code + number (digits, no `+`) of a valid phone number, or None."""
+    import phonenumbers
+
+    digits = number.strip().replace(" ", "").replace("-", "")
+    digits = digits[1:] if digits.startswith("+") else digits
+    digits = digits[2:] if digits.startswith("00") else digits
+    if not digits.isdigit():
+        return None
+    try:
+        parsed = phonenumbers.parse("+" + digits)
+    except phonenumbers.NumberParseException:
+        return None
+    return digits if phonenumbers.is_valid_number(parsed) else None
+
+
+def phone_numbers(raw: str, limit: int, international: bool = False) -> list[str]:
+    """The numbers of a send: mainland ones (national form) for a mainland template; for an
+    international template, country code + number, a mainland one being refused as the service
+    refuses it."""
     numbers = [number.strip() for number in raw.split(",") if number.strip()]
     if len(numbers) > limit:
         raise ApiError("isv.MOBILE_COUNT_OVER_LIMIT", f"手机号码数量超过限制，最多支持{limit}条")
-    national = [national_number(number) for number in numbers]
-    if not numbers or None in national:
+    if not numbers:
         raise ApiError("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号")
-    return [number for number in national if number is not None]
+    found = []
+    for number in numbers:
+        if not international:
+            found.append(national_number(number))
+            continue
+        digits = international_number(number)
+        if digits is not None and digits.startswith("86"):
+            raise ApiError(
+                "isv.DOMESTIC_NUMBER_NOT_SUPPORTED", "国际/港澳台消息模板不支持发送境内号码"
+            )
+        found.append(digits)
+    if None in found:
+        raise ApiError("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号")
+    return [number for number in found if number is not None]
+
+
+def receipt_number(raw: str) -> str | None:
+    """A number as sends are filed: national form for the mainland, else country code + number."""
+    national = national_number(raw)
+    if national is not None:
+        return national
+    digits = international_number(raw)
+    return None if digits is None or digits.startswith("86") else digits
 
 
 def json_list(raw: str, name: str) -> list[Any]:
@@ -330,9 +370,10 @@ class Operations:
 
     def send_sms(self, params: dict[str, str]) -> dict[str, Any]:
         required(params, "PhoneNumbers", "SignName", "TemplateCode")
-        numbers = phone_numbers(params["PhoneNumbers"], 1000)
         signature = self._sendable_signature(params["SignName"])
         template = self._sendable_template(params["TemplateCode"])
+        international = template.type == "international"
+        numbers = phone_numbers(params["PhoneNumbers"], 1000, international)
         values = parse_variables(params.get("TemplateParam"), template.content)
         self._check_sms_flow(signature.name, numbers)
         biz_id = f"{random_digits(15)}^0"
@@ -352,8 +393,9 @@ class Operations:
             param_list and len(param_list) != len(raw_numbers)
         ):
             raise ApiError("isv.INVALID_PARAMETERS", "手机号码、签名和模板参数的数量不一致")
-        numbers = phone_numbers(",".join(str(n) for n in raw_numbers), 100)
         template = self._sendable_template(params["TemplateCode"])
+        international = template.type == "international"
+        numbers = phone_numbers(",".join(str(n) for n in raw_numbers), 100, international)
         batch = []
         for index, number in enumerate(numbers):
             signature = self._sendable_signature(str(sign_names[index]))
@@ -420,7 +462,7 @@ class Operations:
         send_date = date_param(params, "SendDate")
         page_size = int_param(params, "PageSize", 10, 1, 50)
         page = int_param(params, "CurrentPage", 1, 1, 10**6)
-        number = national_number(params["PhoneNumber"])
+        number = receipt_number(params["PhoneNumber"])
         if number is None:
             raise ApiError("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号")
         biz_id = params.get("BizId")

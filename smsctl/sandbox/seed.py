@@ -106,6 +106,13 @@ def default_seed() -> Seed:
                 related_sign_name="Acme",
             ),
             Template(
+                "SMS_100000006",
+                "International code",
+                "Your Acme verification code is ${code}. It is valid for 5 minutes.",
+                "international",
+                related_sign_name="Acme",
+            ),
+            Template(
                 "SMS_154950909",
                 "阿里云短信测试",
                 "您正在使用阿里云短信测试服务，体验验证码是：${code}，如非本人操作，请忽略本短信！",

@@ -400,3 +400,75 @@ def test_get_sms_template_carries_sign_list_vendor_states_and_intl_type(sms_clie
     ).body
     assert (international.template_type, international.intl_type) == ("3", 0)
     assert international.sign_list.sign_list == []
+
+
+INTERNATIONAL_TEMPLATE = "SMS_100000006"
+US_NUMBER = "12025550123"  # +1 202-555-0123, as country code + number
+
+
+def send_code(sms_client, number, template=INTERNATIONAL_TEMPLATE):
+    from alibabacloud_dysmsapi20170525 import models
+
+    return sms_client.send_sms(
+        models.SendSmsRequest(
+            phone_numbers=number,
+            sign_name="Acme",
+            template_code=template,
+            template_param='{"code":"4711"}',
+        )
+    ).body
+
+
+def test_international_template_sends_to_a_number_outside_the_mainland(sms_client, sandbox):
+    body = send_code(sms_client, US_NUMBER)
+    assert body.code == "OK", body.message
+    record = sandbox.alibaba.state.sms[-1]
+    assert (record.phone, record.template_type) == (US_NUMBER, "international")
+    assert (
+        record.content == "【Acme】Your Acme verification code is 4711. It is valid for 5 minutes."
+    )
+
+
+@pytest.mark.parametrize("number", ["8613812345678", "+8613812345678", "008613812345678"])
+def test_international_template_to_a_mainland_number_is_refused(sms_client, sandbox, number):
+    body = send_code(sms_client, number)
+    assert body.code == "isv.DOMESTIC_NUMBER_NOT_SUPPORTED"
+    assert sandbox.alibaba.state.sms == []
+
+
+@pytest.mark.parametrize("number", [US_NUMBER, "+12025550123", "85261234567"])
+def test_mainland_template_to_a_number_outside_the_mainland_is_refused(sms_client, sandbox, number):
+    body = send_code(sms_client, number, template="SMS_100000001")
+    assert body.code == "isv.MOBILE_NUMBER_ILLEGAL"
+    assert sandbox.alibaba.state.sms == []
+
+
+def test_international_batch_checks_every_number(sms_client, sandbox):
+    from alibabacloud_dysmsapi20170525 import models
+
+    body = sms_client.send_batch_sms(
+        models.SendBatchSmsRequest(
+            phone_number_json=f'["{US_NUMBER}","8613812345678"]',
+            sign_name_json='["Acme","Acme"]',
+            template_code=INTERNATIONAL_TEMPLATE,
+            template_param_json='[{"code":"1"},{"code":"2"}]',
+        )
+    ).body
+    assert body.code == "isv.DOMESTIC_NUMBER_NOT_SUPPORTED"
+    assert sandbox.alibaba.state.sms == []
+
+
+def test_receipt_of_an_international_send(sms_client, sandbox):
+    from alibabacloud_dysmsapi20170525 import models
+
+    from smsctl.sandbox.alibaba import china_time
+
+    biz_id = send_code(sms_client, US_NUMBER).biz_id
+    day = china_time(sandbox.alibaba.state.sms[-1].sent_at).strftime("%Y%m%d")
+    body = sms_client.query_send_details(
+        models.QuerySendDetailsRequest(
+            phone_number=US_NUMBER, send_date=day, page_size=10, current_page=1, biz_id=biz_id
+        )
+    ).body
+    assert body.total_count == "1"
+    assert body.sms_send_detail_dtos.sms_send_detail_dto[0].phone_num == US_NUMBER
