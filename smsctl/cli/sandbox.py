@@ -36,7 +36,7 @@ def build_sandbox(host: str, port: int, seed: str | None, mailbox: str | None) -
         raise UsageError(f"--seed {seed}: no such file.")
     sandbox = Sandbox(host=host, port=port, seed=seed)
     sandbox.add(SmtpEmulator(host=host, mailbox_dir=mailbox))
-    sandbox.add(WechatEmulator(host=host))
+    sandbox.add(WechatEmulator(host=host, clock=sandbox.alibaba.state.now))
     return sandbox
 
 
@@ -65,18 +65,20 @@ def serve(
     ),
 ) -> None:
     """Run the emulators until SIGINT/SIGTERM. With --json the first line of stdout is one JSON
-    object with every endpoint and credential."""
+    object with every endpoint and credential. On stopping, the temporary files it created (CA,
+    mailbox, sample template) are removed; a --mailbox DIR is kept."""
     from smsctl.sandbox.server import serve_forever
 
     app_ctx = app_context(ctx)
     out = app_ctx.output
     sandbox = build_sandbox(host, port, seed, mailbox)
+    workdir = Path(tempfile.mkdtemp(prefix="smsctl-sandbox-"))
 
     def ready(info: dict[str, Any]) -> None:
         if out.json_mode:
             out.stdout.write(json.dumps(info, ensure_ascii=False) + "\n")
         else:
-            for line in describe(info):
+            for line in describe(info, sandbox, workdir, kept_mailbox=mailbox is not None):
                 out.line(line)
         out.stdout.flush()
 
@@ -86,36 +88,185 @@ def serve(
         raise SmsctlError(
             f"Cannot start the sandbox: {exc.strerror or exc}.", hint="Choose another --port."
         ) from None
+    finally:
+        sandbox.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
     out.info("Sandbox stopped.")
 
 
-def describe(info: dict[str, Any]) -> list[str]:
-    sms = info["sms"]
-    lines = [
-        "smsctl sandbox is running (Ctrl-C to stop).",
-        f"  Alibaba SMS + voice: {sms['endpoint']}",
-        f"    AccessKey ID {sms['access_key_id']}, secret {sms['access_key_secret']}",
-        "  Point an account at it:",
-        f"    export SMSCTL_SECRET_SMS_SANDBOX={sms['access_key_secret']}",
-        f"    smsctl account add sandbox --access-key-id {sms['access_key_id']} "
-        f"--endpoint {sms['endpoint']}",
-        f"    export SMSCTL_SECRET_VOICE_SANDBOX={sms['access_key_secret']}",
-        f"    smsctl voice account add sandbox --access-key-id {sms['access_key_id']} "
-        f"--endpoint {info['voice']['endpoint']}",
+SAMPLE_VALUES = {"code": "4711"}
+SAMPLE_NUMBER = "+8613812345678"
+LOGIN_HTML = "<p>Hello,</p>\n<p>your login code is <b>${code}</b>.</p>\n"
+
+
+def command(*argv: str) -> str:
+    """A command line as it can be pasted into a POSIX shell."""
+    return " ".join(shlex.quote(arg) for arg in argv)
+
+
+def param_args(names: list[str]) -> list[str]:
+    args: list[str] = []
+    for name in names:
+        args += ["--param", f"{name}={SAMPLE_VALUES.get(name, 'test')}"]
+    return args
+
+
+def describe(
+    info: dict[str, Any], sandbox: Any, workdir: Path, *, kept_mailbox: bool = False
+) -> list[str]:
+    """For every channel: where it listens, what is seeded, and commands that set smsctl up on
+    it and send a first test (each one works as printed, in this order)."""
+    from smsctl.sandbox.smtp import SmtpEmulator
+    from smsctl.sandbox.wechat import WechatEmulator
+
+    components = {type(c): c for c in sandbox.components}
+    lines = ["smsctl sandbox is running."]
+    lines += _describe_sms(info["sms"], sandbox.alibaba.state)
+    lines += _describe_voice(info["voice"], sandbox.alibaba.state)
+    if "smtp" in info and SmtpEmulator in components:
+        lines += _describe_email(info["smtp"], workdir, kept_mailbox)
+    if "wechat" in info and WechatEmulator in components:
+        lines += _describe_wechat(info["wechat"], components[WechatEmulator])
+    lines += [
+        "",
+        "Ctrl-C (or SIGTERM) stops it; the temporary files above are then removed"
+        + (" (the --mailbox directory is kept)." if kept_mailbox else "."),
     ]
-    if "smtp" in info:
-        smtp = info["smtp"]
-        lines += [
-            f"  SMTP: {smtp['host']} STARTTLS port {smtp['starttls_port']}, implicit TLS port "
-            f"{smtp['ssl_port']}; user {smtp['username']}, password {smtp['password']}",
-            f"    CA to trust: {smtp['ca_file']}; received mail: {smtp['mailbox']}",
-        ]
-    if "wechat" in info:
-        wechat = info["wechat"]
-        lines.append(
-            f"  WeChat API: {wechat['endpoint']} (AppID {wechat['app_id']}, "
-            f"AppSecret {wechat['app_secret']})"
-        )
+    return lines
+
+
+def _describe_sms(sms: dict[str, Any], state: Any) -> list[str]:
+    from smsctl.sandbox.alibaba import template_variables
+
+    signatures = list(state.signatures.values())
+    templates = list(state.templates.values())
+    lines = [
+        "",
+        f"SMS (Alibaba Cloud dysmsapi): {sms['endpoint']}",
+        f"  AccessKey ID {sms['access_key_id']}, secret {sms['access_key_secret']}",
+        "  Signatures: " + (", ".join(f"{s.name} ({s.status})" for s in signatures) or "none"),
+        "  Templates:",
+        *[f"    {t.code} \"{t.name}\" ({t.type}, {t.status}): {t.content}" for t in templates],
+        "  Set up and send a test:",
+        f"    export SMSCTL_SECRET_SMS_SANDBOX={shlex.quote(sms['access_key_secret'])}",
+        "    " + command("smsctl", "account", "add", "sandbox", "--access-key-id",
+                        sms["access_key_id"], "--endpoint", sms["endpoint"]),
+        "    smsctl validate sandbox",
+    ]  # fmt: skip
+    signature = next((s for s in signatures if s.status == "approved"), None)
+    usable = [
+        t
+        for t in templates
+        if t.status == "approved" and signature and t.related_sign_name in ("", signature.name)
+    ]
+    template = next((t for t in usable if t.type == "verification"), None) or next(
+        (t for t in usable if t.type != "international"), None
+    )
+    if signature is None or template is None:
+        return [*lines, "    (no approved signature with an approved template to send with)"]
+    scenario = "login" if template.type == "verification" else "notification"
+    lines += [
+        "    " + command("smsctl", "signature", "add", signature.name, "--account", "sandbox"),
+        "    " + command("smsctl", "template", "add", template.code, "--account", "sandbox",
+                        "--scenario", scenario),
+        "    " + command("smsctl", "send-test", "--to", SAMPLE_NUMBER, "--scenario", scenario,
+                        *param_args(template_variables(template.content)), "--yes"),
+    ]  # fmt: skip
+    return lines
+
+
+def _describe_voice(voice: dict[str, Any], state: Any) -> list[str]:
+    from smsctl.sandbox.alibaba import template_variables
+
+    templates = list(state.voice_templates.values())
+    tts = [t for t in templates if t.kind == "tts"]
+    files = [t for t in templates if t.kind == "voice-file"]
+    lines = [
+        "",
+        f"Voice (Alibaba Cloud dyvmsapi, the same port): {voice['endpoint']}",
+        f"  AccessKey ID {voice['access_key_id']}, secret {voice['access_key_secret']}",
+        "  TTS templates:",
+        *[f"    {t.code} ({t.status}): {t.content}" for t in tts],
+        "  Voice files: " + (", ".join(f"{t.code} ({t.status})" for t in files) or "none"),
+        "  Set up and place a test call:",
+        f"    export SMSCTL_SECRET_VOICE_SANDBOX={shlex.quote(voice['access_key_secret'])}",
+        "    " + command("smsctl", "voice", "account", "add", "sandbox", "--access-key-id",
+                        voice["access_key_id"], "--endpoint", voice["endpoint"]),
+        "    smsctl voice validate sandbox",
+    ]  # fmt: skip
+    template = next((t for t in tts if t.status == "approved"), None)
+    if template is None:
+        return [*lines, "    (no approved TTS template to call with)"]
+    lines += [
+        "    " + command("smsctl", "voice", "template", "add", template.code, "--account",
+                        "sandbox", "--scenario", "login", "--content", template.content),
+        "    " + command("smsctl", "voice", "send-test", "--to", SAMPLE_NUMBER, "--scenario",
+                        "login", *param_args(template_variables(template.content)), "--yes"),
+    ]  # fmt: skip
+    return lines
+
+
+def _describe_email(smtp: dict[str, Any], workdir: Path, kept_mailbox: bool) -> list[str]:
+    html = workdir / "login.html"
+    html.write_text(LOGIN_HTML, encoding="utf-8")
+    kept = "" if kept_mailbox else ", removed when the sandbox stops"
+    return [
+        "",
+        f"Email (SMTP): {smtp['host']}, STARTTLS port {smtp['starttls_port']}, implicit TLS port "
+        f"{smtp['ssl_port']}",
+        f"  Login {smtp['username']}, password {smtp['password']}",
+        f"  CA to trust: {smtp['ca_file']} (generated for this run, removed when it stops)",
+        f"  Received mail: {smtp['mailbox']} (.eml files{kept})",
+        "  Recipients reject@..., busy@..., slow@... and the sender blocked@... trigger failures.",
+        "  Set up and send a test:",
+        f"    export SMSCTL_SECRET_EMAIL_SANDBOX={shlex.quote(smtp['password'])}",
+        "    " + command("smsctl", "email", "account", "add", "sandbox", "--host", smtp["host"],
+                        "--port", str(smtp["starttls_port"]), "--security", "starttls",
+                        "--username", smtp["username"], "--from", "noreply@example.com",
+                        "--ca-file", smtp["ca_file"]),
+        "    smsctl email validate sandbox",
+        "    " + command("smsctl", "email", "template", "add", "login-code", "--scenario",
+                        "login", "--subject", "Your login code", "--html", str(html)),
+        "    " + command("smsctl", "email", "send-test", "--to", "ops@example.com", "--scenario",
+                        "login", "--param", "code=4711", "--yes"),
+    ]  # fmt: skip
+
+
+def _describe_wechat(wechat: dict[str, Any], emulator: Any) -> list[str]:
+    from smsctl.sandbox.wechat import NON_FOLLOWER, VERIFY_TEMPLATE_ID, template_variables
+
+    templates = emulator.seed.templates
+    lines = [
+        "",
+        f"WeChat official-account API: {wechat['endpoint']}",
+        f"  AppID {wechat['app_id']}, AppSecret {wechat['app_secret']}",
+        f"  Follower OpenID {wechat['follower_openid']}; {NON_FOLLOWER} does not follow (43004)",
+        "  Templates:",
+        *[
+            f"    {t['template_id']} {t['title']}: variables "
+            + ", ".join(template_variables(t["content"]))
+            for t in templates
+        ],
+        "  Set up and push a test:",
+        f"    export SMSCTL_SECRET_WECHAT_SANDBOX={shlex.quote(wechat['app_secret'])}",
+        "    " + command("smsctl", "wechat", "account", "add", "sandbox", "--app-id",
+                        wechat["app_id"], "--endpoint", wechat["endpoint"]),
+        "    smsctl wechat validate sandbox",
+    ]  # fmt: skip
+    template = next((t for t in templates if t["template_id"] == VERIFY_TEMPLATE_ID), None)
+    if template is None:
+        return lines
+    values = {"first": "Sign-in", "keyword1": "${code}", "keyword2": "5 minutes"}
+    var_args: list[str] = []
+    for name in template_variables(template["content"]):
+        var_args += ["--var", f"{name}={values.get(name, 'Ignore this if it was not you')}"]
+    lines += [
+        "    " + command("smsctl", "wechat", "rule", "add", "login-code", "--account", "sandbox",
+                        "--template-id", template["template_id"], *var_args,
+                        "--scenario", "login"),
+        "    " + command("smsctl", "wechat", "send-test", "--openid", wechat["follower_openid"],
+                        "--rule", "login-code", "--var", "code=4711", "--yes"),
+    ]  # fmt: skip
     return lines
 
 
@@ -132,6 +283,8 @@ def try_(
     """A guided tour: starts the sandbox, then runs and prints each real command, from adding an
     account to a delivered test SMS. Touches neither your config nor your keyring."""
     from smsctl.sandbox.server import Sandbox
+
+    _interrupt_on_sigterm()
 
     out = app_context(ctx).output
     workdir = keep_dir(out, Path(keep)) if keep else Path(tempfile.mkdtemp(prefix="smsctl-try-"))
@@ -177,6 +330,16 @@ def keep_dir(out: Any, path: Path) -> Path:
             f"mail go there. `chmod 700 {path}` closes it."
         )
     return path
+
+
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM stops the tour like Ctrl-C: the sandbox stops and its files are removed."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def show_received_mail(out: Any, mailbox: Path) -> None:

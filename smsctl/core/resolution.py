@@ -5,6 +5,11 @@ personalized for the app win over the general ones; several at that level -> the
 default, else an error that asks for an explicit choice; none -> an error that lists every
 candidate considered and why it was skipped. Explicit flags win, but are checked by the same
 rules: nothing disabled, unapproved, of another account or not authorized is ever used.
+
+SMS templates also fit a region, as Alibaba Cloud enforces: a number outside the mainland needs
+an international template (type `international`), a mainland number a mainland one. Given the
+recipient, the templates of the other region are skipped (and say why); without one, a scenario
+that has both resolves to the mainland template and names the international one.
 """
 
 from __future__ import annotations
@@ -19,6 +24,33 @@ from smsctl.core.schema import check_scenario
 # Items the provider reviews; only approved ones are used.
 NEEDS_APPROVAL = {("sms", "signatures"), ("sms", "templates")}
 TEMPLATE_KIND = {"sms": "templates", "voice": "templates", "email": "templates", "wechat": "rules"}
+MAINLAND_TEMPLATE_TYPES = ("verification", "notification", "promotional")
+MAINLAND_COUNTRY_CODE = 86
+REGION_SKIP = "numbers need"  # in the skip reason of a template of the other region
+
+
+def template_region(item: dict[str, Any]) -> str | None:
+    """ "mainland" or "international" for an SMS template; None when its type is not known."""
+    kind = item.get("type")
+    if kind == "international":
+        return "international"
+    return "mainland" if kind in MAINLAND_TEMPLATE_TYPES else None
+
+
+def number_region(recipient: Any) -> str:
+    return "mainland" if recipient.country_code == MAINLAND_COUNTRY_CODE else "international"
+
+
+def _region_mismatch(item: dict[str, Any], recipient: Any) -> str | None:
+    region = template_region(item)
+    if recipient is None or region is None or region == number_region(recipient):
+        return None
+    if region == "mainland":
+        return (
+            f"a mainland template ({item['type']}); +{recipient.country_code} {REGION_SKIP} an "
+            "international one"
+        )
+    return f"an international template; +86 {REGION_SKIP} a mainland one"
 
 
 @dataclass(frozen=True)
@@ -111,7 +143,12 @@ def needs_approval(channel: str, kind: str, item: dict[str, Any]) -> bool:
 
 
 def _skip_reason(
-    channel: str, kind: str, item: dict[str, Any], account: str, app: str | None
+    channel: str,
+    kind: str,
+    item: dict[str, Any],
+    account: str,
+    app: str | None,
+    recipient: Any = None,
 ) -> str | None:
     if item.get("deleted_account"):
         return f"invalid: its account `{item['deleted_account']}` was deleted"
@@ -126,6 +163,8 @@ def _skip_reason(
     apps = item.get("apps") or []
     if apps and app not in apps:
         return f"personalized for {', '.join(apps)}" + (f", not {app}" if app else "; give --app")
+    if channel == "sms" and kind == "templates":
+        return _region_mismatch(item, recipient)
     return None
 
 
@@ -139,15 +178,17 @@ def pick(
     scenario: str | None = None,
     explicit: str | None = None,
     flag: str = "--template",
+    recipient: Any = None,
 ) -> Choice:
-    """Choose one item of `kind` by the rules above."""
+    """Choose one item of `kind` by the rules above; `recipient` (a parsed phone number) makes
+    SMS templates fit its region."""
     items = config.collection(channel, kind)
     noun = {"signatures": "signature", "templates": "template", "rules": "rule"}[kind]
     if explicit:
         if explicit not in items:
             raise unknown_item_error(channel, kind, explicit, list(items))
         item = items[explicit]
-        why = _skip_reason(channel, kind, item, account, app)
+        why = _skip_reason(channel, kind, item, account, app, recipient)
         if why:
             raise ConfigError(
                 f"The {noun} `{explicit}` named with {flag} cannot be used: {why}.",
@@ -166,7 +207,7 @@ def pick(
         if scenario and item.get("scenario") != scenario:
             continue
         level = "personalized" if item.get("apps") else "general"
-        why = _skip_reason(channel, kind, item, account, app)
+        why = _skip_reason(channel, kind, item, account, app, recipient)
         considered.append(Candidate(name, level, why))
         if why is None:
             usable[level].append(name)
@@ -174,29 +215,67 @@ def pick(
         names = usable[level]
         if not names:
             continue
-        if len(names) == 1:
-            return Choice(names[0], items[names[0]], _reason(level, app), considered)
-        defaults = [n for n in names if items[n].get("default")]
-        if len(defaults) == 1:
-            return Choice(
-                defaults[0],
-                items[defaults[0]],
-                _reason(level, app) + f", marked default among {len(names)}",
-                considered,
-            )
-        raise ConfigError(
-            f"Several {level} {noun}s fit{_for(scenario, app)}: {', '.join(sorted(names))}; "
-            "none is marked default.",
-            hint=f"Name one with {flag}, or mark one default (`{noun} edit NAME --default`).",
-            code="ambiguous",
-            details={"candidates": sorted(names)},
-        )
+        by_region: dict[str, list[str]] = {}
+        if channel == "sms" and kind == "templates" and recipient is None:
+            for name in names:
+                by_region.setdefault(template_region(items[name]) or "mainland", []).append(name)
+        if len(by_region) > 1:
+            # No number to choose by: the mainland template, naming the one for other numbers.
+            mainland, international = by_region["mainland"], by_region["international"]
+            chosen = _one_of(mainland, items, level, app, considered, noun, flag, scenario)
+            other = _one_of(international, items, level, app, [], noun, flag, scenario)
+            chosen.reason += f"; numbers outside the mainland get {other.name} (international)"
+            return chosen
+        return _one_of(names, items, level, app, considered, noun, flag, scenario)
     listing = "; ".join(f"{c.name} ({c.skipped})" for c in considered) or "none configured"
+    message = f"No usable {noun}{_for(scenario, app)} on account `{account}`"
+    hint = _none_hint(channel, noun, scenario)
+    if recipient is not None and any(c.skipped and "numbers need" in c.skipped for c in considered):
+        needed = "an international" if number_region(recipient) == "international" else "a mainland"
+        message += f" for a +{recipient.country_code} number: it needs {needed} template" + (
+            " (type international)" if needed == "an international" else ""
+        )
+        hint = (
+            f"Add {needed} template approved at Alibaba Cloud for this scenario: "
+            f"`smsctl template add CODE --account {account}"
+            + (f" --scenario {scenario}`" if scenario else " --scenario SCENARIO`")
+            + " (its type comes from the provider)."
+        )
     raise ConfigError(
-        f"No usable {noun}{_for(scenario, app)} on account `{account}`. Considered: {listing}.",
-        hint=_none_hint(channel, noun, scenario),
+        f"{message}. Considered: {listing}.",
+        hint=hint,
         code=f"no_{noun}",
         details={"considered": [c.to_dict() for c in considered]},
+    )
+
+
+def _one_of(
+    names: list[str],
+    items: dict[str, Any],
+    level: str,
+    app: str | None,
+    considered: list[Candidate],
+    noun: str,
+    flag: str,
+    scenario: str | None = None,
+) -> Choice:
+    """The one usable item at a level: the only one, else the one marked default."""
+    if len(names) == 1:
+        return Choice(names[0], items[names[0]], _reason(level, app), considered)
+    defaults = [n for n in names if items[n].get("default")]
+    if len(defaults) == 1:
+        return Choice(
+            defaults[0],
+            items[defaults[0]],
+            _reason(level, app) + f", marked default among {len(names)}",
+            considered,
+        )
+    raise ConfigError(
+        f"Several {level} {noun}s fit{_for(scenario, app)}: {', '.join(sorted(names))}; "
+        "none is marked default.",
+        hint=f"Name one with {flag}, or mark one default (`{noun} edit NAME --default`).",
+        code="ambiguous",
+        details={"candidates": sorted(names)},
     )
 
 
@@ -233,7 +312,9 @@ def resolve(
     account: str | None = None,
     template: str | None = None,
     signature: str | None = None,
+    recipient: Any = None,
 ) -> Resolution:
+    """`recipient`: the parsed phone number of an SMS send (its region selects the template)."""
     kind = TEMPLATE_KIND[channel]
     flag = "--rule" if kind == "rules" else "--template"
     check_scenario(scenario)  # a typo is a usage error (exit 2), not "no usable template"
@@ -260,6 +341,7 @@ def resolve(
         scenario=scenario,
         explicit=template,
         flag=flag,
+        recipient=recipient,
     )
     resolution = Resolution(
         channel,

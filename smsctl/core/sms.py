@@ -277,6 +277,7 @@ def prepare_send(
         account=account,
         template=template,
         signature=signature,
+        recipient=phone,
     )
     body = render(chosen.template.item["content"], values)
     assert chosen.signature is not None

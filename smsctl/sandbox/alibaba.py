@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import socket
 import threading
 import time
 import uuid
@@ -21,7 +22,9 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
 
+from smsctl.sandbox.http_body import BODY_READ_SECONDS, MAX_BODY_BYTES, BodyError, read_body
 from smsctl.sandbox.seed import SANDBOX_ACCESS_KEY_ID, default_seed, national_number
 from smsctl.sandbox.signing import IncomingRequest, SignatureError, Verifier
 from smsctl.sandbox.state import (
@@ -56,6 +59,8 @@ PROTOCOL_PARAMS = {
     "Signature",
     "AccessKeyId",
     "SecurityToken",
+    "SignatureType",
+    "RegionId",
 }
 SEND_ACTIONS = {"SendSms", "SendBatchSms", "SingleCallByTts", "SingleCallByVoice"}
 VARIABLE = re.compile(r"\$\{(\w+)\}")
@@ -77,6 +82,11 @@ CALL_STATE_DESCRIPTIONS = {
     "200010": "被叫关机",
     "200011": "被叫停机",
 }
+# The emulated call timeline, in seconds: ringing before an answer, talk per answered state,
+# and when an unanswered call is given up (no answer after ringing out; the others at once).
+RING_SECONDS = 3
+CALL_DURATIONS = {"200000": 12, "200001": 4}
+CALL_FAILED_AFTER = {"200003": 45, "200002": 1, "200004": 1, "200005": 1, "200010": 1}
 SIGN_LIST_STATUS = {
     "pending": "AUDIT_STATE_INIT",
     "approved": "AUDIT_STATE_PASS",
@@ -86,6 +96,8 @@ SIGN_LIST_STATUS = {
 # The template list and voice-file audit spell the cancelled state this way (see the SDK docs).
 TEMPLATE_LIST_STATUS = {**SIGN_LIST_STATUS, "cancelled": "AUDIT_SATE_CANCEL"}
 TEMPLATE_TYPE_CODES = {"verification": 0, "notification": 1, "promotional": 2, "international": 3}
+# GetSmsTemplate's IntlType: what an international template (TemplateType 3) is for.
+INTL_TYPE_CODES = {"notification": 0, "promotional": 1, "verification": 2}
 TEMPLATE_LIST_TYPE_CODES = {
     "notification": 0,
     "promotional": 1,
@@ -119,6 +131,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to hold the answer back
     drop: bool = False  # close the connection without answering
+    document: dict[str, Any] | None = None  # the JSON body as data, for answering in XML
 
 
 def new_request_id() -> str:
@@ -131,7 +144,38 @@ def host_id_for(action: str) -> str:
 
 def json_reply(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Reply:
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    return Reply(status, data, headers=headers or {})
+    return Reply(status, data, headers=headers or {}, document=body)
+
+
+def xml_document(root: str, body: dict[str, Any]) -> bytes:
+    """The body as the gateway writes it for `Format=XML`: a list becomes repeated elements."""
+    inner = "".join(_xml_members(body))
+    return f"<?xml version='1.0' encoding='UTF-8'?><{root}>{inner}</{root}>".encode()
+
+
+def _xml_members(body: dict[str, Any]) -> list[str]:
+    members = []
+    for name, value in body.items():
+        for item in value if isinstance(value, list) else [value]:
+            members.append(f"<{name}>{_xml_value(item)}</{name}>")
+    return members
+
+
+def _xml_value(value: Any) -> str:
+    if isinstance(value, dict):
+        return "".join(_xml_members(value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else escape(str(value))
+
+
+def as_xml(reply: Reply, action: str) -> Reply:
+    if reply.document is None:
+        return reply
+    root = f"{action}Response" if reply.status == 200 else "Error"
+    reply.body = xml_document(root, reply.document)
+    reply.content_type = "text/xml;charset=utf-8"
+    return reply
 
 
 def error_reply(error: ApiError | SignatureError, action: str, request_id: str) -> Reply:
@@ -217,14 +261,54 @@ def parse_variables(raw: str | None, content: str) -> dict[str, str]:
     return values
 
 
-def phone_numbers(raw: str, limit: int) -> list[str]:
+def international_number(number: str) -> str | None:
+    """Country code + number (digits, no `+`) of a valid phone number, or None."""
+    import phonenumbers
+
+    digits = number.strip().replace(" ", "").replace("-", "")
+    digits = digits[1:] if digits.startswith("+") else digits
+    digits = digits[2:] if digits.startswith("00") else digits
+    if not digits.isdigit():
+        return None
+    try:
+        parsed = phonenumbers.parse("+" + digits)
+    except phonenumbers.NumberParseException:
+        return None
+    return digits if phonenumbers.is_valid_number(parsed) else None
+
+
+def phone_numbers(raw: str, limit: int, international: bool = False) -> list[str]:
+    """The numbers of a send: mainland ones (national form) for a mainland template; for an
+    international template, country code + number, a mainland one being refused as the service
+    refuses it."""
     numbers = [number.strip() for number in raw.split(",") if number.strip()]
     if len(numbers) > limit:
         raise ApiError("isv.MOBILE_COUNT_OVER_LIMIT", f"手机号码数量超过限制，最多支持{limit}条")
-    national = [national_number(number) for number in numbers]
-    if not numbers or None in national:
+    if not numbers:
         raise ApiError("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号")
-    return [number for number in national if number is not None]
+    found = []
+    for number in numbers:
+        if not international:
+            found.append(national_number(number))
+            continue
+        digits = international_number(number)
+        if digits is not None and digits.startswith("86"):
+            raise ApiError(
+                "isv.DOMESTIC_NUMBER_NOT_SUPPORTED", "国际/港澳台消息模板不支持发送境内号码"
+            )
+        found.append(digits)
+    if None in found:
+        raise ApiError("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号")
+    return [number for number in found if number is not None]
+
+
+def receipt_number(raw: str) -> str | None:
+    """A number as sends are filed: national form for the mainland, else country code + number."""
+    national = national_number(raw)
+    if national is not None:
+        return national
+    digits = international_number(raw)
+    return None if digits is None or digits.startswith("86") else digits
 
 
 def json_list(raw: str, name: str) -> list[Any]:
@@ -240,6 +324,16 @@ def json_list(raw: str, name: str) -> list[Any]:
 def stable_digits(text: str, count: int) -> str:
     """Digits derived from `text`, the same in every process (order ids, sign codes)."""
     return f"{zlib.crc32(text.encode('utf-8')) % 10**count:0{count}d}"
+
+
+def sign_entity_ids(signature: Signature) -> dict[str, int]:
+    """The ids of the filings a signature was applied with (app ICP filing, trademark, letter of
+    authorization), stable per name like the service's."""
+    return {
+        "AppIcpRecordId": int(stable_digits(f"icp:{signature.name}", 8)),
+        "TrademarkId": int(stable_digits(f"trademark:{signature.name}", 8)),
+        "AuthorizationLetterId": int(stable_digits(f"letter:{signature.name}", 8)),
+    }
 
 
 def compact_json(value: Any) -> str:
@@ -276,9 +370,10 @@ class Operations:
 
     def send_sms(self, params: dict[str, str]) -> dict[str, Any]:
         required(params, "PhoneNumbers", "SignName", "TemplateCode")
-        numbers = phone_numbers(params["PhoneNumbers"], 1000)
         signature = self._sendable_signature(params["SignName"])
         template = self._sendable_template(params["TemplateCode"])
+        international = template.type == "international"
+        numbers = phone_numbers(params["PhoneNumbers"], 1000, international)
         values = parse_variables(params.get("TemplateParam"), template.content)
         self._check_sms_flow(signature.name, numbers)
         biz_id = f"{random_digits(15)}^0"
@@ -298,8 +393,9 @@ class Operations:
             param_list and len(param_list) != len(raw_numbers)
         ):
             raise ApiError("isv.INVALID_PARAMETERS", "手机号码、签名和模板参数的数量不一致")
-        numbers = phone_numbers(",".join(str(n) for n in raw_numbers), 100)
         template = self._sendable_template(params["TemplateCode"])
+        international = template.type == "international"
+        numbers = phone_numbers(",".join(str(n) for n in raw_numbers), 100, international)
         batch = []
         for index, number in enumerate(numbers):
             signature = self._sendable_signature(str(sign_names[index]))
@@ -366,7 +462,7 @@ class Operations:
         send_date = date_param(params, "SendDate")
         page_size = int_param(params, "PageSize", 10, 1, 50)
         page = int_param(params, "CurrentPage", 1, 1, 10**6)
-        number = national_number(params["PhoneNumber"])
+        number = receipt_number(params["PhoneNumber"])
         if number is None:
             raise ApiError("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号")
         biz_id = params.get("BizId")
@@ -494,6 +590,9 @@ class Operations:
             "FileUrlList": [],
             "RegisterResult": 1 if signature.status == "approved" else -1,
             "SignIspRegisterDetailList": self._isp_registration(signature),
+            **sign_entity_ids(signature),
+            "QualificationId": int(stable_digits(f"qualification:{signature.name}", 8)),
+            "AuthorizationLetterAuditPass": signature.status == "approved",
         }
 
     def _isp_registration(self, signature: Signature) -> list[dict[str, Any]]:
@@ -535,7 +634,9 @@ class Operations:
             "CreateDate": signature.create_date,
             "BusinessType": "验证码" if signature.usage == "verification" else "通用",
             "OrderId": f"2000{stable_digits(signature.name, 8)}",
-            "authorizationLetterAuditPass": True,
+            **sign_entity_ids(signature),
+            # Spelled with a lower-case initial in this list, as the SDK model reads it.
+            "authorizationLetterAuditPass": signature.status == "approved",
             "Reason": {
                 "RejectDate": signature.create_date if rejected else "",
                 "RejectInfo": signature.reason if rejected else "",
@@ -570,7 +671,7 @@ class Operations:
         template = self._observed_template(params)
         kind = "characterWithNumber" if template.type == "verification" else "others"
         variables = {name: kind for name in template_variables(template.content)}
-        return {
+        body: dict[str, Any] = {
             "Code": "OK",
             "Message": "OK",
             "TemplateCode": template.code,
@@ -591,7 +692,15 @@ class Operations:
             },
             "FileUrlList": {"FileUrl": []},
             "MoreDataFileUrlList": {"MoreDataFileUrl": []},
+            "SignList": {
+                "SignList": [template.related_sign_name] if template.related_sign_name else []
+            },
+            # Per-carrier review states: only digital (multimedia) templates have them.
+            "VendorAuditStatus": {},
         }
+        if template.type == "international":
+            body["IntlType"] = INTL_TYPE_CODES[template.intl_type]
+        return body
 
     def query_sms_template_list(self, params: dict[str, str]) -> dict[str, Any]:
         page = int_param(params, "PageIndex", 1, 1, 10**6)
@@ -684,19 +793,27 @@ class Operations:
         day = china_time(int_param(params, "QueryDate", 0, 0, 10**14) / 1000).date()
         body: dict[str, Any] = {"Code": "OK", "Message": "OK"}
         for call in self.state.calls:
+            published = self.state.now() >= call.started_at + self.state.call_result_delay
             if (
                 call.call_id == params["CallId"]
                 and call.prod_id == params["ProdId"]
                 and china_time(call.started_at).date() == day
+                and published
             ):
-                ended_at = call.started_at + self.state.call_result_delay
-                if self.state.now() >= ended_at:
-                    body["Data"] = compact_json(self._call_detail(call, ended_at))
+                body["Data"] = compact_json(self._call_detail(call))
         return body
 
-    def _call_detail(self, call: CallRecord, ended_at: float) -> dict[str, Any]:
-        duration = {"200000": 12, "200001": 4}.get(call.state, 0)
+    def _call_detail(self, call: CallRecord) -> dict[str, Any]:
+        """The emulated call's own timeline: created when placed, answered after ringing, ended
+        after `duration` seconds of talk (the sandbox publishes it after call_result_delay)."""
+        duration = CALL_DURATIONS.get(call.state, 0)
         connected = duration > 0
+        answered_at = call.started_at + RING_SECONDS
+        ended_at = (
+            answered_at + duration
+            if connected
+            else call.started_at + CALL_FAILED_AFTER.get(call.state, RING_SECONDS)
+        )
         return {
             "callId": call.call_id,
             "caller": call.caller_show_number,
@@ -704,7 +821,7 @@ class Operations:
             "callee": call.callee,
             "calleeShowNumber": call.callee,
             "gmtCreate": format_time(call.started_at),
-            "startDate": format_time(ended_at - duration) if connected else "",
+            "startDate": format_time(answered_at) if connected else "",
             "endDate": format_time(ended_at),
             "duration": duration,
             "state": call.state,
@@ -765,6 +882,8 @@ class AlibabaEmulator:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self.max_body_bytes = MAX_BODY_BYTES
+        self.body_read_seconds = BODY_READ_SECONDS
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -823,8 +942,17 @@ class AlibabaEmulator:
     # -- the gateway --------------------------------------------------------------------------
 
     def handle(self, request: IncomingRequest) -> Reply:
+        reply = self._handle(request)
+        if (request.param("Format") or "").upper() == "XML":
+            return as_xml(reply, self._action(request))
+        return reply
+
+    def _action(self, request: IncomingRequest) -> str:
+        return request.header("x-acs-action") or request.param("Action") or ""
+
+    def _handle(self, request: IncomingRequest) -> Reply:
         request_id = new_request_id()
-        action = request.header("x-acs-action") or request.query_value("Action") or ""
+        action = self._action(request)
         try:
             self._check_route(request, action)
             self.verifier.verify(request)
@@ -839,7 +967,7 @@ class AlibabaEmulator:
             return error_reply(error, action, request_id)
 
     def _check_route(self, request: IncomingRequest, action: str) -> None:
-        version = request.header("x-acs-version") or request.query_value("Version")
+        version = request.header("x-acs-version") or request.param("Version")
         if action not in SMS_ACTIONS and action not in VOICE_ACTIONS:
             raise ApiError(
                 "InvalidAction.NotFound",
@@ -936,11 +1064,33 @@ def fault_error(fault: str, retry_after_ms: int) -> ApiError:
     return errors[fault]
 
 
+def lingering_close(connection: Any, wfile: Any, seconds: float = 1.0) -> None:
+    """After an early answer, read what the client still sends (for a while) before closing, as
+    front-end servers do: closing at once would reset the connection and lose the answer."""
+    try:
+        wfile.flush()
+        connection.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + seconds
+        drained = 0
+        while drained < 16 * MAX_BODY_BYTES:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            connection.settimeout(remaining)
+            piece = connection.recv(65536)
+            if not piece:
+                return
+            drained += len(piece)
+    except OSError:
+        return
+
+
 class _Handler(BaseHTTPRequestHandler):
     emulator: AlibabaEmulator
     protocol_version = "HTTP/1.0"
     server_version = "Tengine"
     sys_version = ""
+    timeout = 60  # seconds a silent client may hold a connection before sending its request
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
         self._serve()
@@ -952,7 +1102,15 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _serve(self) -> None:
-        request = self._incoming()
+        try:
+            request = self._incoming()
+        except BodyError as error:
+            self.close_connection = True
+            self.connection.settimeout(self.timeout)
+            self._write(Reply(error.status, error.page, content_type="text/html"))
+            lingering_close(self.connection, self.wfile)
+            return
+        self.connection.settimeout(self.timeout)
         reply = self.emulator.handle(request)
         if reply.delay and self.emulator.wait_stopping(reply.delay):
             self.close_connection = True
@@ -960,6 +1118,9 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.drop:
             self.close_connection = True
             return
+        self._write(reply)
+
+    def _write(self, reply: Reply) -> None:
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
@@ -968,12 +1129,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(reply.body)
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
             self.close_connection = True
 
     def _incoming(self) -> IncomingRequest:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = read_body(
+            self.rfile,
+            self.headers,
+            self.connection,
+            limit=self.emulator.max_body_bytes,
+            seconds=self.emulator.body_read_seconds,
+        )
         path, _, query = self.path.partition("?")
         headers: dict[str, list[str]] = {}
         for name, value in self.headers.items():

@@ -19,6 +19,7 @@ from smsctl.sandbox.signing import AccessKey
 from smsctl.sandbox.state import (
     AUDIT_STATUSES,
     FAULT_NAMES,
+    INTL_TYPES,
     TEMPLATE_TYPES,
     VOICE_KINDS,
     FlowLimit,
@@ -102,6 +103,13 @@ def default_seed() -> Seed:
                 "notification",
                 status="rejected",
                 reason="模板内容含营销信息，请选择推广短信类型申请",
+                related_sign_name="Acme",
+            ),
+            Template(
+                "SMS_100000006",
+                "International code",
+                "Your Acme verification code is ${code}. It is valid for 5 minutes.",
+                "international",
                 related_sign_name="Acme",
             ),
             Template(
@@ -201,10 +209,15 @@ def _signature(item: dict[str, Any], where: str) -> Signature:
 
 def _template(item: dict[str, Any], where: str) -> Template:
     keys = {"code", "name", "content", "type", "status", "reason", "related_sign_name"}
-    _only(item, {*keys, "create_date", *TRANSITION_KEYS}, where)
+    _only(item, {*keys, "create_date", "intl_type", *TRANSITION_KEYS}, where)
     kind = _text(item, "type", where, "verification")
     if kind not in TEMPLATE_TYPES:
         raise ConfigError(f"{where}: type must be one of {', '.join(TEMPLATE_TYPES)}, not {kind!r}")
+    intl_type = _text(item, "intl_type", where, "verification")
+    if intl_type not in INTL_TYPES:
+        raise ConfigError(
+            f"{where}: intl_type must be one of {', '.join(INTL_TYPES)}, not {intl_type!r}"
+        )
     return Template(
         code=_text(item, "code", where),
         name=_text(item, "name", where, ""),
@@ -215,6 +228,7 @@ def _template(item: dict[str, Any], where: str) -> Template:
         related_sign_name=_text(item, "related_sign_name", where, ""),
         create_date=_text(item, "create_date", where, "2024-03-01 10:00:00"),
         transitions=_transitions(item, where),
+        intl_type=intl_type,
     )
 
 

@@ -56,8 +56,12 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
+        """Stop what started, newest first; then the others too, so that whatever they set up
+        when they were made (the SMTP emulator's temporary CA directory) is released."""
         while self._started:
             self._started.pop().stop()
+        for component in self.components:
+            component.stop()
 
     def __enter__(self) -> Sandbox:
         return self.start()

@@ -21,6 +21,7 @@ import asyncio
 import hmac
 import itertools
 import logging
+import shutil
 import socket
 import ssl
 import tempfile
@@ -168,6 +169,7 @@ class SmtpEmulator:
         self.cert_hosts = cert_hosts
         self.cert_expired = cert_expired
         self._requested_ports = (starttls_port, ssl_port)
+        # The CA and (without mailbox_dir) the mailbox; removed by stop().
         self._workdir = tempfile.mkdtemp(prefix="smsctl-smtp-sandbox-")
         self.mailbox = Path(mailbox_dir) if mailbox_dir else Path(self._workdir) / "mailbox"
         self.ca_file = str(Path(self._workdir) / "sandbox-ca.pem")
@@ -187,6 +189,7 @@ class SmtpEmulator:
 
         # Client-side failures (bad CA, wrong mode) are expected here; keep their tracebacks quiet.
         logging.getLogger("mail.log").setLevel(logging.CRITICAL)
+        Path(self._workdir).mkdir(mode=0o700, exist_ok=True)
         self.mailbox.mkdir(parents=True, exist_ok=True)
         server_context = self._server_tls_context()
         common = {
@@ -218,6 +221,7 @@ class SmtpEmulator:
     def stop(self) -> None:
         while self._controllers:
             self._controllers.pop().stop()
+        shutil.rmtree(self._workdir, ignore_errors=True)
 
     def __enter__(self) -> SmtpEmulator:
         return self.start()

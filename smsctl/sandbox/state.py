@@ -19,6 +19,7 @@ from smsctl.sandbox.signing import AccessKey
 AUDIT_STATUSES = ("pending", "approved", "rejected", "cancelled")
 STATUS_CODES = {"pending": 0, "approved": 1, "rejected": 2, "cancelled": 10}
 TEMPLATE_TYPES = ("verification", "notification", "promotional", "international")
+INTL_TYPES = ("verification", "notification", "promotional")
 VOICE_KINDS = ("tts", "voice-file")
 NONCE_TTL_SECONDS = 30 * 60
 
@@ -56,6 +57,7 @@ class Template:
     create_date: str = "2024-03-01 10:00:00"
     transitions: list[Transition] = field(default_factory=list)
     queries: int = 0
+    intl_type: str = "verification"  # what an international template is for (GetSmsTemplate)
 
 
 @dataclass

@@ -1,9 +1,17 @@
 """A local emulator of the WeChat official-account API (stdlib HTTP server on loopback).
 
-Endpoints: POST /cgi-bin/stable_token, GET /cgi-bin/token (legacy: rotates the token and is
-recorded so tests can assert smsctl never calls it), GET /cgi-bin/template/get_all_private_template,
+Endpoints: POST /cgi-bin/stable_token, GET /cgi-bin/token (legacy; recorded so tests can assert
+smsctl never calls it), GET /cgi-bin/template/get_all_private_template,
 POST /cgi-bin/message/template/send. Errors are HTTP 200 with errcode/errmsg ending in ` rid: ...`,
 like the real API.
+
+Tokens as WeChat hands them out: the stable and the legacy token are two separate pools, so a
+legacy call never touches the stable token. A stable token is the same on every call while it
+is valid (a new one in its last 5 minutes, the old one staying valid to its end);
+`force_refresh` replaces it at once, at most once per 30 s (45011) and 20 times a China day
+(45009). Every legacy call hands out a new token and leaves the previous one valid for 5 more
+minutes. A missing or wrong `grant_type` is 40002. Time is the emulator's clock (`now()`), which
+tests move with `state.advance_clock(seconds)` or share with the Alibaba emulator's.
 
 Faults reachable from outside (e.g. through `smsctl sandbox serve`) by reserved values:
 - app ids: IP_BLOCKED_APP_ID (40164 on every call), RISKY_IP_APP_ID (89503 on token),
@@ -23,7 +31,9 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -46,6 +56,13 @@ TOKEN_ALWAYS_INVALID_OPENID = "oSbx_token_always_invalid_05"
 BUSY_OPENID = "oSbx_system_busy_00000000006"
 SLOW_OPENID = "oSbx_slow_answer_00000000007"
 BAD_GATEWAY_OPENID = "oSbx_bad_gateway_00000000008"
+
+GRANT_TYPE = "client_credential"
+# Token rules of the official-account API.
+TOKEN_OVERLAP_SECONDS = 5 * 60  # an old token's grace, and the stable token's early renewal
+FORCE_REFRESH_INTERVAL_SECONDS = 30
+FORCE_REFRESH_PER_DAY = 20
+CHINA_TZ = timezone(timedelta(hours=8))  # WeChat's daily quotas reset at China midnight
 
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\.DATA\s*\}\}")
 CLIENT_IP_TEXT = "invalid ip 127.0.0.1 ipv6 ::ffff:127.0.0.1, not in whitelist"
@@ -70,6 +87,11 @@ _TEMPLATES = [
         "example": "服务告警\n告警内容：CPU 95%\n告警时间：2026-11-22 03:00\n告警级别：P1\n请处理",
     },
 ]
+
+
+def template_variables(content: str) -> list[str]:
+    """The `name` of every `{{name.DATA}}` of a template, in order."""
+    return list(dict.fromkeys(_VARIABLE.findall(content)))
 
 
 @dataclass
@@ -113,6 +135,12 @@ class WechatState:
     token_always_invalid: bool = False  # every call with a token answers 40001
     delay_seconds: float = 0.0  # every answer is delayed
     bad_gateway_next: int = 0  # the next N calls answer an HTML 502
+    clock_offset: float = 0.0  # added to the emulator's clock (advance_clock)
+    force_refreshes: dict[str, list[float]] = field(default_factory=dict)  # app id -> times
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the emulator's clock forward (token expiry, force_refresh quotas)."""
+        self.clock_offset += seconds
 
     def calls(self, path: str) -> list[RequestRecord]:
         """Requests to a path such as "/cgi-bin/stable_token"."""
@@ -125,10 +153,19 @@ class WechatState:
     generation: int = 0  # bumped by reset()
 
     def reset(self) -> None:
-        """Forget requests and pushes and clear every switch (tokens stay as they are)."""
+        """Forget requests, pushes and force_refresh quotas, clear every switch and the clock
+        offset (tokens stay as they are)."""
         generation = self.generation + 1
         self.__init__()  # type: ignore[misc]
         self.generation = generation
+
+
+@dataclass
+class _Token:
+    app_id: str
+    kind: str  # "stable" | "legacy": two pools that never touch each other
+    expires_at: float
+    superseded: bool = False  # a newer legacy token was handed out: this one runs out early
 
 
 class _Reply(Exception):
@@ -144,9 +181,11 @@ class WechatEmulator:
         *,
         port: int = 0,
         slow_seconds: float = 3.0,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.host = host
         self.seed = seed or WechatSeed()
+        self._clock = clock or time.time
         self.slow_seconds = slow_seconds
         self.state = WechatState()
         self._port = port
@@ -154,8 +193,8 @@ class WechatEmulator:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._tokens: dict[str, tuple[str, float]] = {}  # token -> (app_id, expires_at)
-        self._current: dict[str, str] = {}  # app_id -> current stable token
+        self._tokens: dict[str, _Token] = {}
+        self._current: dict[tuple[str, str], str] = {}  # (kind, app_id) -> newest token
         self._expire_toggle: dict[str, bool] = {}
         self._msgid = 2_000_000_000_000_000_000
         self._app_ids = {
@@ -208,13 +247,17 @@ class WechatEmulator:
             }
         }
 
+    def now(self) -> float:
+        """The emulated service's clock."""
+        return self._clock() + self.state.clock_offset
+
     # -- request handling ------------------------------------------------------------------------
 
     def handle(self, method: str, raw_path: str, body: bytes) -> tuple[int, bytes, str]:
         parts = urlsplit(raw_path)
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         parsed_body = _json_or_none(body)
-        record = RequestRecord(method, parts.path, query, parsed_body, None, time.time())
+        record = RequestRecord(method, parts.path, query, parsed_body, None, self.now())
         with self._lock:
             self.state.requests.append(record)
         try:
@@ -258,21 +301,47 @@ class WechatEmulator:
     def _stable_token(self, query: dict[str, str], body: Any) -> dict[str, Any]:
         if not isinstance(body, dict):
             return _error(47001, "data format error")
-        return self._issue_token(body.get("appid"), body.get("secret"), body.get("force_refresh"))
+        app_id = body.get("appid")
+        refused = self._check_credentials(app_id, body.get("secret"), body.get("grant_type"))
+        if refused:
+            return refused
+        now = self.now()
+        token = self._current.get(("stable", app_id))
+        entry = self._tokens.get(token or "")
+        if body.get("force_refresh") is True:
+            limited = self._force_refresh_limit(app_id, now)
+            if limited:
+                return limited
+            self.state.force_refreshes.setdefault(app_id, []).append(now)
+            if token:
+                self._tokens.pop(token, None)  # invalidated at once
+            token = self._issue(app_id, "stable")
+        elif entry is None or entry.expires_at <= now:
+            token = self._issue(app_id, "stable")
+        elif entry.expires_at - now <= TOKEN_OVERLAP_SECONDS:
+            token = self._issue(app_id, "stable")  # renewed early; the old one runs out
+        return self._answer_token(token, now)
 
     def _legacy_token(self, query: dict[str, str], body: Any) -> dict[str, Any]:
-        # The legacy call always hands out a new token, invalidating the previous one.
-        answer = self._issue_token(query.get("appid"), query.get("secret"), force_refresh=True)
-        if "access_token" in answer:
-            for token, (app_id, _) in list(self._tokens.items()):
-                if app_id == query.get("appid") and token != answer["access_token"]:
-                    del self._tokens[token]
-        return answer
+        app_id = query.get("appid")
+        refused = self._check_credentials(app_id, query.get("secret"), query.get("grant_type"))
+        if refused:
+            return refused
+        now = self.now()
+        for entry in self._tokens.values():
+            if entry.app_id == app_id and entry.kind == "legacy" and not entry.superseded:
+                entry.expires_at = min(entry.expires_at, now + TOKEN_OVERLAP_SECONDS)
+                entry.superseded = True
+        return self._answer_token(self._issue(app_id, "legacy"), now)
 
-    def _issue_token(self, app_id: Any, secret: Any, force_refresh: Any) -> dict[str, Any]:
+    def _check_credentials(
+        self, app_id: Any, secret: Any, grant_type: Any
+    ) -> dict[str, Any] | None:
         fault = self._common_fault(app_id)
         if fault:
             return fault
+        if grant_type != GRANT_TYPE:
+            return _error(40002, "invalid grant_type")
         if not app_id:
             return _error(41002, "appid missing")
         if not secret:
@@ -283,17 +352,24 @@ class WechatEmulator:
             return _error(89503, "此次调用需要管理员确认，请耐心等候")
         if not secrets.compare_digest(str(secret), self.seed.app_secret):
             return _error(40125, "invalid appsecret, view more at http://t.cn/RAEkdVq")
-        token = self._current.get(app_id)
-        now = time.time()
-        if force_refresh is True or token is None or self._tokens.get(token, ("", 0))[1] <= now:
-            token = self._rotate(app_id)
-        expires_in = int(self._tokens[token][1] - now)
-        return {"access_token": token, "expires_in": expires_in}
+        return None
 
-    def _rotate(self, app_id: str) -> str:
+    def _force_refresh_limit(self, app_id: str, now: float) -> dict[str, Any] | None:
+        history = self.state.force_refreshes.get(app_id, [])
+        if history and now - history[-1] < FORCE_REFRESH_INTERVAL_SECONDS:
+            return _error(45011, "api minute-quota reach limit  mustslower  retry next minute")
+        today = _china_date(now)
+        if sum(1 for stamp in history if _china_date(stamp) == today) >= FORCE_REFRESH_PER_DAY:
+            return _error(45009, "reach max api daily quota limit")
+        return None
+
+    def _answer_token(self, token: str, now: float) -> dict[str, Any]:
+        return {"access_token": token, "expires_in": int(self._tokens[token].expires_at - now)}
+
+    def _issue(self, app_id: str, kind: str) -> str:
         token = f"SBX_{secrets.token_urlsafe(48)}"
-        self._tokens[token] = (app_id, time.time() + self.seed.token_lifetime)
-        self._current[app_id] = token
+        self._tokens[token] = _Token(app_id, kind, self.now() + self.seed.token_lifetime)
+        self._current[(kind, app_id)] = token
         return token
 
     def _common_fault(self, app_id: Any) -> dict[str, Any] | None:
@@ -310,17 +386,17 @@ class WechatEmulator:
         if not token:
             return None, _error(41001, "access_token missing")
         entry = self._tokens.get(token)
-        if entry is None or self.state.token_always_invalid:
+        superseded = entry is not None and entry.superseded and entry.expires_at <= self.now()
+        if entry is None or superseded or self.state.token_always_invalid:
             return None, _error(
                 40001,
                 "invalid credential, access_token is invalid or not latest, could get "
                 "access_token by getStableAccessToken",
             )
-        app_id, expires_at = entry
-        if expires_at <= time.time():
+        if entry.expires_at <= self.now():
             return None, _error(42001, "access_token expired")
-        fault = self._common_fault(app_id)
-        return (None, fault) if fault else (app_id, None)
+        fault = self._common_fault(entry.app_id)
+        return (None, fault) if fault else (entry.app_id, None)
 
     def _templates(self, query: dict[str, str], body: Any) -> dict[str, Any]:
         app_id, error = self._authorize(query)
@@ -355,8 +431,8 @@ class WechatEmulator:
         elif openid == TOKEN_EXPIRES_OPENID:
             expire = self._expire_toggle[openid] = not self._expire_toggle.get(openid, False)
         if expire:
-            app_id = self._tokens.pop(token)[0]
-            self._rotate(app_id)
+            entry = self._tokens.pop(token)
+            self._issue(entry.app_id, entry.kind)
         return expire
 
     def _deliver(self, app_id: str, openid: Any, body: dict[str, Any]) -> dict[str, Any]:
@@ -414,6 +490,10 @@ def _json_or_none(body: bytes) -> Any:
         return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return None
+
+
+def _china_date(stamp: float) -> str:
+    return datetime.fromtimestamp(stamp, CHINA_TZ).strftime("%Y-%m-%d")
 
 
 def _rid() -> str:

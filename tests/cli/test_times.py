@@ -210,7 +210,8 @@ def test_voice_wait_finds_the_call_result_after_china_midnight(
     result = call("--wait", "2", "--json")
     assert result.exit_code == 0, result.all_output
     assert result.json()["call"]["answered"] is True
-    assert result.json()["call"]["ended_at"] == "2030-03-31T15:59:58+00:00"
+    # placed at 23:59:58 China time, it rings 3 s and is listened to for 12 s
+    assert result.json()["call"]["ended_at"] == "2030-03-31T16:00:13+00:00"
 
 
 def test_call_result_after_china_midnight_asks_for_the_date_of_the_call(
@@ -222,7 +223,7 @@ def test_call_result_after_china_midnight_asks_for_the_date_of_the_call(
     clocks.set(AFTER_CHINA_MIDNIGHT)
     found = invoke("voice", "call-result", "--call-id", placed.json()["call_id"])
     assert found.exit_code == 0, found.all_output
-    assert "ended 2030-03-31 23:59:58 +08:00" in found.stdout
+    assert "ended 2030-04-01 00:00:13 +08:00" in found.stdout
 
 
 @pytest.mark.parametrize("day", ["2030-03-31", "20300331"])

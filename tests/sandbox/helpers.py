@@ -3,7 +3,6 @@ single pieces can be tampered with."""
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import json
 import uuid
@@ -22,7 +21,11 @@ def sdk_signed_headers(
     date: datetime | None = None,
     nonce: str | None = None,
     body: bytes = b"",
+    content_type: str | None = None,
+    algorithm: str = "ACS3-HMAC-SHA256",
+    extra: dict[str, str] | None = None,
 ) -> dict[str, str]:
+    """Headers of a V3 request signed by the SDK's own signer (every header given is signed)."""
     from alibabacloud_tea_openapi.utils import Utils
     from darabonba.request import DaraRequest
 
@@ -40,12 +43,15 @@ def sdk_signed_headers(
         "x-acs-date": stamp,
         "x-acs-signature-nonce": nonce or uuid.uuid4().hex,
         "accept": "application/json",
-        "x-acs-content-sha256": hashlib.sha256(body).hexdigest(),
+        "x-acs-content-sha256": Utils.hash(body, algorithm).hex(),
+        **(extra or {}),
     }
+    if content_type:
+        request.headers["content-type"] = content_type
     request.headers["Authorization"] = Utils.get_authorization(
         request,
-        "ACS3-HMAC-SHA256",
-        hashlib.sha256(body).hexdigest(),
+        algorithm,
+        Utils.hash(body, algorithm).hex(),
         key_id or entry["access_key_id"],
         secret or entry["access_key_secret"],
     )

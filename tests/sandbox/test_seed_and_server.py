@@ -110,6 +110,7 @@ def test_set_signature_status_at_run_time(sms_client, sandbox):
         ("[[signatures]]\nstatus = 'approved'", "signatures[0]: missing name"),
         ("[[signatures]]\nname = 'A'\nstatus = 'ok'", "status must be one of"),
         ("[[templates]]\ncode = 'S'\ncontent = 'x'\ntype = 'spam'", "type must be one of"),
+        ("[[templates]]\ncode = 'S'\ncontent = 'x'\nintl_type = 'spam'", "intl_type must be"),
         ("[faults]\n'13800000000' = 'explode'", "unknown fault 'explode'"),
         ("[faults]\n'12345' = 'throttling'", "not a mainland mobile number"),
         ("receipt_delay = 'soon'", "receipt_delay must be a non-negative number"),

@@ -380,3 +380,136 @@ def test_unknown_action_is_invalid_action_not_found(sandbox):
     with pytest.raises(ClientException) as caught:
         client.call_api(params, utils_models.OpenApiRequest(query={}), RuntimeOptions())
     assert (caught.value.status_code, caught.value.code) == (404, "InvalidAction.NotFound")
+
+
+def test_get_sms_sign_carries_every_field_of_the_sdk_model(sms_client):
+    from alibabacloud_dysmsapi20170525 import models
+
+    approved = sms_client.get_sms_sign(models.GetSmsSignRequest(sign_name="Acme")).body
+    for name in (
+        "qualification_id",
+        "app_icp_record_id",
+        "trademark_id",
+        "authorization_letter_id",
+    ):
+        value = getattr(approved, name)
+        assert isinstance(value, int) and value > 0, name
+    assert approved.authorization_letter_audit_pass is True
+    pending = sms_client.get_sms_sign(models.GetSmsSignRequest(sign_name="AcmeBeta")).body
+    assert pending.authorization_letter_audit_pass is False
+    again = sms_client.get_sms_sign(models.GetSmsSignRequest(sign_name="Acme")).body
+    assert again.qualification_id == approved.qualification_id  # stable per signature
+    unset = [name for name, value in vars(approved).items() if value is None]
+    assert unset == []
+
+
+def test_sms_sign_list_entries_carry_every_field_of_the_sdk_model(sms_client):
+    from alibabacloud_dysmsapi20170525 import models
+
+    body = sms_client.query_sms_sign_list(models.QuerySmsSignListRequest(page_size=50)).body
+    entries = {entry.sign_name: entry for entry in body.sms_sign_list}
+    acme = entries["Acme"]
+    assert [name for name, value in vars(acme).items() if value is None] == []
+    assert isinstance(acme.trademark_id, int) and isinstance(acme.app_icp_record_id, int)
+    assert isinstance(acme.authorization_letter_id, int)
+    assert acme.authorization_letter_audit_pass is True
+    assert entries["AcmeOld"].authorization_letter_audit_pass is False
+
+
+def test_get_sms_template_carries_sign_list_vendor_states_and_intl_type(sms_client, sandbox):
+    from alibabacloud_dysmsapi20170525 import models
+
+    from smsctl.sandbox.state import Template
+
+    body = sms_client.get_sms_template(
+        models.GetSmsTemplateRequest(template_code="SMS_100000002")
+    ).body
+    assert body.sign_list.sign_list == ["Acme"]
+    assert body.vendor_audit_status == {}
+    assert body.intl_type is None  # only international templates have one
+    sandbox.alibaba.state.add_template(
+        Template(
+            "SMS_900000001",
+            "Overseas notice",
+            "Your parcel ${order} has shipped.",
+            "international",
+            intl_type="notification",
+        )
+    )
+    international = sms_client.get_sms_template(
+        models.GetSmsTemplateRequest(template_code="SMS_900000001")
+    ).body
+    assert (international.template_type, international.intl_type) == ("3", 0)
+    assert international.sign_list.sign_list == []
+
+
+INTERNATIONAL_TEMPLATE = "SMS_100000006"
+US_NUMBER = "12025550123"  # +1 202-555-0123, as country code + number
+
+
+def send_code(sms_client, number, template=INTERNATIONAL_TEMPLATE):
+    from alibabacloud_dysmsapi20170525 import models
+
+    return sms_client.send_sms(
+        models.SendSmsRequest(
+            phone_numbers=number,
+            sign_name="Acme",
+            template_code=template,
+            template_param='{"code":"4711"}',
+        )
+    ).body
+
+
+def test_international_template_sends_to_a_number_outside_the_mainland(sms_client, sandbox):
+    body = send_code(sms_client, US_NUMBER)
+    assert body.code == "OK", body.message
+    record = sandbox.alibaba.state.sms[-1]
+    assert (record.phone, record.template_type) == (US_NUMBER, "international")
+    assert (
+        record.content == "【Acme】Your Acme verification code is 4711. It is valid for 5 minutes."
+    )
+
+
+@pytest.mark.parametrize("number", ["8613812345678", "+8613812345678", "008613812345678"])
+def test_international_template_to_a_mainland_number_is_refused(sms_client, sandbox, number):
+    body = send_code(sms_client, number)
+    assert body.code == "isv.DOMESTIC_NUMBER_NOT_SUPPORTED"
+    assert sandbox.alibaba.state.sms == []
+
+
+@pytest.mark.parametrize("number", [US_NUMBER, "+12025550123", "85261234567"])
+def test_mainland_template_to_a_number_outside_the_mainland_is_refused(sms_client, sandbox, number):
+    body = send_code(sms_client, number, template="SMS_100000001")
+    assert body.code == "isv.MOBILE_NUMBER_ILLEGAL"
+    assert sandbox.alibaba.state.sms == []
+
+
+def test_international_batch_checks_every_number(sms_client, sandbox):
+    from alibabacloud_dysmsapi20170525 import models
+
+    body = sms_client.send_batch_sms(
+        models.SendBatchSmsRequest(
+            phone_number_json=f'["{US_NUMBER}","8613812345678"]',
+            sign_name_json='["Acme","Acme"]',
+            template_code=INTERNATIONAL_TEMPLATE,
+            template_param_json='[{"code":"1"},{"code":"2"}]',
+        )
+    ).body
+    assert body.code == "isv.DOMESTIC_NUMBER_NOT_SUPPORTED"
+    assert sandbox.alibaba.state.sms == []
+
+
+def test_receipt_of_an_international_send(sms_client, sandbox):
+    from alibabacloud_dysmsapi20170525 import models
+
+    from smsctl.sandbox.alibaba import china_time
+
+    biz_id = send_code(sms_client, US_NUMBER).biz_id
+    day = china_time(sandbox.alibaba.state.sms[-1].sent_at).strftime("%Y%m%d")
+    body = sms_client.query_send_details(
+        models.QuerySendDetailsRequest(
+            phone_number=US_NUMBER, send_date=day, page_size=10, current_page=1, biz_id=biz_id
+        )
+    ).body
+    assert body.total_count == "1"
+    assert body.sms_send_detail_dtos.sms_send_detail_dto[0].phone_num == US_NUMBER

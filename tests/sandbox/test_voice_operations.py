@@ -144,3 +144,28 @@ def test_voice_errors_carry_voice_host_id(voice_client):
         voice_client.single_call_by_tts(models.SingleCallByTtsRequest(tts_code="TTS_100000001"))
     assert caught.value.code == "MissingCalledNumber"
     assert caught.value.data["HostId"] == "dyvmsapi.aliyuncs.com"
+
+
+@pytest.mark.parametrize(
+    ("number", "connected"),
+    [("13800138100", True), ("13900000024", True), ("13900000021", False), ("13900000020", False)],
+)
+def test_call_times_follow_one_another(voice_client, sandbox, number, connected):
+    """Created, then answered, then ended; what was connected lasted `duration` seconds."""
+    from datetime import datetime
+
+    sandbox.alibaba.state.call_result_delay = 0
+    call_id = call_tts(voice_client, number).call_id
+    data = json.loads(detail(voice_client, call_id).data)
+
+    def at(text):
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+
+    created, ended = at(data["gmtCreate"]), at(data["endDate"])
+    if connected:
+        started = at(data["startDate"])
+        assert created < started < ended
+        assert (ended - started).total_seconds() == data["duration"] > 0
+    else:
+        assert data["startDate"] == "" and data["duration"] == 0
+        assert created <= ended

@@ -60,14 +60,96 @@ def test_stable_token_same_while_valid_new_on_force_refresh(wechat_server) -> No
     assert token(wechat_server) == refreshed
 
 
-def test_legacy_token_rotates_and_is_recorded(wechat_server) -> None:
-    old = token(wechat_server)
-    query = f"?grant_type=client_credential&appid={emu.APP_ID}&secret={emu.APP_SECRET}"
-    new = call(wechat_server, "GET", "/cgi-bin/token" + query)["access_token"]
-    assert new != old
+def legacy_token(server: emu.WechatEmulator, query: str | None = None) -> Any:
+    query = query or f"grant_type=client_credential&appid={emu.APP_ID}&secret={emu.APP_SECRET}"
+    return call(server, "GET", "/cgi-bin/token?" + query)
+
+
+def test_legacy_token_is_recorded_and_never_touches_the_stable_token(wechat_server) -> None:
+    stable = token(wechat_server)
+    legacy = legacy_token(wechat_server)["access_token"]
+    assert legacy != stable
     assert wechat_server.state.legacy_token_calls == 1
-    assert push(wechat_server, old)["errcode"] == 40001
-    assert push(wechat_server, new)["errcode"] == 0
+    assert push(wechat_server, stable)["errcode"] == 0
+    assert push(wechat_server, legacy)["errcode"] == 0
+    assert token(wechat_server) == stable  # still the same stable token
+    assert stable_token(wechat_server, force_refresh=True)["access_token"] != stable
+    assert push(wechat_server, legacy)["errcode"] == 0  # and the other way round
+
+
+CHINA_NOON = 1767240000.0  # 2026-01-01T04:00:00Z, 12:00 in China
+
+
+@pytest.fixture
+def clocked() -> Any:
+    """An emulator of its own on a fixed clock, moved only by state.advance_clock."""
+    emulator = emu.WechatEmulator(clock=lambda: CHINA_NOON).start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+def test_legacy_token_stays_valid_5_minutes_after_a_new_one(clocked) -> None:
+    first = legacy_token(clocked)["access_token"]
+    second = legacy_token(clocked)["access_token"]
+    assert first != second
+    clocked.state.advance_clock(299)
+    assert push(clocked, first)["errcode"] == 0
+    clocked.state.advance_clock(2)
+    assert push(clocked, first)["errcode"] == 40001
+    assert push(clocked, second)["errcode"] == 0
+    assert legacy_token(clocked)["expires_in"] == 7200
+
+
+def test_stable_token_is_renewed_in_its_last_5_minutes_the_old_one_running_out(clocked) -> None:
+    first = stable_token(clocked)
+    assert first["expires_in"] == 7200
+    clocked.state.advance_clock(7200 - 301)
+    assert token(clocked) == first["access_token"]
+    clocked.state.advance_clock(2)  # 299 s left
+    renewed = stable_token(clocked)
+    assert renewed["access_token"] != first["access_token"]
+    assert renewed["expires_in"] == 7200
+    assert push(clocked, first["access_token"])["errcode"] == 0
+    clocked.state.advance_clock(300)
+    assert push(clocked, first["access_token"])["errcode"] == 42001
+    assert push(clocked, renewed["access_token"])["errcode"] == 0
+
+
+def test_force_refresh_at_most_once_per_30_seconds(clocked) -> None:
+    first = stable_token(clocked, force_refresh=True)["access_token"]
+    clocked.state.advance_clock(29)
+    again = stable_token(clocked, force_refresh=True)
+    assert again["errcode"] == 45011 and RID.search(again["errmsg"])
+    assert token(clocked) == first  # nothing was refreshed
+    clocked.state.advance_clock(1)
+    assert stable_token(clocked, force_refresh=True)["access_token"] != first
+
+
+def test_force_refresh_at_most_20_times_a_china_day(clocked) -> None:
+    for _ in range(20):
+        assert "access_token" in stable_token(clocked, force_refresh=True)
+        clocked.state.advance_clock(30)
+    current = token(clocked)
+    refused = stable_token(clocked, force_refresh=True)
+    assert refused["errcode"] == 45009
+    assert token(clocked) == current
+    clocked.state.advance_clock(12 * 3600)  # past China midnight
+    assert stable_token(clocked, force_refresh=True)["access_token"] != current
+
+
+@pytest.mark.parametrize("grant_type", [None, "", "authorization_code"])
+def test_missing_or_wrong_grant_type_is_40002(wechat_server, grant_type) -> None:
+    body = {"appid": emu.APP_ID, "secret": emu.APP_SECRET}
+    if grant_type is not None:
+        body["grant_type"] = grant_type
+    answer = call(wechat_server, "POST", "/cgi-bin/stable_token", body)
+    assert answer["errcode"] == 40002 and RID.search(answer["errmsg"])
+    query = f"appid={emu.APP_ID}&secret={emu.APP_SECRET}"
+    if grant_type is not None:
+        query += f"&grant_type={grant_type}"
+    assert legacy_token(wechat_server, query)["errcode"] == 40002
 
 
 @pytest.mark.parametrize(
