@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from smsctl.core import audit
 from tests.support.memory_keyring import MemoryKeyring
 
 pytest_plugins = [
@@ -53,6 +54,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", MEMORY_BACKEND)
     monkeypatch.setenv("NO_PROXY", "*")
     MemoryKeyring.entries = {}
+    audit.configure(audit.LogSettings())  # a [log] table read by an earlier test is not in force
     return tmp_path
 
 

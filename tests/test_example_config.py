@@ -18,6 +18,7 @@ def test_example_is_valid_and_consistent() -> None:
 def test_example_documents_every_key() -> None:
     data = tomllib.loads(EXAMPLE.read_text())
     assert set(data["defaults"]) == set(schema.DEFAULTS_TABLE)
+    assert set(data["log"]) == set(schema.LOG_TABLE)
     assert set(data["secrets"]) <= set(schema.SECRETS_TABLE)
     assert "backend" in EXAMPLE.read_text()
     for channel in schema.CHANNELS:

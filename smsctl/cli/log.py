@@ -55,11 +55,10 @@ def log(
     entries = audit.read(
         channel=channel,
         since=parse_since(since) if since is not None else None,
+        limit=limit,
+        sends_only=sends_only,
         warn=app_ctx.output.warn,
     )
-    if sends_only:
-        entries = [e for e in entries if str(e.get("event", "")).startswith("send")]
-    entries = entries[-limit:] if limit else []
 
     def human(out: Any) -> None:
         if not entries:

@@ -1,4 +1,5 @@
-"""The audit log: every send attempt and every configuration change, as JSON Lines (SPEC §4).
+"""The audit log: every send attempt and every configuration change, as JSON Lines
+(docs/contract.md §4).
 
 Each record is appended with one write under an exclusive flock, so concurrent smsctl runs never
 interleave lines, and a process killed mid-write can damage at most its own last line, which
@@ -6,6 +7,17 @@ readers skip. A test send is written twice: an attempt record before the request
 send that cannot be recorded is not made) and its outcome after; an attempt that never got an
 outcome (smsctl killed during the call) reads back as outcome "unknown". Readers skip, and
 report, any line that is not a well-formed record (torn, corrupt, or hand-edited).
+
+The log rotates by size: the writer that would take `audit.jsonl` past `[log] rotate_mb` renames
+it to `audit.jsonl.1` (the older ones move up, the oldest beyond `[log] keep` is removed) while
+it holds the file's lock, and writes to a new `audit.jsonl`; writers waiting for the old file's
+lock notice the rename and append to the new one (`locked_append`), so nothing is lost. Readers
+go from the newest record backwards, across the rotated files, and stop as soon as they have
+what was asked for: `log --limit 20` reads a few blocks whatever the log's size.
+
+With `[log] syslog` set, every record also goes to the system log (syslog, or the systemd
+journal through /dev/log), redacted like the file, so that a central collector gathers every
+operator's and CI runner's records.
 """
 
 from __future__ import annotations
@@ -35,6 +47,23 @@ TEXT_FIELDS = frozenset(
 )  # fmt: skip
 ATTEMPT = "send.attempt"
 NO_OUTCOME = "NoOutcomeRecorded"
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    rotate_bytes: int = 10 * 1024 * 1024
+    keep: int = 5
+    syslog: str = ""
+    syslog_facility: str = "user"
+
+
+_settings = LogSettings()
+
+
+def configure(settings: LogSettings) -> None:
+    """The `[log]` table of the config in use (the defaults until a command has read one)."""
+    global _settings
+    _settings = settings
 
 
 def state_file(name: str) -> Path:
@@ -135,9 +164,17 @@ def record_or_refuse(event: str, **fields: Any) -> None:
         "event": event,
         **{k: v for k, v in fields.items() if v is not None},
     }
+    entry = redact_data(entry)
+    path = state_file("audit.jsonl")
     try:
-        with locked_append(state_file("audit.jsonl")) as fd:
-            append_line(fd, redact_data(entry))
+        with locked_append(path) as fd:
+            size = os.fstat(fd).st_size
+            if size and size + len(_encoded(entry)) > _settings.rotate_bytes:
+                rotate(path, _settings.keep)
+                with locked_append(path) as fresh:
+                    append_line(fresh, entry)
+            else:
+                append_line(fd, entry)
     except OSError as exc:
         reason = os_reason(exc)
         raise ConfigError(
@@ -147,6 +184,35 @@ def record_or_refuse(event: str, **fields: Any) -> None:
             code="audit_log_unusable",
             details={"reason": reason},
         ) from None
+    if _settings.syslog:
+        from smsctl.core import syslog
+
+        syslog.send(_settings.syslog, _settings.syslog_facility, entry)
+
+
+def rotated(path: Path, number: int) -> Path:
+    return path.with_name(f"{path.name}.{number}")
+
+
+def rotate(path: Path, keep: int) -> None:
+    """Move `path` to `path.1` (and each older file one up; the one past `keep` goes), while the
+    caller holds `path`'s lock."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(rotated(path, keep))
+    for number in range(keep - 1, 0, -1):
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(rotated(path, number), rotated(path, number + 1))
+    os.replace(path, rotated(path, 1))
+
+
+def log_files(path: Path) -> list[Path]:
+    """The log and its rotated files, newest first."""
+    files = [path]
+    number = 1
+    while rotated(path, number).exists():
+        files.append(rotated(path, number))
+        number += 1
+    return files
 
 
 def os_reason(exc: OSError) -> str:
@@ -231,29 +297,99 @@ def _is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, (str, int, float, bool))
 
 
-def with_attempts_resolved(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """An attempt record is shown through its outcome record; one without an outcome (smsctl
-    stopped during the call, or the call is still running) becomes a send with outcome
-    "unknown"."""
-    finished = {
-        e["attempt"] for e in entries if e.get("event") == "send" and e.get("attempt") is not None
+def resolve_attempt(entry: dict[str, Any]) -> dict[str, Any]:
+    """An attempt record without an outcome (smsctl stopped during the call, or the call is
+    still running) reads as a send whose outcome is unknown."""
+    return {
+        **entry,
+        "event": "send",
+        "outcome": "unknown",
+        "code": NO_OUTCOME,
+        "message": "no outcome was recorded: smsctl stopped (killed, crashed, lost power) while "
+        "the request was with the provider, or is still waiting for it; the message may have "
+        "been delivered",
     }
-    resolved = []
-    for entry in entries:
-        if entry.get("event") == ATTEMPT:
-            if entry.get("attempt") in finished:
-                continue
-            entry = {
-                **entry,
-                "event": "send",
-                "outcome": "unknown",
-                "code": NO_OUTCOME,
-                "message": "no outcome was recorded: smsctl stopped (killed, crashed, lost "
-                "power) while the request was with the provider, or is still waiting for it; "
-                "the message may have been delivered",
-            }
-        resolved.append(entry)
-    return resolved
+
+
+BLOCK = 64 * 1024
+# Records are written in the order their writers got the lock, not quite the order of their
+# times: reading back stops only once records are this much older than --since.
+SINCE_SLACK_SECONDS = 300
+
+
+def _lines_backwards(path: Path) -> Iterator[bytes]:
+    """The lines of `path`, last first, read in blocks from its end."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        return
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "it is not a regular file")
+        position = os.fstat(fd).st_size
+        rest = b""
+        if position and os.pread(fd, 1, position - 1) == b"\n":
+            position -= 1  # the newline that ends the last line starts no line of its own
+        while position > 0:
+            step = min(BLOCK, position)
+            position -= step
+            block = os.pread(fd, step, position) + rest
+            lines = block.split(b"\n")
+            rest = lines[0]
+            yield from reversed(lines[1:])
+        yield rest
+    finally:
+        os.close(fd)
+
+
+def newest_first(warn: Callable[[str], None] | None = None) -> Iterator[dict[str, Any]]:
+    """The audit records, newest first, across the rotated files, attempts resolved; lines that
+    are not well-formed records are skipped and, when the reading stops, reported via `warn`."""
+    finished: set[str] = set()
+    skipped: dict[Path, list[int]] = {}
+    whole: dict[Path, int] = {}  # files read to their first line: how many lines they have
+    try:
+        for path in log_files(log_path()):
+            counted = 0
+            for counted, line in enumerate(_lines_backwards(path), start=1):  # noqa: B007
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                except (ValueError, UnicodeDecodeError, RecursionError):
+                    item = None
+                if not isinstance(item, dict) or not is_audit_record(item):
+                    skipped.setdefault(path, []).append(counted)
+                    continue
+                if item.get("event") == "send" and item.get("attempt") is not None:
+                    finished.add(item["attempt"])
+                elif item.get("event") == ATTEMPT:
+                    if item.get("attempt") in finished:
+                        continue
+                    item = resolve_attempt(item)
+                yield item
+            whole[path] = counted
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot read the audit log {log_path()}: {os_reason(exc)}.",
+            hint="It must be a regular file you own (not a symbolic link or a directory) in "
+            "the state directory ($SMSCTL_STATE_DIR).",
+            code="audit_log_unusable",
+        ) from None
+    finally:
+        if warn is not None:
+            for path, numbers in skipped.items():
+                warn(_skipped_warning(path, numbers, whole.get(path)))
+
+
+def _skipped_warning(path: Path, backwards: list[int], lines: int | None) -> str:
+    if lines is not None:  # read to its start: number the lines from the top, as editors do
+        return skipped_warning(path, sorted(lines + 1 - n for n in backwards))
+    shown = ", ".join(str(n) for n in backwards[:10]) + (", ..." if len(backwards) > 10 else "")
+    return (
+        f"skipped {len(backwards)} unreadable line(s) of {path} ({shown} from its end): not a "
+        "well-formed record (torn by a killed process, corrupt, or edited by hand)."
+    )
 
 
 def read(
@@ -261,31 +397,39 @@ def read(
     channel: str | None = None,
     since: datetime | None = None,
     limit: int | None = None,
+    sends_only: bool = False,
     warn: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """The audit log, attempts resolved; lines that are not well-formed records are skipped
-    and reported through `warn`."""
-    path = log_path()
-    try:
-        found = scan(path, is_audit_record)
-    except OSError as exc:
-        raise ConfigError(
-            f"Cannot read the audit log {path}: {os_reason(exc)}.",
-            hint="It must be a regular file you own (not a symbolic link or a directory) in "
-            "the state directory ($SMSCTL_STATE_DIR).",
-            code="audit_log_unusable",
-        ) from None
-    if found.skipped and warn is not None:
-        warn(skipped_warning(path, found.skipped))
-    entries = with_attempts_resolved(found.records)
-    if channel:
-        entries = [e for e in entries if e.get("channel") == channel]
+    """The newest records (at most `limit`, none older than `since`), oldest first."""
+    cutoff = stop = None
     if since:
-        cutoff = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-        entries = [e for e in entries if str(e.get("time", "")) >= cutoff]
-    if limit is not None:
-        entries = entries[-limit:] if limit > 0 else []
-    return entries
+        utc = since.astimezone(timezone.utc)
+        cutoff = utc.strftime("%Y-%m-%dT%H:%M:%S")
+        stop = datetime.fromtimestamp(utc.timestamp() - SINCE_SLACK_SECONDS, timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%S"
+        )
+    if limit is not None and limit <= 0:
+        return []
+    found: list[dict[str, Any]] = []
+    records = newest_first(warn)
+    try:
+        for entry in records:
+            moment = str(entry.get("time", ""))
+            if stop is not None and moment < stop:
+                break
+            if cutoff is not None and moment < cutoff:
+                continue
+            if channel and entry.get("channel") != channel:
+                continue
+            if sends_only and not str(entry.get("event", "")).startswith("send"):
+                continue
+            found.append(entry)
+            if limit is not None and len(found) >= limit:
+                break
+    finally:
+        records.close()
+    found.reverse()
+    return found
 
 
 def sent_at(channel: str, **ids: str | None) -> datetime | None:
@@ -294,9 +438,17 @@ def sent_at(channel: str, **ids: str | None) -> datetime | None:
     wanted = {key: value for key, value in ids.items() if value}
     if not wanted:
         return None
-    for entry in reversed(read(channel=channel)):
-        if entry.get("event") == "send" and all(entry.get(k) == v for k, v in wanted.items()):
-            return clock.parse_iso(entry.get("time"))
+    records = newest_first()
+    try:
+        for entry in records:
+            if (
+                entry.get("channel") == channel
+                and entry.get("event") == "send"
+                and all(entry.get(k) == v for k, v in wanted.items())
+            ):
+                return clock.parse_iso(entry.get("time"))
+    finally:
+        records.close()
     return None
 
 

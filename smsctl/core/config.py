@@ -85,6 +85,18 @@ class Config:
         defaults = _with_defaults(self.data.get("defaults", {}), schema.DEFAULTS_TABLE)
         return float(defaults["connect_timeout"]), float(defaults["timeout"])
 
+    def log_settings(self) -> Any:
+        """The `[log]` table: rotation of the audit log and the system-log copy."""
+        from smsctl.core.audit import LogSettings
+
+        table = _with_defaults(self.data.get("log", {}), schema.LOG_TABLE)
+        return LogSettings(
+            rotate_bytes=max(1, int(float(table["rotate_mb"]) * 1024 * 1024)),
+            keep=int(table["keep"]),
+            syslog=str(table["syslog"]),
+            syslog_facility=str(table["syslog_facility"]),
+        )
+
     def deadline(self) -> float:
         """The most one exchange with a provider may take in all, seconds: an HTTP request and
         its answer (Alibaba Cloud, WeChat), or an SMTP session from connect to QUIT."""

@@ -162,6 +162,10 @@ REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
     ("wechat", "rules"): ("template_id",),
 }
 
+SYSLOG_FACILITIES = (
+    "user", "daemon", "auth", "local0", "local1", "local2", "local3", "local4", "local5",
+    "local6", "local7",
+)  # fmt: skip
 DEFAULTS_TABLE = {
     "timeout": Field("float", default=10.0, minimum=0.1, maximum=600),
     "connect_timeout": Field("float", default=5.0, minimum=0.1, maximum=600),
@@ -179,8 +183,17 @@ GUARD_DEFAULTS = {
     "email": {"per_minute": 5, "per_hour": 30, "per_day": 100},
     "wechat": {"per_minute": 5, "per_hour": 30, "per_day": 100},
 }
+LOG_TABLE = {
+    # audit.jsonl is rotated once it would pass this size; `keep` rotated files are kept.
+    "rotate_mb": Field("float", default=10.0, minimum=0.001, maximum=100_000),
+    "keep": Field("int", default=5, minimum=1, maximum=1000),
+    # Also send every audit record to the system log: "" (off), "/dev/log" (syslog or the
+    # systemd journal), "unix:PATH" or "udp:HOST:PORT".
+    "syslog": _str(""),
+    "syslog_facility": _str("user", SYSLOG_FACILITIES),
+}
 APP_TABLE = {"note": _str("")}
-TOP_LEVEL = ("defaults", "secrets", "guard", "apps", *CHANNELS)
+TOP_LEVEL = ("defaults", "secrets", "guard", "log", "apps", *CHANNELS)
 
 
 @dataclass(frozen=True)
@@ -234,6 +247,8 @@ def validate(data: dict[str, Any]) -> list[Problem]:
             problems.extend(_check_fields((key,), value, DEFAULTS_TABLE))
         elif key == "secrets":
             problems.extend(_check_fields((key,), value, SECRETS_TABLE))
+        elif key == "log":
+            problems.extend(_check_fields((key,), value, LOG_TABLE))
         elif key == "guard":
             for channel, limits in value.items():
                 if channel not in CHANNELS:
