@@ -1,4 +1,5 @@
-"""Shell completion answered without the command framework (performance.md, "Shell completion").
+"""Shell completion answered without the command framework (docs/performance.md, "How smsctl
+meets them").
 
 The shells call `smsctl` back on every TAB with Typer's/Click's environment protocol:
 

@@ -49,3 +49,30 @@ def test_readme_starts_with_the_two_setup_commands() -> None:
     head = (ROOT / "README.md").read_text().split("\n## ", 1)[0]
     assert "smsctl sandbox try" in head
     assert "bash scripts/test" in head
+
+
+def test_every_document_a_source_file_cites_is_in_the_repository() -> None:
+    """A comment that points at a document points at one a reader of the repository has."""
+    import re
+
+    sources = [
+        p
+        for pattern in ("smsctl/**/*.py", "tests/**/*.py", "scripts/*", "benchmarks/*.py")
+        for p in ROOT.glob(pattern)
+        if p.is_file() and p != Path(__file__)
+    ] + [ROOT / "pyproject.toml"]
+    outside = re.compile(
+        r"SPEC\b|/work/shared|\breference/[\w-]+\.md|(?<![\w/])(?:performance|peers|style)\.md"
+    )
+    cited = re.compile(r"\bdocs/([\w-]+\.md)")
+    problems = []
+    for path in sources:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for number, line in enumerate(text.splitlines(), 1):
+            where = f"{path.relative_to(ROOT)}:{number}"
+            if outside.search(line):
+                problems.append(f"{where}: cites a document outside the repository")
+            for name in cited.findall(line):
+                if not (ROOT / "docs" / name).is_file():
+                    problems.append(f"{where}: cites docs/{name}, which does not exist")
+    assert not problems, problems

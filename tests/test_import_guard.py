@@ -1,6 +1,6 @@
 """Local commands (they only read or write the config) never load a provider SDK, an HTTP stack,
-the keyring or smtplib (SPEC §7 "Speed", performance.md): each runs through the console-script
-entry point in a fresh interpreter, which then reports what it imported."""
+the keyring or smtplib (docs/contract.md §7 "Speed", docs/performance.md): each runs through
+the console-script entry point in a fresh interpreter, which then reports what it imported."""
 
 from __future__ import annotations
 

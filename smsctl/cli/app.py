@@ -60,7 +60,7 @@ def load_command(name: str) -> Any:
         single = typer.Typer()
         single.command(name)(target)
         target = single
-    # Plain help, like the root: Rich is not imported to print --help (performance.md).
+    # Plain help, like the root: Rich is not imported to print --help (docs/performance.md).
     target.rich_markup_mode = None
     target._add_completion = False  # completion is answered by smsctl.completion
     command = typer.main.get_command(target)

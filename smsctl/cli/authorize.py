@@ -1,4 +1,5 @@
-"""`smsctl authorize ...`: which app may use which signature, template or rule (SPEC §2)."""
+"""`smsctl authorize ...`: which app may use which signature, template or rule
+(docs/contract.md §2)."""
 
 from __future__ import annotations
 

@@ -84,7 +84,7 @@ class AppContext:
         return _isatty(sys.stdin) and _isatty(sys.stderr)
 
     def confirm(self, question: str, *, yes: bool, what: str) -> None:
-        """Go on when --yes was given or the user says yes; otherwise stop (SPEC §6)."""
+        """Go on when --yes was given or the user says yes; otherwise stop (docs/contract.md §6)."""
         if yes:
             return
         if not self.can_prompt():

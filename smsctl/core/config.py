@@ -1,4 +1,4 @@
-"""The config file: reading, validating, and changing it safely (SPEC §4).
+"""The config file: reading, validating, and changing it safely (docs/contract.md §4).
 
 Reads use stdlib tomllib (cheap). Changes go through `ConfigStore.edit()`, which follows git's
 `config.lock` protocol: take `<file>.lock` exclusively, re-read the file, let the caller edit the

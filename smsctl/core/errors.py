@@ -1,7 +1,7 @@
 """One error family for everything a user can cause or meet.
 
-Each class carries the exit code of SPEC §6. Expected failures are raised as one of these and
-printed without a traceback; anything else is a bug and exits 1.
+Each class carries the exit code of docs/contract.md §6. Expected failures are raised as one of
+these and printed without a traceback; anything else is a bug and exits 1.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The test-send guard: a local ledger that mirrors the provider's per-number limits (SPEC §7).
+"""The test-send guard: a local ledger that mirrors the provider's per-number limits
+(docs/contract.md §7).
 
 The check and the record happen under one exclusive flock on the ledger, so concurrent test
 sends to one number respect the limits exactly. The guard counts what the provider counts: a

@@ -1,5 +1,5 @@
 """Signatures, templates and push rules of every channel: add, edit, delete, default marking,
-and which apps may use them (SPEC §2: no apps = general, apps = personalized)."""
+and which apps may use them (docs/contract.md §2: no apps = general, apps = personalized)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Masking of identifiers shown to people (SPEC §5): enough to recognise, not enough to use."""
+"""Masking of identifiers shown to people (docs/contract.md §5): enough to recognise, not enough
+to use."""
 
 from __future__ import annotations
 

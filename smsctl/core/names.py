@@ -1,5 +1,5 @@
 """What a name may be. Names become TOML keys, keyring entries and env-var suffixes, so they are
-checked before anything is written (SPEC §7)."""
+checked before anything is written (docs/contract.md §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The one object that decides how results reach the user (SPEC §5).
+"""The one object that decides how results reach the user (docs/contract.md §5).
 
 - `--json`: stdout holds exactly one JSON document; errors go to stderr as {"error": {...}}.
 - Human mode on a terminal: Rich tables and ✓/✗ lines, colour unless NO_COLOR/--no-color.

@@ -1,4 +1,4 @@
-"""Template variable values from `--param k=v` and `--params-json` (SPEC §7)."""
+"""Template variable values from `--param k=v` and `--params-json` (docs/contract.md §7)."""
 
 from __future__ import annotations
 

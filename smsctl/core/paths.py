@@ -1,4 +1,4 @@
-"""Where smsctl keeps its files (SPEC §4)."""
+"""Where smsctl keeps its files (docs/contract.md §4)."""
 
 from __future__ import annotations
 

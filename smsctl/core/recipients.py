@@ -1,4 +1,5 @@
-"""Recipients checked before any network call (SPEC §7): phone numbers, email addresses, OpenIDs."""
+"""Recipients checked before any network call (docs/contract.md §7): phone numbers, email
+addresses, OpenIDs."""
 
 from __future__ import annotations
 

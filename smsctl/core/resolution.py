@@ -1,4 +1,4 @@
-"""Which account, signature and template a send uses, and why (SPEC §2 "Resolution").
+"""Which account, signature and template a send uses, and why (docs/contract.md §2 "Resolution").
 
 For (channel, scenario, app): among the enabled items of the account in use, the ones
 personalized for the app win over the general ones; several at that level -> the one marked

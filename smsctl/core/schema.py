@@ -23,7 +23,7 @@ VERIFICATION_SCENARIOS = ("register", "login", "reset-password")
 STATUSES = ("approved", "pending", "rejected", "cancelled", "unknown")
 SECURITY_MODES = ("starttls", "ssl", "none")
 
-# Keys whose presence means a secret was written where it must never be (SPEC §4).
+# Keys whose presence means a secret was written where it must never be (docs/contract.md §4).
 SECRET_KEY_PATTERN = re.compile(
     r"(secret|password|passwd|token|private_key|credential|api_key|apikey)", re.IGNORECASE
 )

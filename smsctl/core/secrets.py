@@ -1,4 +1,5 @@
-"""Secrets: the OS keyring by default, an environment variable when a pipeline sets one (SPEC §4).
+"""Secrets: the OS keyring by default, an environment variable when a pipeline sets one
+(docs/contract.md §4).
 
 Resolution order for reading: `SMSCTL_SECRET_<CHANNEL>_<ACCOUNT>` (the keyring is then not
 touched at all), then the keyring entry `<channel>/<account>` of service `smsctl`. The keyring

@@ -34,7 +34,7 @@ def render(content: str, values: dict[str, str]) -> str:
 
 
 def value_warnings(values: dict[str, str]) -> list[str]:
-    """Limits the provider enforces only after sending (peers.md: "found only after sending")."""
+    """Limits the provider enforces only after sending."""
     warnings = []
     for name, value in values.items():
         if len(value) > SMS_VARIABLE_LIMIT:

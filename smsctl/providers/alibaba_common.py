@@ -1,5 +1,5 @@
 """What the Alibaba Cloud SMS and voice adapters share: credentials, client config, error
-translation and the safe-retry policy (SPEC §7).
+translation and the safe-retry policy (docs/contract.md §7).
 
 The SDKs are imported inside functions only (architecture.md). Every failure leaves this module
 as an SmsctlError built from safe fields (code, message, request id, status) and never chained to

@@ -3,7 +3,7 @@ served on one port: their action names are disjoint.
 
 The gateway part (`AlibabaEmulator.handle`) verifies signatures and applies transport faults; the
 API part (`Operations`) answers each action with the field names and value types of the real
-service. Facts: /work/shared/reference/alibaba-cloud.md and the installed SDK models.
+service. Facts: docs/providers.md §1 and the installed SDK models.
 """
 
 from __future__ import annotations

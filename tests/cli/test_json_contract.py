@@ -1,5 +1,5 @@
-"""Every command keeps the --json contract (SPEC §5): stdout holds exactly one JSON document, or
-is empty while stderr holds {"error": {...}}."""
+"""Every command keeps the --json contract (docs/contract.md §5): stdout holds exactly one JSON
+document, or is empty while stderr holds {"error": {...}}."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Alibaba catalog: every code of reference/alibaba-cloud.md, with the right exit class."""
+"""The Alibaba catalog: every code of docs/providers.md §1, with the right exit class."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from smsctl.core.errors import (
     RateLimited,
 )
 
-# (code, exit class) as listed in reference/alibaba-cloud.md, "Error codes smsctl must explain".
+# (code, exit class) as listed in docs/providers.md, "Error codes and smsctl's exit classes".
 REFERENCE_CODES = {
     "InvalidAccessKeyId.NotFound": 4,
     "InvalidAccessKeyId.Inactive": 4,

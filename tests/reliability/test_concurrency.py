@@ -1,4 +1,4 @@
-"""Concurrency (SPEC §4, §7; issue 10): 32 processes changing one config file at once lose
+"""Concurrency (docs/contract.md §4, §7): 32 processes changing one config file at once lose
 nothing and leave a valid file and no lock; concurrent test sends to one number respect the
 guard exactly."""
 

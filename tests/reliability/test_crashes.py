@@ -1,4 +1,4 @@
-"""Crashes (SPEC §4, issue 10): writers killed with SIGKILL leave a config that parses and equals
+"""Crashes (docs/contract.md §4): writers killed with SIGKILL leave a config that parses and equals
 the state before or after one complete change, logs that lose at most the line being written,
 and nothing that needs manual repair. The long run is `python scripts/crash_test.py`."""
 

@@ -1,4 +1,4 @@
-"""Files and TLS (SPEC §4, §7; issue 10): modes whatever the umask, unsafe configs refused with
+"""Files and TLS (docs/contract.md §4, §7): modes whatever the umask, unsafe configs refused with
 the reason, symlinks never written through; certificates verified, plain http only for loopback
 or with the explicit flag."""
 

@@ -1,4 +1,4 @@
-"""Hostile input (SPEC §7, issue 10): whatever a user, a file or a script feeds smsctl, it either
+"""Hostile input (docs/contract.md §7): whatever a user, a file or a script feeds smsctl, it either
 accepts it or refuses it with a usage/config error — never another exception, never a TOML file
 it cannot read back, never a value that changes meaning."""
 

@@ -1,4 +1,4 @@
-"""Keyring faults through the installed console script (SPEC §4, issue 10): no backend, locked,
+"""Keyring faults through the installed console script (docs/contract.md §4): no backend, locked,
 raising, hanging (bounded), plaintext present but not chosen — each exit 4 with what to do; and
 nothing half-written: no account without its secret, no secret without its account, on add,
 edit --rotate-secret and edit --rename."""

@@ -1,5 +1,5 @@
-"""Secrets never leak (SPEC §5, issue 10): a distinct canary secret per channel (sms, voice, email,
-wechat) through every command of that channel, in human, --json, -v and SMSCTL_DEBUG=1 modes,
+"""Secrets never leak (docs/contract.md §5): a distinct canary secret per channel (sms, voice,
+email, wechat) through every command of that channel, in human, --json, -v and SMSCTL_DEBUG=1 modes,
 success and failure; plus unexpected errors carrying a secret under SMSCTL_DEBUG=1, and the
 Alibaba SDK's own debug logging (DEBUG=sdk) through the installed console script."""
 

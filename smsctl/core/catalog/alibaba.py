@@ -1,7 +1,8 @@
 """Alibaba Cloud SMS (dysmsapi) and voice (dyvmsapi) codes: meaning, cause, next step, exit class.
 
 Three kinds of code live here:
-- API error codes (gateway, credentials, throttling, business, transient) — SPEC §6 exit classes;
+- API error codes (gateway, credentials, throttling, business, transient) — the exit classes of
+  docs/contract.md §6;
 - SMS delivery-receipt codes (``ErrCode`` of QuerySendDetails) — exit 0 when delivered, else 8;
 - voice call states (``state`` of QueryCallDetailByCallId) — exit 0 when answered, else 8.
 

@@ -2,7 +2,7 @@
 
 Each channel module exposes `checks(context) -> Iterator[Check]`, where `context` is a
 `DoctorContext`. Live checks talk to the provider through the adapters; a failed check carries
-the exit class of its failure (SPEC §6) and the fix.
+the exit class of its failure (docs/contract.md §6) and the fix.
 """
 
 from __future__ import annotations
