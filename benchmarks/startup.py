@@ -2,12 +2,12 @@
 
     python benchmarks/startup.py [--rounds 15]
 
-Floors (docs/performance.md): F0 = this venv's `python -c pass`; F1 = a one-command Typer hello-world
-on the installed Typer (its command, and its --help); F2 = a minimal script that imports the
-Alibaba SMS SDK and sends one SMS to the sandbox. Every case runs once per round, rounds
-alternate the cases in a rotating order, and the medians are compared. Exits 1 when a target is
-missed. It is run by hand (its output goes in docs/performance.md), never as a timed test in CI: absolute
-numbers on shared machines move by ±10 % from run to run.
+Floors (docs/performance.md): F0 = this venv's `python -c pass`; F1 = a one-command Typer
+hello-world on the installed Typer (its command, and its --help); F2 = a minimal script that
+imports the Alibaba SMS SDK and sends one SMS to the sandbox. Every case runs once per round,
+rounds alternate the cases in a rotating order, and the medians are compared. Exits 1 when a
+target is missed. It is run by hand (its output goes in docs/performance.md), never as a timed
+test in CI: absolute numbers on shared machines move by ±10 % from run to run.
 """
 
 from __future__ import annotations
