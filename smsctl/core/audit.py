@@ -248,15 +248,21 @@ def scan(path: Path, accept: Callable[[dict[str, Any]], bool] | None = None) -> 
     for number, line in enumerate(raw.split(b"\n"), start=1):
         if not line.strip():
             continue
-        try:
-            item = json.loads(line)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            item = None
-        if isinstance(item, dict) and (accept is None or accept(item)):
+        item = _parsed(line)
+        if item is not None and (accept is None or accept(item)):
             result.records.append(item)
         else:
             result.skipped.append(number)
     return result
+
+
+def _parsed(line: bytes) -> dict[str, Any] | None:
+    """The JSON object of one line; None for a torn, corrupt or too deeply nested line."""
+    try:
+        item = json.loads(line)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    return item if isinstance(item, dict) else None
 
 
 def read_lines(path: Path) -> list[dict[str, Any]]:
@@ -354,11 +360,8 @@ def newest_first(warn: Callable[[str], None] | None = None) -> Iterator[dict[str
             for counted, line in enumerate(_lines_backwards(path), start=1):  # noqa: B007
                 if not line.strip():
                     continue
-                try:
-                    item = json.loads(line)
-                except (ValueError, UnicodeDecodeError, RecursionError):
-                    item = None
-                if not isinstance(item, dict) or not is_audit_record(item):
+                item = _parsed(line)
+                if item is None or not is_audit_record(item):
                     skipped.setdefault(path, []).append(counted)
                     continue
                 if item.get("event") == "send" and item.get("attempt") is not None:

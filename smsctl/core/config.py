@@ -327,7 +327,7 @@ class ConfigStore:
         """Temp files left by a writer killed before its rename: never read, safe to remove."""
         for leftover in self.path.parent.glob(f".{self.path.name}.tmp-*"):
             pid = leftover.name.split("-")[-2] if leftover.name.count("-") >= 2 else ""
-            if pid.isdigit() and _process_alive(int(pid)):
+            if pid.isdigit() and process_alive(int(pid)):
                 continue
             with contextlib.suppress(OSError):
                 leftover.unlink()
@@ -839,7 +839,7 @@ def _parse_record(content: bytes) -> dict[str, Any]:
         return {}
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

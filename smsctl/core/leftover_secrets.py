@@ -115,14 +115,10 @@ def _read(path: Path) -> Note | None:
 
 
 def _running(pid: int) -> bool:
+    from smsctl.core.config import process_alive
+
     if pid <= 0:
         return False
     if pid == os.getpid():
         return False  # this process's own change is over by the time anyone asks
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return process_alive(pid)
