@@ -318,7 +318,7 @@ def try_(
 def keep_dir(out: Any, path: Path) -> Path:
     """--keep DIR: created 0700 like smsctl's own config directory (it gets a config, an audit
     log and received mail); an existing one is used as it is, with a warning if others can
-    read it."""
+    read it, unless an earlier run's config is in it (the tour would clash with its accounts)."""
     import stat
 
     try:
@@ -330,6 +330,12 @@ def keep_dir(out: Any, path: Path) -> Path:
         raise UsageError(f"--keep {path}: cannot create it ({exc.strerror}).") from None
     if not path.is_dir():
         raise UsageError(f"--keep {path}: exists and is not a directory.")
+    if (path / "config.toml").exists():
+        raise UsageError(
+            f"--keep {path}: it already holds a config.toml (of an earlier run?); the tour "
+            "starts from an empty config.",
+            hint="Give a new directory, or remove that one first.",
+        )
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         out.warn(

@@ -90,3 +90,17 @@ def test_a_relative_keep_dir_is_named_absolutely(tmp_path, walkthrough_steps, mo
     assert result.exit_code == 0, result.all_output
     assert exported(walkthrough_steps)["SMSCTL_CONFIG"] == str(tmp_path / "walk" / "config.toml")
     assert f"smsctl --config {tmp_path / 'walk' / 'config.toml'} template list" in result.stdout
+
+
+def test_keep_with_an_earlier_runs_config_is_refused_before_anything_runs(
+    tmp_path, walkthrough_steps
+) -> None:
+    keep = tmp_path / "walk"
+    keep.mkdir(mode=0o700)
+    (keep / "config.toml").write_text("[sms]\n")
+    result = invoke("sandbox", "try", "--keep", str(keep))
+    assert result.exit_code == 2
+    assert "already holds a config.toml" in result.stderr
+    assert "Give a new directory" in result.stderr
+    assert walkthrough_steps == []
+    assert (keep / "config.toml").read_text() == "[sms]\n"
