@@ -9,6 +9,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -277,41 +279,46 @@ def try_(
         None,
         "--keep",
         metavar="DIR",
-        help="Keep the walkthrough's config and log in DIR instead of a temporary directory.",
+        help="Keep the walkthrough's config, audit log and mail in DIR instead of a temporary "
+        "directory, to go on with `smsctl --config DIR/config.toml ...`.",
     ),
 ) -> None:
-    """A guided tour: starts the sandbox, then runs and prints each real command, from adding an
-    account to a delivered test SMS. Touches neither your config nor your keyring."""
+    """A guided tour of all four channels: starts the sandbox, then prints and runs each real
+    command, from adding an account to a delivered SMS, an answered call, a received email and a
+    pushed WeChat message, and ends with what that proved. Touches neither your config nor your
+    keyring."""
     from smsctl.sandbox.server import Sandbox
 
     _interrupt_on_sigterm()
 
     out = app_context(ctx).output
-    workdir = keep_dir(out, Path(keep)) if keep else Path(tempfile.mkdtemp(prefix="smsctl-try-"))
+    if keep:
+        workdir = keep_dir(out, Path(keep).absolute())
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="smsctl-try-"))
     sandbox: Sandbox = build_sandbox("127.0.0.1", 0, None, str(workdir / "mailbox")).start()
     try:
-        code = run_steps(out, walkthrough(sandbox.info(), workdir))
-        if code == 0:
-            show_received_mail(out, workdir / "mailbox")
+        code = run_tour(out, sandbox, workdir, kept=bool(keep))
     finally:
         sandbox.stop()
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
     if code:
         raise typer.Exit(code)
-    out.line()
-    out.line(
-        "Done: the whole chain worked against the local sandbox. Run the same commands "
-        "with your real AccessKey (no --endpoint) to do it for real."
-    )
     if keep:
-        out.line(f"The walkthrough's config, log and mailbox are in {workdir}.")
+        out.line()
+        out.line(
+            f"Kept in {workdir}: config.toml, the audit log (state/) and the mail (mailbox/). "
+            "The sandbox has stopped, so its accounts no longer answer; local commands work:"
+        )
+        for line in kept_commands(workdir):
+            out.line(f"  {line}")
 
 
 def keep_dir(out: Any, path: Path) -> Path:
     """--keep DIR: created 0700 like smsctl's own config directory (it gets a config, an audit
     log and received mail); an existing one is used as it is, with a warning if others can
-    read it."""
+    read it, unless an earlier run's config is in it (the tour would clash with its accounts)."""
     import stat
 
     try:
@@ -323,6 +330,12 @@ def keep_dir(out: Any, path: Path) -> Path:
         raise UsageError(f"--keep {path}: cannot create it ({exc.strerror}).") from None
     if not path.is_dir():
         raise UsageError(f"--keep {path}: exists and is not a directory.")
+    if (path / "config.toml").exists():
+        raise UsageError(
+            f"--keep {path}: it already holds a config.toml (of an earlier run?); the tour "
+            "starts from an empty config.",
+            hint="Give a new directory, or remove that one first.",
+        )
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         out.warn(
@@ -340,6 +353,378 @@ def _interrupt_on_sigterm() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+
+
+# What the tour registers and sends; the sandbox's default seed has all of it approved.
+SIGNATURE = "Acme"
+SMS_TEMPLATE = "SMS_100000001"
+APP = "ios"
+EMAIL_TO = "ops@example.com"
+EMAIL_SUBJECT = "Your login code"
+WECHAT_RULE = "login-code"
+WECHAT_VALUES = {
+    "first": "Sign-in",
+    "keyword1": "${code}",
+    "keyword2": "5 minutes",
+    "remark": "Ignore this if it was not you",
+}
+
+
+@dataclass
+class Step:
+    """One command of the tour: why it runs (printed before it), its arguments after `smsctl`
+    or `export NAME=VALUE ...` (which the later steps then run with), and what its output
+    showed (printed after it)."""
+
+    why: str
+    argv: list[str]
+    showed: str = ""
+
+
+@dataclass
+class Channel:
+    title: str
+    steps: list[Step]
+    after: Callable[[Any, Path], None] | None = None  # shows what the sandbox received
+
+
+def run_tour(out: Any, sandbox: Any, workdir: Path, *, kept: bool) -> int:
+    """The intro, every channel's steps, and what they proved. The first failing step stops
+    it, with that step's exit code."""
+    for line in intro(workdir, kept=kept):
+        out.line(line)
+    env = dict(os.environ)
+    for channel in walkthrough(sandbox, workdir, kept=kept):
+        out.line()
+        out.line(f"== {channel.title} ==")
+        code = run_steps(out, channel.steps, env)
+        if code:
+            return code
+        if channel.after is not None:
+            channel.after(out, workdir)
+    try:
+        proofs = proved(sandbox, workdir, kept=kept)
+    except LookupError as missing:
+        out.failure(f"every step succeeded, but the sandbox has no record of {missing} (a bug)")
+        return 1
+    out.line()
+    out.line("== What this proved ==")
+    width = max(len(name) for name, _ in proofs)
+    for name, proof in proofs:
+        out.line(f"{name.ljust(width)}  {proof}")
+    out.line()
+    out.line("Done: the whole chain of every channel worked against the local sandbox.")
+    out.line(
+        "To do it for real, run the same commands with your own AccessKey, SMTP server and "
+        "official account, without --endpoint and --ca-file."
+    )
+    return 0
+
+
+def intro(workdir: Path, *, kept: bool) -> list[str]:
+    lines = [
+        "smsctl sandbox try: a tour of smsctl on local emulators of Alibaba Cloud SMS and voice,",
+        "an SMTP server and the WeChat API. Every command below is real and runs as printed; it",
+        "needs no provider account and touches neither your config nor your keyring.",
+        "",
+    ]
+    directory = command_directory()
+    if directory is None:
+        lines.append(
+            "The commands below run as `smsctl ...`; this environment has no `smsctl` command, "
+            f"so run them yourself as `{shlex.quote(sys.executable)} -m smsctl ...`."
+        )
+    else:
+        lines += [
+            "The commands below run as `smsctl ...`; to run them yourself, put the environment's "
+            "bin on PATH:",
+            f'  export PATH="{double_quoted(str(directory))}:$PATH"',
+        ]
+        if (directory / "activate").is_file():
+            lines.append(f"or activate the venv: . {shlex.quote(str(directory / 'activate'))}")
+    config = shlex.quote(str(workdir / "config.toml"))
+    if kept:
+        lines += [
+            "This run's config is kept; afterwards, try further commands with",
+            f"  smsctl --config {config} ...",
+        ]
+    else:
+        lines += [
+            "To keep this run's config and try further commands with `smsctl --config "
+            "DIR/config.toml ...`",
+            "afterwards, run `smsctl sandbox try --keep DIR`.",
+        ]
+    return lines
+
+
+def command_directory() -> Path | None:
+    """The directory of the `smsctl` command being run (a symlink on PATH is not resolved: its
+    directory is the one to name), or of the one beside this Python (`python -m smsctl`)."""
+    script = Path(sys.argv[0])
+    if script.name in ("smsctl", "smsctl.exe") and script.is_file():
+        return script.absolute().parent
+    beside = Path(sys.executable).with_name("smsctl")
+    if beside.is_file():
+        return beside.absolute().parent
+    found = shutil.which("smsctl")
+    return Path(found).absolute().parent if found else None
+
+
+def double_quoted(text: str) -> str:
+    """`text` for the inside of a double-quoted shell word (in which `$PATH` still expands)."""
+    return "".join("\\" + ch if ch in '\\"$`' else ch for ch in text)
+
+
+def kept_commands(workdir: Path) -> list[str]:
+    """Local commands that work on a kept directory once the sandbox is gone."""
+    config = shlex.quote(str(workdir / "config.toml"))
+    state = shlex.quote(str(workdir / "state"))
+    return [
+        f"smsctl --config {config} template list",
+        f"SMSCTL_STATE_DIR={state} smsctl --config {config} log --sends",
+    ]
+
+
+def walkthrough(sandbox: Any, workdir: Path, *, kept: bool = False) -> list[Channel]:
+    info = sandbox.info()
+    setup = Step(
+        "This run's own config and state directory"
+        + (" (kept)." if kept else " (removed at the end)."),
+        ["export", f"SMSCTL_CONFIG={workdir / 'config.toml'}",
+         f"SMSCTL_STATE_DIR={workdir / 'state'}"],
+    )  # fmt: skip
+    return [
+        Channel("SMS: Alibaba Cloud SMS, on the sandbox", [setup, *sms_steps(info["sms"])]),
+        Channel("Voice: Alibaba Cloud voice, the same AccessKey", voice_steps(info, sandbox)),
+        Channel(
+            "Email: SMTP with STARTTLS, on the sandbox's server",
+            email_steps(info["smtp"], workdir),
+            after=lambda out, workdir: show_received_mail(out, workdir / "mailbox"),
+        ),
+        Channel("WeChat: an official account, on the sandbox", wechat_steps(info["wechat"])),
+        Channel("Every channel: the audit log and the pre-flight check", closing_steps()),
+    ]
+
+
+def sms_steps(sms: dict[str, Any]) -> list[Step]:
+    return [
+        Step(
+            "The AccessKey Secret comes from the environment, as in a pipeline (at a terminal, "
+            "leave it out: smsctl asks, hidden, and keeps it in the keyring).",
+            ["export", f"SMSCTL_SECRET_SMS_SANDBOX={sms['access_key_secret']}"],
+        ),
+        Step(
+            "Add the account; --endpoint points it at the sandbox.",
+            ["account", "add", "sandbox", "--access-key-id", sms["access_key_id"],
+             "--endpoint", sms["endpoint"], "--note", "local sandbox"],
+            "Saved in the config without its secret, which stays in the environment.",
+        ),
+        Step(
+            "Check it live and make it the active SMS account.",
+            ["validate", "sandbox"],
+            "The provider accepted the AccessKey; SMS commands now use `sandbox`.",
+        ),
+        Step(
+            "Add a signature: smsctl asks the provider whether it is approved.",
+            ["signature", "add", SIGNATURE, "--account", "sandbox"],
+            f"{SIGNATURE} is approved, so messages can be signed with it.",
+        ),
+        Step(
+            "Add a template: its content and variables come from the provider.",
+            ["template", "add", SMS_TEMPLATE, "--account", "sandbox", "--scenario", "login"],
+            "It now serves the login scenario.",
+        ),
+        Step(
+            "Personalize it for one app (a new app name needs --create-app).",
+            ["authorize", "template", SMS_TEMPLATE, "--app", APP, "--create-app"],
+            f"Only the app `{APP}` gets it now.",
+        ),
+        Step(
+            "What each app gets for each scenario.",
+            ["authorize", "list"],
+            f"For login, `{APP}` gets {SMS_TEMPLATE} signed {SIGNATURE}; an app not named "
+            "gets nothing.",
+        ),
+        Step(
+            "Render the exact text locally, before spending a message.",
+            ["template", "render", SMS_TEMPLATE, "--param", "code=4711",
+             "--signature", SIGNATURE],
+            "What the phone will show; nothing was sent.",
+        ),
+        Step(
+            "Send a real test SMS and wait for the delivery receipt.",
+            ["send-test", "--to", SAMPLE_NUMBER, "--scenario", "login", "--app", APP,
+             "--param", "code=4711", "--wait", "15", "--yes"],
+            "The provider accepted it, and the delivery receipt says DELIVERED.",
+        ),
+    ]  # fmt: skip
+
+
+def voice_steps(info: dict[str, Any], sandbox: Any) -> list[Step]:
+    voice = info["voice"]
+    template = next(
+        t
+        for t in sandbox.alibaba.state.voice_templates.values()
+        if t.kind == "tts" and t.status == "approved"
+    )
+    return [
+        Step(
+            "Voice is a channel of its own, with its own accounts; its secret also comes from "
+            "the environment.",
+            ["export", f"SMSCTL_SECRET_VOICE_SANDBOX={voice['access_key_secret']}"],
+        ),
+        Step(
+            "Add a voice account with the same AccessKey.",
+            ["voice", "account", "add", "sandbox", "--access-key-id", voice["access_key_id"],
+             "--endpoint", voice["endpoint"]],
+            "Saved, without its secret.",
+        ),
+        Step(
+            "Check it live and make it the active voice account.",
+            ["voice", "validate", "sandbox"],
+            "Accepted; voice commands now use `sandbox`.",
+        ),
+        Step(
+            "Add a TTS template of the seed. The voice API cannot look templates up, so give "
+            "its content as the console shows it.",
+            ["voice", "template", "add", template.code, "--account", "sandbox",
+             "--scenario", "login", "--content", template.content],
+            "It serves the login scenario; ${code} is filled in for each call.",
+        ),
+        Step(
+            "Place a real test call and wait for the call result.",
+            ["voice", "send-test", "--to", SAMPLE_NUMBER, "--scenario", "login",
+             "--param", "code=4711", "--wait", "15", "--yes"],
+            "The call was answered and listened to the end.",
+        ),
+    ]  # fmt: skip
+
+
+def email_steps(smtp: dict[str, Any], workdir: Path) -> list[Step]:
+    """The same chain for email, against the sandbox's SMTP server (STARTTLS, its own CA)."""
+    html = workdir / "login.html"
+    html.write_text(LOGIN_HTML, encoding="utf-8")
+    return [
+        Step(
+            "Email works the same way; its password comes from the environment too.",
+            ["export", f"SMSCTL_SECRET_EMAIL_SANDBOX={smtp['password']}"],
+        ),
+        Step(
+            "Add an SMTP account; TLS is always verified (here against the sandbox's own CA).",
+            ["email", "account", "add", "sandbox", "--host", smtp["host"],
+             "--port", str(smtp["starttls_port"]), "--security", "starttls",
+             "--username", smtp["username"], "--from", "noreply@example.com",
+             "--ca-file", smtp["ca_file"]],
+            "Saved with the CA to trust, without the password.",
+        ),
+        Step(
+            "Connect, negotiate TLS, log in, quit; it becomes the active email account.",
+            ["email", "validate", "sandbox"],
+            "TLS verified and the login accepted.",
+        ),
+        Step(
+            "An HTML template; login templates must use ${code}.",
+            ["email", "template", "add", "login-code", "--scenario", "login",
+             "--subject", EMAIL_SUBJECT, "--html", str(html)],
+            "Its text part is generated from the HTML.",
+        ),
+        Step(
+            "Send a test email (multipart: the text part is generated from the HTML).",
+            ["email", "send-test", "--to", EMAIL_TO, "--scenario", "login",
+             "--param", "code=4711", "--yes"],
+            "The SMTP server accepted it (the Message-ID above).",
+        ),
+    ]  # fmt: skip
+
+
+def wechat_steps(wechat: dict[str, Any]) -> list[Step]:
+    from smsctl.sandbox.wechat import VERIFY_TEMPLATE_ID
+
+    var_args: list[str] = []
+    for name, value in WECHAT_VALUES.items():
+        var_args += ["--var", f"{name}={value}"]
+    return [
+        Step(
+            "A WeChat official account: its AppSecret comes from the environment too.",
+            ["export", f"SMSCTL_SECRET_WECHAT_SANDBOX={wechat['app_secret']}"],
+        ),
+        Step(
+            "Add it with its AppID; smsctl checks the pair by getting an access token.",
+            ["wechat", "account", "add", "sandbox", "--app-id", wechat["app_id"],
+             "--endpoint", wechat["endpoint"]],
+            "The AppID and AppSecret work; the config keeps only the AppID.",
+        ),
+        Step(
+            "Check it live and make it the active WeChat account.",
+            ["wechat", "validate", "sandbox"],
+            "Token obtained; WeChat commands now use `sandbox`.",
+        ),
+        Step(
+            "The template messages the official account may send.",
+            ["wechat", "template", "list", "sandbox"],
+            "Each template's variables; a push rule fills them in.",
+        ),
+        Step(
+            "A push rule for the login scenario: the verification-code template, its code "
+            "filled in at send time.",
+            ["wechat", "rule", "add", WECHAT_RULE, "--account", "sandbox",
+             "--template-id", VERIFY_TEMPLATE_ID, *var_args, "--scenario", "login"],
+            "Every variable of the template is set.",
+        ),
+        Step(
+            "Push a real test message to the sandbox's follower.",
+            ["wechat", "send-test", "--openid", wechat["follower_openid"],
+             "--rule", WECHAT_RULE, "--var", "code=4711", "--yes"],
+            "WeChat accepted it and gave its msgid.",
+        ),
+    ]  # fmt: skip
+
+
+def closing_steps() -> list[Step]:
+    return [
+        Step(
+            "Every send and its outcome is in the audit log (numbers and OpenIDs masked).",
+            ["log", "--sends"],
+            "The sends and results of all four channels, oldest first.",
+        ),
+        Step(
+            "The pre-flight check a CI pipeline runs, for every configured channel.",
+            ["doctor"],
+            "Config, secrets, credentials, templates and rules of all four channels are in order.",
+        ),
+    ]
+
+
+def run_steps(out: Any, steps: list[Step], env: dict[str, str]) -> int:
+    """Print and run each step; `env` gets the variables an `export` step sets."""
+    for step in steps:
+        out.line()
+        out.line(f"# {step.why}")
+        if step.argv[0] == "export":
+            out.line("$ " + command(*step.argv))
+            for assignment in step.argv[1:]:
+                name, _, value = assignment.partition("=")
+                env[name] = value
+            continue
+        out.line("$ " + command("smsctl", *step.argv))
+        out.stdout.flush()
+        done = subprocess.run(
+            [sys.executable, "-m", "smsctl", *step.argv],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        out.stdout.write(done.stdout)
+        if done.stderr:
+            out.stdout.write(done.stderr)
+        if done.returncode != 0:
+            out.failure(f"step failed with exit code {done.returncode}")
+            return done.returncode
+        if step.showed:
+            out.line(f"→ {step.showed}")
+    return 0
 
 
 def show_received_mail(out: Any, mailbox: Path) -> None:
@@ -360,182 +745,47 @@ def show_received_mail(out: Any, mailbox: Path) -> None:
             out.line(f"  {line}".rstrip())
 
 
-def walkthrough(info: dict[str, Any], workdir: Path) -> list[tuple[str, list[str], dict]]:
-    sms = info["sms"]
-    env = {
-        "SMSCTL_CONFIG": str(workdir / "config.toml"),
-        "SMSCTL_STATE_DIR": str(workdir / "state"),
-        "SMSCTL_SECRET_SMS_SANDBOX": sms["access_key_secret"],
-    }
-    number = "+8613812345678"
+def proved(sandbox: Any, workdir: Path, *, kept: bool) -> list[tuple[str, str]]:
+    """Per channel, the end state the sandbox itself recorded; LookupError names one missing."""
+    from smsctl.core.masking import mask_openid, mask_phone
+    from smsctl.sandbox.smtp import SmtpEmulator
+    from smsctl.sandbox.wechat import WechatEmulator
+
+    def last(items: list[Any], what: str) -> Any:
+        if not items:
+            raise LookupError(what)
+        return items[-1]
+
+    components = {type(c): c for c in sandbox.components}
+    state = sandbox.alibaba.state
+    sms = last([r for r in state.sms if r.outcome == "DELIVERED"], "a delivered SMS")
+    call = last(state.calls, "a call")
+    smtp = components[SmtpEmulator]
+    mail = last(smtp.messages, "a received email")
+    mail_file = last(sorted((workdir / "mailbox").glob("*.eml")), "a received email file")
+    wechat = components[WechatEmulator]
+    push = last(wechat.state.pushes, "a WeChat push")
+    where = f" (kept in {mail_file})" if kept else ""
     return [
         (
-            "In a pipeline the secret comes from the environment (or use the keyring: omit it "
-            "and smsctl asks, hidden).",
-            ["export", f"SMSCTL_SECRET_SMS_SANDBOX={sms['access_key_secret']}"],
-            env,
+            "SMS",
+            f"AccessKey, signature {SIGNATURE} and template {SMS_TEMPLATE} accepted by the "
+            f"provider; the test SMS to {mask_phone(sms.phone)} was delivered (BizId "
+            f"{sms.biz_id}).",
         ),
         (
-            "Add the account; --endpoint points it at the sandbox.",
-            [
-                "account",
-                "add",
-                "sandbox",
-                "--access-key-id",
-                sms["access_key_id"],
-                "--endpoint",
-                sms["endpoint"],
-                "--note",
-                "local sandbox",
-            ],
-            env,
-        ),
-        ("Check it live and make it the active SMS account.", ["validate", "sandbox"], env),
-        (
-            "Add a signature: smsctl asks the provider whether it is approved.",
-            ["signature", "add", "Acme", "--account", "sandbox"],
-            env,
+            "Voice",
+            f"AccessKey and TTS template {call.code} work; the test call to "
+            f"{mask_phone(call.callee)} was answered (CallId {call.call_id}).",
         ),
         (
-            "Add a template: its content and variables come from the provider.",
-            ["template", "add", "SMS_100000001", "--account", "sandbox", "--scenario", "login"],
-            env,
+            "Email",
+            f'TLS verified, login accepted; the SMTP server received "{mail["Subject"]}" '
+            f"for {mail['To']}{where}.",
         ),
         (
-            "Personalize it for one app (a new app name needs --create-app).",
-            ["authorize", "template", "SMS_100000001", "--app", "ios", "--create-app"],
-            env,
-        ),
-        ("What each app gets for each scenario.", ["authorize", "list"], env),
-        (
-            "Render the exact text locally, before spending a message.",
-            ["template", "render", "SMS_100000001", "--param", "code=4711", "--signature", "Acme"],
-            env,
-        ),
-        (
-            "Send a real test SMS and wait for the delivery receipt.",
-            [
-                "send-test",
-                "--to",
-                number,
-                "--scenario",
-                "login",
-                "--app",
-                "ios",
-                "--param",
-                "code=4711",
-                "--wait",
-                "15",
-                "--yes",
-            ],
-            env,
-        ),
-        (
-            "Every send and change is in the audit log (numbers masked).",
-            ["log", "--limit", "5"],
-            env,
-        ),
-        ("The pre-flight check a CI pipeline runs.", ["doctor", "--channel", "sms"], env),
-        *email_steps(info, workdir, env),
-    ]
-
-
-def email_steps(
-    info: dict[str, Any], workdir: Path, env: dict
-) -> list[tuple[str, list[str], dict]]:
-    """The same chain for email, against the sandbox's SMTP server (STARTTLS, its own CA)."""
-    smtp = info["smtp"]
-    env = {**env, "SMSCTL_SECRET_EMAIL_SANDBOX": smtp["password"]}
-    html = workdir / "login.html"
-    html.write_text("<p>Hello,</p>\n<p>your login code is <b>${code}</b>.</p>\n", encoding="utf-8")
-    return [
-        (
-            "Email works the same way; its password comes from the environment here too.",
-            ["export", f"SMSCTL_SECRET_EMAIL_SANDBOX={smtp['password']}"],
-            env,
-        ),
-        (
-            "Add an SMTP account; TLS is always verified (here against the sandbox's own CA).",
-            [
-                "email",
-                "account",
-                "add",
-                "sandbox",
-                "--host",
-                smtp["host"],
-                "--port",
-                str(smtp["starttls_port"]),
-                "--security",
-                "starttls",
-                "--username",
-                smtp["username"],
-                "--from",
-                "noreply@example.com",
-                "--ca-file",
-                smtp["ca_file"],
-            ],
-            env,
-        ),
-        (
-            "Connect, negotiate TLS, log in, quit; it becomes the active email account.",
-            ["email", "validate", "sandbox"],
-            env,
-        ),
-        (
-            "An HTML template; login templates must use ${code}.",
-            [
-                "email",
-                "template",
-                "add",
-                "login-code",
-                "--scenario",
-                "login",
-                "--subject",
-                "Your login code",
-                "--html",
-                str(html),
-            ],
-            env,
-        ),
-        (
-            "Send a test email (multipart: the text part is generated from the HTML).",
-            [
-                "email",
-                "send-test",
-                "--to",
-                "ops@example.com",
-                "--scenario",
-                "login",
-                "--param",
-                "code=4711",
-                "--yes",
-            ],
-            env,
+            "WeChat",
+            f"AppID and AppSecret got a token, {len(wechat.seed.templates)} templates listed; "
+            f"the push to {mask_openid(push['touser'])} was accepted (msgid {push['msgid']}).",
         ),
     ]
-
-
-def run_steps(out: Any, steps: list[tuple[str, list[str], dict]]) -> int:
-    for explanation, argv, env in steps:
-        out.line()
-        out.line(f"# {explanation}")
-        if argv[0] == "export":
-            out.line("$ export " + argv[1])
-            continue
-        out.line("$ smsctl " + " ".join(shlex.quote(a) for a in argv))
-        out.stdout.flush()
-        done = subprocess.run(
-            [sys.executable, "-m", "smsctl", *argv],
-            env={**os.environ, **env},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        out.stdout.write(done.stdout)
-        if done.stderr:
-            out.stdout.write(done.stderr)
-        if done.returncode != 0:
-            out.failure(f"step failed with exit code {done.returncode}")
-            return done.returncode
-    return 0
