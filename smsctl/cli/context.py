@@ -62,10 +62,7 @@ class AppContext:
 
     def config(self, *, fresh: bool = False) -> Config:
         if self._config is None or fresh:
-            from smsctl.core import audit
-
             self._config = self.store.load()
-            audit.configure(self._config.log_settings())
         return self._config
 
     @property

@@ -522,10 +522,11 @@ def send_test(
     )
     report: dict[str, Any] = {
         "channel": "wechat",
-        "to": plan.masked_target,
+        "to": plan.target,  # the OpenID given, as every channel's send-test reports its target
         "resolved": plan.resolution.to_dict(),
         "variables": values,
-        "client_msg_id": plan.out_id,
+        "out_id": plan.out_id,  # smsctl's id of the send, on every channel
+        "client_msg_id": plan.out_id,  # the same id under WeChat's name for it
         **plan.extra,
         "dry_run": dry_run,
         "sent": False,

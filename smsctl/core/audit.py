@@ -169,8 +169,7 @@ def record_or_refuse(event: str, **fields: Any) -> None:
     try:
         with locked_append(path) as fd:
             size = os.fstat(fd).st_size
-            if size and size + len(_encoded(entry)) > _settings.rotate_bytes:
-                rotate(path, _settings.keep)
+            if size and size + len(_encoded(entry)) > _settings.rotate_bytes and _rotated(path):
                 with locked_append(path) as fresh:
                     append_line(fresh, entry)
             else:
@@ -178,7 +177,7 @@ def record_or_refuse(event: str, **fields: Any) -> None:
     except OSError as exc:
         reason = os_reason(exc)
         raise ConfigError(
-            f"Cannot write the audit log {log_path()}: {reason}.",
+            f"Cannot write the audit log {exc.filename or log_path()}: {reason}.",
             hint="It must be a regular file you own (not a symbolic link or a directory) in a "
             "writable state directory ($SMSCTL_STATE_DIR) with free space.",
             code="audit_log_unusable",
@@ -188,6 +187,22 @@ def record_or_refuse(event: str, **fields: Any) -> None:
         from smsctl.core import syslog
 
         syslog.send(_settings.syslog, _settings.syslog_facility, entry)
+
+
+def _rotated(path: Path) -> bool:
+    """Rotate now; when that cannot be done the record still goes into the current file: the
+    record matters, the size bound can wait."""
+    try:
+        rotate(path, _settings.keep)
+    except OSError as exc:
+        import sys
+
+        sys.stderr.write(
+            f"Warning: could not rotate the audit log ({exc.filename or path}: "
+            f"{os_reason(exc)}); it keeps growing until that is fixed.\n"
+        )
+        return False
+    return True
 
 
 def rotated(path: Path, number: int) -> Path:
@@ -318,6 +333,7 @@ def resolve_attempt(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 BLOCK = 64 * 1024
+MAX_LINE = 1024 * 1024  # no record is anywhere near this long
 # Records are written in the order their writers got the lock, not quite the order of their
 # times: reading back stops only once records are this much older than --since.
 SINCE_SLACK_SECONDS = 300
@@ -333,19 +349,31 @@ def _lines_backwards(path: Path) -> Iterator[bytes]:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(errno.EINVAL, "it is not a regular file")
         position = os.fstat(fd).st_size
-        rest = b""
         if position and os.pread(fd, 1, position - 1) == b"\n":
             position -= 1  # the newline that ends the last line starts no line of its own
+        pieces: list[bytes] = []  # the start of the line being read, last piece first
+        kept = 0  # their length; past MAX_LINE the line is junk and is not kept
         while position > 0:
             step = min(BLOCK, position)
             position -= step
-            block = os.pread(fd, step, position) + rest
-            lines = block.split(b"\n")
-            rest = lines[0]
-            yield from reversed(lines[1:])
-        yield rest
+            lines = os.pread(fd, step, position).split(b"\n")
+            for line in reversed(lines[1:]):
+                yield _joined(line, pieces, kept)
+                pieces, kept = [], 0
+            if kept <= MAX_LINE:
+                pieces.append(lines[0])
+                kept += len(lines[0])
+        yield _joined(b"", pieces, kept)
     finally:
         os.close(fd)
+
+
+def _joined(last: bytes, pieces: list[bytes], kept: int) -> bytes:
+    """A line read backwards in pieces; one longer than any record is junk (NUL runs a crash
+    left, say), returned as such without keeping it in memory."""
+    if kept > MAX_LINE:
+        return b"\0"
+    return b"".join([last, *reversed(pieces)]) if pieces else last
 
 
 def newest_first(warn: Callable[[str], None] | None = None) -> Iterator[dict[str, Any]]:
@@ -435,15 +463,25 @@ def read(
     return found
 
 
+# The provider keeps receipts and call records for at most a month: an older send is not worth
+# finding, and a lookup of an id this machine never sent stops here instead of at the log's start.
+LOOKUP_DAYS = 32
+
+
 def sent_at(channel: str, **ids: str | None) -> datetime | None:
     """When the newest send on `channel` with these ids (biz_id=..., out_id=..., call_id=...)
-    was recorded, from this machine's log; None when it has no such send."""
+    was recorded in this machine's log in the last LOOKUP_DAYS days; None when there is none."""
     wanted = {key: value for key, value in ids.items() if value}
     if not wanted:
         return None
+    horizon = datetime.fromtimestamp(
+        clock.timestamp() - LOOKUP_DAYS * 86400, timezone.utc
+    ).strftime("%Y-%m-%dT%H:%M:%S")
     records = newest_first()
     try:
         for entry in records:
+            if str(entry.get("time", "")) < horizon:
+                break
             if (
                 entry.get("channel") == channel
                 and entry.get("event") == "send"

@@ -207,7 +207,7 @@ class ConfigStore:
 
     def load(self) -> Config:
         text = self._read_text()
-        return parse_config(text, self.path)
+        return _in_force(parse_config(text, self.path))
 
     @contextlib.contextmanager
     def edit(self) -> Iterator[ConfigEditor | ChunkedEditor]:
@@ -216,7 +216,7 @@ class ConfigStore:
         with FileLock(self.lock_path):
             self._remove_orphaned_temp_files()
             text = self._read_text()
-            before = parse_config(text, self.path)  # refuse to build on a broken file
+            before = _in_force(parse_config(text, self.path))  # never build on a broken file
             known_problems = {p.message for p in before.reference_problems()}
             editor = _editor_for(text, before.data)
             yield editor
@@ -344,6 +344,14 @@ def parse_config(text: str, path: Path) -> Config:
         if text:
             config_cache.store(str(path), content, data)
     return Config(data, path, text)
+
+
+def _in_force(config: Config) -> Config:
+    """The config a command reads is the one whose `[log]` table its audit records follow."""
+    from smsctl.core import audit
+
+    audit.configure(config.log_settings())
+    return config
 
 
 def _remember(path: Path, text: str, data: dict[str, Any]) -> None:

@@ -296,10 +296,12 @@ def _for(scenario: str | None, app: str | None) -> str:
 
 def _none_hint(channel: str, noun: str, scenario: str | None) -> str:
     prefix = "smsctl" if channel == "sms" else f"smsctl {channel}"
+    # Only SMS items and voice templates have a provider review that `sync` refreshes.
+    verbs = "enable/authorize/sync" if channel in ("sms", "voice") else "enable/authorize"
     return (
         f"Add one (`{prefix} {noun} add ...`"
         + (f" with --scenario {scenario}" if scenario and noun != "signature" else "")
-        + "), or enable/authorize/sync one listed above."
+        + f"), or {verbs} one listed above."
     )
 
 

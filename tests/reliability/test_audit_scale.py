@@ -145,3 +145,49 @@ def test_a_bad_log_table_is_a_config_error(config_file, table, problem):
     result = invoke("config", "check")
     assert result.exit_code == 3
     assert f"log.{problem}" in result.all_output
+
+
+def test_a_rotation_that_cannot_be_done_still_records_and_names_the_culprit(state_dir, capsys):
+    audit.configure(audit.LogSettings(rotate_bytes=300, keep=2))
+    try:
+        (state_dir / "audit.jsonl.2").mkdir(parents=True)
+        for number in range(6):
+            audit.record_or_refuse("config.change", command="c", action="a", account=f"a{number}")
+    finally:
+        audit.configure(audit.LogSettings())
+    assert (
+        f"could not rotate the audit log ({state_dir / 'audit.jsonl.2'}" in capsys.readouterr().err
+    )
+    assert [e["account"] for e in audit.read()] == [f"a{n}" for n in range(6)]
+
+
+def test_a_long_run_of_junk_without_newlines_is_skipped_at_once(state_dir):
+    path = state_dir / "audit.jsonl"
+    path.parent.mkdir(parents=True)
+    _write(path, [_change(1)])
+    with open(path, "ab") as handle:
+        handle.write(b"\0" * (3 * audit.MAX_LINE) + b"\n")
+    _write(path, [_change(2)])
+    warnings: list[str] = []
+    assert [e["account"] for e in audit.read(limit=5, warn=warnings.append)] == ["a1", "a2"]
+    assert len(warnings) == 1 and "skipped 1 unreadable line" in warnings[0]
+
+
+def test_a_lookup_of_a_send_this_machine_never_made_stops_a_month_back(
+    state_dir, smsctl_clock, monkeypatch
+):
+    path = state_dir / "audit.jsonl"
+    path.parent.mkdir(parents=True)
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    smsctl_clock.set(now)
+    old = {**_change(1, now - timedelta(days=40)), "event": "send", "channel": "sms"}
+    _write(path, [{**old, "biz_id": f"{n}^0"} for n in range(1000)])
+    recent = {**_change(2, now - timedelta(days=2)), "event": "send", "channel": "sms"}
+    _write(path, [{**recent, "biz_id": "recent^0"}])
+    parsed = []
+    real = audit._parsed
+    monkeypatch.setattr(audit, "_parsed", lambda line: parsed.append(1) or real(line))
+    assert audit.sent_at("sms", biz_id="recent^0") == now - timedelta(days=2)
+    assert audit.sent_at("sms", biz_id="5^0") is None  # older than the provider keeps it
+    assert audit.sent_at("sms", biz_id="never^0") is None
+    assert len(parsed) < 10  # the month-old part of the log was not read
