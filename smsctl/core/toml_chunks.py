@@ -50,6 +50,33 @@ def header_path(line: str) -> tuple[str, ...]:
     return tuple(path)
 
 
+def _comments_above(chunk: Chunk) -> str:
+    """Take from the end of `chunk` the comment lines that stand right above the next header (no
+    blank line between): they are about that table, so they stay and go with it."""
+    lines = chunk.text.splitlines(keepends=True)
+    start = len(lines)
+    while start > 0 and lines[start - 1].lstrip(" \t").startswith("#"):
+        start -= 1
+    if start == 0 and chunk.path is None:
+        return ""  # a file that starts with comments: they are the file's, not the table's
+    chunk.text = "".join(lines[:start])
+    return "".join(lines[start:])
+
+
+def _header_end(line: str) -> int:
+    """Where the `[...]` of a header line ends (quoted keys may hold `]` or `#`)."""
+    quote = ""
+    for index, char in enumerate(line):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "]":
+            return index + 1
+    return len(line.rstrip("\r\n"))
+
+
 def _bracket_depth(line: str) -> int:
     """How many `[`/`{` a key/value line leaves open (strings and comments skipped)."""
     depth, index, quote = 0, 0, ""
@@ -80,7 +107,8 @@ def split(text: str) -> list[Chunk]:
     for line in text.splitlines(keepends=True):
         # Outside a multi-line value, a line can start with `[` only as a table header.
         if open_brackets == 0 and line.lstrip(" \t").startswith("["):
-            chunks.append(Chunk(header_path(line), line))
+            lead_in = _comments_above(chunks[-1])
+            chunks.append(Chunk(header_path(line), lead_in + line))
             continue
         open_brackets += _bracket_depth(line)
         chunks[-1].text += line
@@ -169,13 +197,17 @@ class ChunkedText:
         return removed
 
     def rename_tree(self, old: tuple[str, ...], new: tuple[str, ...]) -> int:
-        """Rewrite the headers of `old` and its sub-tables to `new`, keeping their bodies."""
+        """Rewrite the headers of `old` and its sub-tables to `new`, keeping their comments and
+        bodies."""
         renamed = 0
         for chunk in self.chunks:
             if chunk.path and chunk.path[: len(old)] == old:
                 path = new + chunk.path[len(old) :]
                 header = render_table(path, {}).strip("\n")
-                first, _, body = chunk.text.partition("\n")
-                chunk.text, chunk.path = header + "\n" + body, path
+                lines = chunk.text.splitlines(keepends=True)
+                at = next(i for i, line in enumerate(lines) if line.lstrip(" \t").startswith("["))
+                line = lines[at]
+                lines[at] = header + line[_header_end(line) :]
+                chunk.text, chunk.path = "".join(lines), path
                 renamed += 1
         return renamed

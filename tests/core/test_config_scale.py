@@ -192,3 +192,37 @@ def test_an_invalid_config_is_never_cached(tmp_path):
     with pytest.raises(ConfigError):
         store.load()
     assert config_cache.load(str(path), path.read_bytes()) is None
+
+
+COMMENTED = """[sms.accounts.sb]   # the sandbox
+access_key_id = "LTAI5tSB"
+
+[sms.templates.SMS_1]
+account = "sb"
+scenario = "login"
+# about the apps below
+[apps.ios]
+"""
+
+
+def test_a_comment_right_above_a_header_stays_with_that_table():
+    editor = ChunkedEditor(COMMENTED, tomllib.loads(COMMENTED))
+    editor.set_item("sms", "templates", "SMS_1", {"default": True})
+    assert editor.render().endswith("default = true\n# about the apps below\n[apps.ios]\n")
+    editor.remove_item("sms", "templates", "SMS_1")
+    assert editor.render().endswith('"LTAI5tSB"\n\n# about the apps below\n[apps.ios]\n')
+
+
+def test_a_rename_keeps_the_header_comment():
+    editor = ChunkedEditor(COMMENTED, tomllib.loads(COMMENTED))
+    editor.rename_item("sms", "accounts", "sb", "sb2")
+    assert editor.render().startswith("[sms.accounts.sb2]   # the sandbox\naccess_key_id =")
+
+
+def test_comments_at_the_top_of_the_file_stay_when_its_first_table_goes():
+    text = "# my notes\n[apps.ios]\n\n[apps.web]\n"
+    editor = ChunkedEditor(text, tomllib.loads(text))
+    editor.remove_item("apps", "ios", "x")  # not an item: nothing happens
+    assert editor.render() == text
+    chunks = split(text)
+    assert chunks[0].text == "# my notes\n" and chunks[1].text == "[apps.ios]\n\n"
