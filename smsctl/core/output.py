@@ -65,7 +65,7 @@ class Output:
         """The command's result: `data` as JSON, or `render(self)` for people."""
         self._emitted = True
         if self.json_mode:
-            self.stdout.write(json_text(data, indent=2) + "\n")
+            self.stdout.write(json_text(_local_times(data), indent=2) + "\n")
             self.stdout.flush()
             return
         if render is not None:
@@ -132,6 +132,8 @@ class Output:
                 value = "yes" if value else "no"
             elif value is None or value == "":
                 value = "-"
+            elif str(key).endswith("_at") and isinstance(value, str):
+                value = _shown_time(value)
             lines = [visible(line) for line in str(value).replace("\r\n", "\n").split("\n")]
             indent = "\n" + " " * (width + 2)
             self.stdout.write(f"{keys[key].ljust(width)}  {indent.join(lines)}\n")
@@ -229,3 +231,30 @@ def _isatty(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def _shown_time(value: str) -> str:
+    """A stored time (`2026-12-01T22:50:22Z`) as people read every time: local, with the offset."""
+    from smsctl.core import clock
+
+    moment = clock.parse_iso(value)
+    return clock.show(moment) if moment else value
+
+
+def _local_times(data: Any) -> Any:
+    """Every `..._at` time in a --json document in the one convention: ISO 8601 in local time
+    with the offset (the config and the logs keep UTC)."""
+    if isinstance(data, dict):
+        from smsctl.core import clock
+
+        converted = {}
+        for key, value in data.items():
+            if isinstance(key, str) and key.endswith("_at") and isinstance(value, str):
+                moment = clock.parse_iso(value)
+                converted[key] = clock.iso(moment) if moment else value
+            else:
+                converted[key] = _local_times(value)
+        return converted
+    if isinstance(data, list):
+        return [_local_times(item) for item in data]
+    return data

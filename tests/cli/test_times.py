@@ -286,3 +286,19 @@ def test_guard_says_when_in_local_time_with_its_offset(sms_ready, local_zone) ->
     # India).
     assert error["details"]["allowed_at"] == "2030-03-31T21:30:58+05:30"
     assert "Allowed again at 2030-03-31 21:30:58 +05:30 (in 60 s)" in error["hint"]
+
+
+def test_stored_review_times_are_shown_local_with_their_offset(config_file, local_zone) -> None:
+    """The config keeps `checked_at` in UTC; people and --json see the one convention."""
+    local_zone("America/New_York")
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    config_file.write_text(
+        '[sms.accounts.prod]\naccess_key_id = "LTAI5tPROD0001"\n\n'
+        '[sms.signatures.Acme]\naccount = "prod"\nstatus = "approved"\n'
+        'checked_at = "2026-12-01T22:50:22Z"\n'
+    )
+    config_file.chmod(0o600)
+    shown = invoke("signature", "show", "Acme")
+    assert "2026-12-01 17:50:22 -05:00" in shown.stdout, shown.stdout
+    listed = invoke("--json", "signature", "list").json()
+    assert listed[0]["checked_at"] == "2026-12-01T17:50:22-05:00"
