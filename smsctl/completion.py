@@ -367,6 +367,7 @@ def read_config(flag_value: str | None) -> dict[str, Any]:
             text = handle.read()
     except OSError:
         return {}
+    text = text.removeprefix(b"\xef\xbb\xbf")  # a BOM, as smsctl itself reads it
     from smsctl.core import config_cache
 
     cached = config_cache.load(path, text)

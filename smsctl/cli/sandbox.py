@@ -488,10 +488,10 @@ def kept_commands(workdir: Path) -> list[str]:
 def walkthrough(sandbox: Any, workdir: Path, *, kept: bool = False) -> list[Channel]:
     info = sandbox.info()
     setup = Step(
-        "This run's own config and state directory"
+        "This run's own config, state and cache directories"
         + (" (kept)." if kept else " (removed at the end)."),
         ["export", f"SMSCTL_CONFIG={workdir / 'config.toml'}",
-         f"SMSCTL_STATE_DIR={workdir / 'state'}"],
+         f"SMSCTL_STATE_DIR={workdir / 'state'}", f"SMSCTL_CACHE_DIR={workdir / 'cache'}"],
     )  # fmt: skip
     return [
         Channel("SMS: Alibaba Cloud SMS, on the sandbox", [setup, *sms_steps(info["sms"])]),

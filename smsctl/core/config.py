@@ -261,7 +261,7 @@ class ConfigStore:
         try:
             self._check_safe(os.fstat(fd))
             with os.fdopen(fd, "rb", closefd=False) as handle:
-                return handle.read().decode("utf-8")
+                return handle.read().decode("utf-8-sig")  # a BOM some editors add is not TOML
         except UnicodeDecodeError:
             raise ConfigError(f"{self.path} is not UTF-8 text.") from None
         except OSError as exc:

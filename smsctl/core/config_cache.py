@@ -73,6 +73,21 @@ def load(config_path: str, content: bytes) -> dict[str, Any] | None:
     return data
 
 
+UNUSED_DAYS = 30
+
+
+def _forget_unused(directory: str) -> None:
+    """Entries not rewritten for a month (a config since deleted, or one nobody changes: it is
+    parsed once more) are removed, so the cache never grows without bound."""
+    import time
+
+    cutoff = time.time() - UNUSED_DAYS * 86400
+    for entry in os.scandir(directory):
+        if entry.name.startswith("config-") and entry.stat().st_mtime < cutoff:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+
+
 def store(config_path: str, content: bytes, data: dict[str, Any]) -> None:
     """Remember what `content` parsed to; silently nothing when that cannot be done."""
     try:
@@ -83,6 +98,7 @@ def store(config_path: str, content: bytes, data: dict[str, Any]) -> None:
     temporary = f"{path}.tmp-{os.getpid()}"
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        _forget_unused(os.path.dirname(path))
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)

@@ -226,3 +226,29 @@ def test_comments_at_the_top_of_the_file_stay_when_its_first_table_goes():
     assert editor.render() == text
     chunks = split(text)
     assert chunks[0].text == "# my notes\n" and chunks[1].text == "[apps.ios]\n\n"
+
+
+def test_cache_entries_unused_for_a_month_are_removed(tmp_path):
+    import os as _os
+    import time as _time
+
+    old = Path(config_cache.cache_dir()) / "config-0123456789abcdef01234567.marshal"
+    old.parent.mkdir(parents=True, exist_ok=True)
+    old.write_bytes(b"stale")
+    month_ago = _time.time() - (config_cache.UNUSED_DAYS + 1) * 86400
+    _os.utime(old, (month_ago, month_ago))
+    store = write(tmp_path / "config.toml", BASE)
+    store.load()
+    assert not old.exists()
+    assert len(list(Path(config_cache.cache_dir()).glob("config-*.marshal"))) == 1
+
+
+def test_a_config_saved_with_a_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + BASE.encode())
+    path.chmod(0o600)
+    store = ConfigStore(path, "test")
+    assert store.load().data["apps"] == {"ios": {}}
+    with store.edit() as editor:
+        editor.ensure_app("web")
+    assert store.load().data["apps"] == {"ios": {}, "web": {}}

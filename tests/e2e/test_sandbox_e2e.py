@@ -180,6 +180,7 @@ def test_walkthrough_runs_from_a_clean_home(walked) -> None:
     assert "your login code is 4711." in walked.stdout
     assert not (walked.home / ".config" / "smsctl").exists()
     assert not (walked.home / ".local" / "state" / "smsctl").exists()
+    assert not (walked.home / ".cache" / "smsctl").exists()  # the tour keeps its cache too
 
 
 def test_walkthrough_says_how_to_run_its_commands_before_the_first(walked) -> None:
