@@ -261,6 +261,13 @@ def _cases(workdir: Path, info: dict[str, str]) -> tuple[list[Case], list[str]]:
             limit=1.15,
             numbered=True,
         ),
+        Case(
+            "send-test --yes, worker off",
+            [SMSCTL, "send-test", "--scenario", "login", "--param", "code=1234", "--yes", "--to"],
+            {"SMSCTL_PROVIDER_WORKER": "0"},
+            floor="F2",
+            numbered=True,
+        ),
     ]
     cases, skipped = [], []
     for case in wanted:
@@ -335,10 +342,22 @@ def _report(cases: list[Case], skipped: list[str], rounds: int) -> int:
         print(
             f"{case.name:34} {case.median:8.1f} {spread:>13}  {ratio:>14}  {target:>8}  {verdict}"
         )
-    send_test = next((case for case in cases if case.name.startswith("send-test")), None)
+    send_test = next((case for case in cases if case.name.startswith("send-test --yes (")), None)
     if send_test:
         share = (send_test.median - floors["F3"].median) / floors["F2"].median
         print(f"send-test minus F3 (the stack's floor in one process): {share:+.2f} x F2")
+    worker_off = next((case for case in cases if case.name.endswith("worker off")), None)
+    if send_test and worker_off:
+        saved = worker_off.median - send_test.median
+        paired = statistics.median(
+            off - on for on, off in zip(send_test.times, worker_off.times, strict=True)
+        )
+        print(
+            f"provider worker saves {saved:.0f} ms on send-test "
+            f"({send_test.median / floors['F2'].median:.2f} vs "
+            f"{worker_off.median / floors['F2'].median:.2f} x F2 without it; "
+            f"median of the per-round differences {paired:.0f} ms)"
+        )
     for line in skipped:
         print(f"skipped  {line}")
     print("all targets met" if not missed else f"{missed} target(s) missed")

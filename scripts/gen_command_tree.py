@@ -3,10 +3,12 @@
     python scripts/gen_command_tree.py           # rewrite the files below
     python scripts/gen_command_tree.py --check   # exit 1 when one is stale
 
-Writes `smsctl/_command_tree.json` (commands, options with their flags, arguments, and what each
+Writes `smsctl/_command_tree.json` (commands, options with their flags, arguments, what each
 parameter completes to: choices, live config names per `smsctl/completion_names.py`, or file
-names) and the shell scripts users install: `completions/smsctl.bash`, `completions/_smsctl`
-(zsh), `completions/smsctl.fish` (their text lives in `smsctl.completion.SCRIPTS`).
+names, and the `calls_alibaba` marks that start the provider worker, see
+`smsctl/providers/worker.py`) and the shell scripts users install: `completions/smsctl.bash`,
+`completions/_smsctl` (zsh), `completions/smsctl.fish` (their text lives in
+`smsctl.completion.SCRIPTS`).
 Run it after adding or changing a command; tests/test_generated_files.py fails until you do.
 """
 
@@ -95,6 +97,9 @@ def _node(command: Any, ctx: Any, path: tuple[str, ...]) -> dict[str, Any]:
     node["options"] = options
     if arguments:
         node["arguments"] = arguments
+    mark = _alibaba_mark(command, options, path)
+    if mark:
+        node[mark_key()] = mark
     if hasattr(command, "list_commands"):
         commands = {}
         for name in command.list_commands(ctx):
@@ -103,6 +108,32 @@ def _node(command: Any, ctx: Any, path: tuple[str, ...]) -> dict[str, Any]:
             commands[name] = _node(child, child_ctx, (*path, name))
         node["commands"] = commands
     return node
+
+
+def mark_key() -> str:
+    from smsctl.providers.worker import MARK
+
+    return MARK
+
+
+def _alibaba_mark(
+    command: Any, options: list[dict[str, Any]], path: tuple[str, ...]
+) -> dict[str, Any] | None:
+    """The command's `calls_alibaba` mark (smsctl.providers.worker), checked against the
+    command itself: a flag it names must be one of the command's options."""
+    mark = getattr(command.callback, mark_key(), None) if command.callback else None
+    if not mark:
+        return None
+    where = "smsctl " + " ".join(path)
+    unknown = set(mark["channels"]) - {"sms", "voice"}
+    if unknown or not mark["channels"]:
+        raise SystemExit(f"{where}: calls_alibaba names unknown channels {sorted(unknown)}")
+    flags = {flag for option in options for flag in (*option["opts"], *option.get("secondary", []))}
+    named = [*mark.get("unless", []), mark.get("only_with"), mark.get("chosen_by")]
+    missing = sorted(flag for flag in named if flag and flag not in flags)
+    if missing:
+        raise SystemExit(f"{where}: calls_alibaba names options it does not have: {missing}")
+    return dict(mark)
 
 
 def _spec(path: tuple[str, ...], key: str, param: Any) -> dict[str, Any] | None:

@@ -10,8 +10,10 @@ from smsctl.cli.context import app_context
 from smsctl.core import doctor as doctor_core
 from smsctl.core.errors import SmsctlError, UsageError
 from smsctl.core.schema import CHANNELS
+from smsctl.providers.worker import calls_alibaba
 
 
+@calls_alibaba("sms", "voice", unless=("--offline",), chosen_by="--channel")
 def doctor(
     ctx: typer.Context,
     channel: list[str] = typer.Option(None, "--channel", help="Only this channel; repeat."),

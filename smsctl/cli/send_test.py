@@ -17,8 +17,10 @@ from smsctl.cli.render import confirm_plan, render_resolution
 from smsctl.core import clock, sms
 from smsctl.core.errors import UsageError
 from smsctl.core.params import parse_params
+from smsctl.providers.worker import calls_alibaba
 
 
+@calls_alibaba("sms", unless=("--dry-run",))
 def send_test(
     ctx: typer.Context,
     to: str = typer.Option(
@@ -180,6 +182,7 @@ def report_summary(report: dict[str, Any]) -> dict[str, Any]:
     return {key: report.get(key) for key in keys if key in report}
 
 
+@calls_alibaba("sms")
 def receipt(
     ctx: typer.Context,
     to: str = typer.Option(..., "--to", metavar="PHONE", help="The number the SMS went to."),

@@ -10,6 +10,7 @@ from smsctl.cli.context import app_context
 from smsctl.cli.items import delete_command, enable_command, item_rows, render_sync
 from smsctl.cli.options import ALLOW_PENDING
 from smsctl.core import sms
+from smsctl.providers.worker import calls_alibaba
 
 app = typer.Typer(
     help="SMS signatures (sign names) approved at the provider.", no_args_is_help=True
@@ -18,6 +19,7 @@ NAME = typer.Argument(..., metavar="NAME", help="The sign name exactly as approv
 
 
 @app.command("add")
+@calls_alibaba("sms")
 def add(
     ctx: typer.Context,
     name: str = NAME,
@@ -85,6 +87,7 @@ def show(ctx: typer.Context, name: str = NAME) -> None:
 
 
 @app.command("sync")
+@calls_alibaba("sms")
 def sync(
     ctx: typer.Context,
     name: str = typer.Argument(None, metavar="[NAME]", help="One signature (default: all)."),

@@ -20,12 +20,14 @@ from smsctl.cli.render import render_added
 from smsctl.core import items, sms
 from smsctl.core.params import parse_params
 from smsctl.core.schema import check_scenario
+from smsctl.providers.worker import calls_alibaba
 
 app = typer.Typer(help="SMS templates approved at the provider.", no_args_is_help=True)
 CODE = typer.Argument(..., metavar="CODE", help="The provider's template code, e.g. SMS_123456.")
 
 
 @app.command("add")
+@calls_alibaba("sms")
 def add(
     ctx: typer.Context,
     code: str = CODE,
@@ -158,6 +160,7 @@ def edit(
 
 
 @app.command("sync")
+@calls_alibaba("sms")
 def sync(
     ctx: typer.Context,
     code: str = typer.Argument(None, metavar="[CODE]", help="One template (default: all)."),

@@ -8,8 +8,10 @@ from smsctl.cli.context import app_context
 from smsctl.cli.options import CHECK_ONLY, VALIDATE_ACCOUNT
 from smsctl.cli.render import render_validation, validation_data
 from smsctl.core import sms
+from smsctl.providers.worker import calls_alibaba
 
 
+@calls_alibaba("sms")
 def validate(
     ctx: typer.Context,
     account: str = VALIDATE_ACCOUNT,

@@ -35,6 +35,7 @@ from smsctl.cli.send_test import report_summary
 from smsctl.core import clock, voice
 from smsctl.core.params import parse_params
 from smsctl.core.schema import check_scenario
+from smsctl.providers.worker import calls_alibaba
 
 app = typer.Typer(
     help="Voice calls through Alibaba Cloud (dyvmsapi): accounts, TTS and voice-file "
@@ -58,6 +59,7 @@ CODE = typer.Argument(
 
 
 @template_app.command("add")
+@calls_alibaba("voice", only_with="--voice-file")
 def template_add(
     ctx: typer.Context,
     code: str = CODE,
@@ -196,6 +198,7 @@ def template_edit(
 
 
 @template_app.command("sync")
+@calls_alibaba("voice")
 def template_sync(
     ctx: typer.Context,
     code: str = typer.Argument(
@@ -222,6 +225,7 @@ delete_command(
 
 
 @app.command("validate")
+@calls_alibaba("voice")
 def validate(
     ctx: typer.Context,
     account: str = VALIDATE_ACCOUNT,
@@ -244,6 +248,7 @@ def validate(
 
 
 @app.command("send-test")
+@calls_alibaba("voice", unless=("--dry-run",))
 def send_test(
     ctx: typer.Context,
     to: str = typer.Option(
@@ -397,6 +402,7 @@ def _wait(app_ctx: AppContext, placed: Any, plan: Any, wait: float, report: dict
 
 
 @app.command("call-result")
+@calls_alibaba("voice")
 def call_result(
     ctx: typer.Context,
     call_id: str = typer.Option(..., "--call-id", help="The CallId send-test printed."),

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smsctl.core.config import Config
 from smsctl.core.debug import debug
 from smsctl.core.errors import SmsctlError
+
+if TYPE_CHECKING:
+    from smsctl.providers.interfaces import SmsAdapter, VoiceAdapter
 
 
 def alibaba_access(
@@ -44,21 +47,22 @@ def alibaba_access(
 
 def sms_client(
     config: Config, secrets: Any, account: str, *, read_timeout: float | None = None
-) -> Any:
+) -> SmsAdapter:
     return _alibaba_client(config, secrets, "sms", account, read_timeout)
 
 
 def voice_client(
     config: Config, secrets: Any, account: str, *, read_timeout: float | None = None
-) -> Any:
+) -> VoiceAdapter:
     return _alibaba_client(config, secrets, "voice", account, read_timeout)
 
 
 def _alibaba_client(
     config: Config, secrets: Any, channel: str, account: str, read_timeout: float | None
 ) -> Any:
-    """The channel's adapter: in the provider worker when the console script started one
-    (see providers.worker), else in this process."""
+    """The channel's adapter (providers.interfaces): its stand-in whose calls run in the
+    provider worker when the console script started one (see providers.worker), else the
+    adapter itself."""
     from smsctl.providers import worker
 
     access = alibaba_access(config, secrets, channel, account, read_timeout=read_timeout)

@@ -49,6 +49,10 @@ def _thread_timer(seconds: float, fire: Callable[[], None]) -> Timer:
 # Tests replace it with one that fires when they say so.
 make_timer: Callable[[float, Callable[[], None]], Timer] = _thread_timer
 
+# Called as each exchange begins: the provider worker (providers.worker) tells smsctl through it
+# that the call it was handed is still making progress.
+on_exchange: Callable[[], None] | None = None
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -113,6 +117,8 @@ def exchange(
     """Send one request and read its whole answer under the rules above. Connection failures
     raise requests' own exceptions (the adapters classify them); the rules raise a
     TransportLimitError."""
+    if on_exchange is not None:
+        on_exchange()
     limits = limits or Limits()
     parts = urlsplit(url)
     host = parts.hostname or ""

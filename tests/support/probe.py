@@ -1,7 +1,8 @@
 """Run the console script's entry point in a fresh interpreter and report, besides the exit
 code, every module the process imported (what the import guard and the provider-worker tests
 inspect). With PROBE_KILL_WORKER_FIRST=1 the provider worker is started and killed before the
-command runs, as if it had died at start-up."""
+command runs, as if it had died at start-up. PROBE_PRELUDE is Python run before the entry point
+(a thread started, an adapter method replaced: a worker forked later inherits it)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ PROBE = """\
 import json, os, signal, sys
 sys.argv = ["smsctl", *json.loads(sys.argv[1])]
 from smsctl.entry import main
+exec(os.environ.get("PROBE_PRELUDE", ""))
 if os.environ.get("PROBE_KILL_WORKER_FIRST") == "1":
     from smsctl.providers import worker
     worker.start(("sms",))
