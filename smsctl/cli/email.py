@@ -434,7 +434,9 @@ def validate(
         "account": result.account,
         "server": result.server,
         "credentials": "accepted",
-        "active": result.activated,
+        # whether it is the channel's active account now, and whether this command made it so
+        "active": result.activated or result.previous_active == result.account,
+        "activated": result.activated,
         "previous_active": result.previous_active,
     }
 

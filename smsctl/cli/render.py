@@ -102,7 +102,9 @@ def validation_data(result: Any) -> dict[str, Any]:
     return {
         "account": result.account,
         "credentials": "accepted",
-        "active": result.activated,
+        # whether it is the channel's active account now, and whether this command made it so
+        "active": result.activated or result.previous_active == result.account,
+        "activated": result.activated,
         "previous_active": result.previous_active,
         "items": [
             {

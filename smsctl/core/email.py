@@ -289,7 +289,7 @@ def validate(
         )
     access = smtp_access(config, secrets, name)
     smtp.check(access)
-    previous = None
+    previous = config.active_account(CHANNEL)  # stays so with --check-only
     if not check_only:
         previous = accounts.activate(store, CHANNEL, name, command="email validate")
     server = f"{access.host}:{access.port} ({access.security})"

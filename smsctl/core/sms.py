@@ -192,7 +192,7 @@ def validate(
     client = sms_client(config, secrets, name)
     with for_account(name):
         client.check_credentials()
-    previous = None
+    previous = config.active_account(channel)  # stays so with --check-only
     activated = False
     if not check_only:
         from smsctl.core import accounts

@@ -331,7 +331,7 @@ def validate(
     target = access(config, secrets, name)
     api.verify(target)
     templates = api.list_templates(target)
-    previous = None
+    previous = config.active_account(CHANNEL)  # stays so with --check-only
     if not check_only:
         previous = accounts.activate(store, CHANNEL, name, command="wechat validate")
     checks = []

@@ -273,6 +273,7 @@ def test_validate(
             "account": "ci",
             "credentials": "accepted",
             "active": True,
+            "activated": True,
             "previous_active": None,
             "items": [],
         }
