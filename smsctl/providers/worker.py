@@ -463,13 +463,7 @@ class RemoteVoice(_Remote):
         volume: int | None = None,
         speed: int | None = None,
     ) -> CallResult:
-        options = {
-            "out_id": out_id,
-            "called_show_number": called_show_number,
-            "play_times": play_times,
-            "volume": volume,
-            "speed": speed,
-        }
+        options = _call_options(out_id, called_show_number, play_times, volume, speed)
         return self._call("call_tts", (called_number, tts_code, params), options, send=True)
 
     def call_voice_file(
@@ -483,17 +477,28 @@ class RemoteVoice(_Remote):
         volume: int | None = None,
         speed: int | None = None,
     ) -> CallResult:
-        options = {
-            "out_id": out_id,
-            "called_show_number": called_show_number,
-            "play_times": play_times,
-            "volume": volume,
-            "speed": speed,
-        }
+        options = _call_options(out_id, called_show_number, play_times, volume, speed)
         return self._call("call_voice_file", (called_number, voice_code), options, send=True)
 
     def query_call(self, call_id: str, kind: str, query_date: datetime) -> CallDetail:
         return self._call("query_call", (call_id, kind, query_date))
+
+
+def _call_options(
+    out_id: str,
+    called_show_number: str | None,
+    play_times: int | None,
+    volume: int | None,
+    speed: int | None,
+) -> dict[str, Any]:
+    """The keyword options both call kinds take, as the worker hands them on."""
+    return {
+        "out_id": out_id,
+        "called_show_number": called_show_number,
+        "play_times": play_times,
+        "volume": volume,
+        "speed": speed,
+    }
 
 
 _REMOTES: dict[str, type[RemoteSms] | type[RemoteVoice]] = {"sms": RemoteSms, "voice": RemoteVoice}
