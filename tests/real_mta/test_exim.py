@@ -183,8 +183,9 @@ def test_a_rejected_recipient_is_exit_5_and_the_session_ends_with_quit(
     error = result.error()
     assert error["code"] == "550"
     assert "Recipient address rejected" in error["message"]
+    # The QUIT ACL logs before exim answers 221, so this count is settled when smsctl exits; the
+    # "closed by QUIT" line and any TLS teardown note are written after it, in no fixed order.
     assert quits_logged(mta) == before + 1
-    assert "closed by QUIT" in mta.mainlog().splitlines()[-1]
     assert mta.queued_ids() == []
 
 
