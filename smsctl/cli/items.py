@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from smsctl.cli.context import AppContext, app_context
-from smsctl.core import accounts, items
+from smsctl.core import accounts, channels, items
 from smsctl.core.config import Config
 
 
@@ -36,7 +36,7 @@ def item_rows(
 
 def id_key(channel: str, kind: str) -> str:
     """SMS and voice templates are keyed by the provider's code; everything else by name."""
-    return "code" if kind == "templates" and channel in ("sms", "voice") else "name"
+    return channels.channel(channel).item(kind).id_key
 
 
 def list_templates(
@@ -58,7 +58,7 @@ def list_templates(
 
     def human(out: Any) -> None:
         if not rows:
-            prefix = "smsctl" if channel == "sms" else f"smsctl {channel}"
+            prefix = channels.channel(channel).command()
             out.info(
                 f"No {items.label(channel, kind)}s. Add one with `{prefix} "
                 f"{items.NOUN[kind]} add ...`."

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from smsctl.core import audit, leftover_secrets
+from smsctl.core import audit, channels, leftover_secrets
 from smsctl.core.config import Config, ConfigStore, unknown_item_error
 from smsctl.core.errors import ConfigError
 from smsctl.core.schema import CHANNEL_COLLECTIONS
@@ -37,7 +37,7 @@ class AccountChange:
 
 
 def command_prefix(channel: str) -> str:
-    return "smsctl " if channel == "sms" else f"smsctl {channel} "
+    return channels.channel(channel).command() + " "
 
 
 def add(

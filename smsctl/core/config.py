@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from smsctl.core import schema
+from smsctl.core import channels, schema
 from smsctl.core.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -172,23 +172,17 @@ def unknown_item_error(channel: str, kind: str, name: str, known: list[str]) -> 
         "templates": "template",
         "rules": "rule",
     }[kind]
-    label = f"{channel} {noun}" if channel != "sms" else noun
+    model = channels.channel(channel)
+    label = model.label(noun)
     close = difflib.get_close_matches(name, known, n=1)
     if close:
         hint = f"Did you mean `{close[0]}`?"
     elif known:
         hint = f"Known: {', '.join(sorted(known))}."
     else:
-        placeholder = "CODE" if noun == "template" and channel in ("sms", "voice") else "NAME"
-        hint = (
-            "There are none yet; add one with "
-            f"`smsctl {_command_prefix(channel)}{noun} add {placeholder} ...`."
-        )
+        placeholder = model.item(kind).id_placeholder if kind != "accounts" else "NAME"
+        hint = f"There are none yet; add one with `{model.command(noun, 'add', placeholder)} ...`."
     return ConfigError(f"Unknown {label} `{name}`.", hint=hint, code="unknown_" + noun)
-
-
-def _command_prefix(channel: str) -> str:
-    return "" if channel == "sms" else f"{channel} "
 
 
 class ConfigStore:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from smsctl.core import audit
+from smsctl.core import audit, channels
 from smsctl.core.config import ConfigStore
 from smsctl.core.errors import ConfigError, ProviderRefused, UsageError
 from smsctl.core.names import check_identifier
@@ -30,11 +30,11 @@ VOLATILE = REVIEW | {
 
 def label(channel: str, kind: str) -> str:
     noun = NOUN[kind]
-    return noun if channel == "sms" else f"{channel} {noun}"
+    return channels.channel(channel).label(noun)
 
 
 def command_prefix(channel: str) -> str:
-    return "smsctl" if channel == "sms" else f"smsctl {channel}"
+    return channels.channel(channel).command()
 
 
 @dataclass

@@ -65,8 +65,6 @@ def mask_generic(value: str | None) -> str:
 
 
 def mask_target(channel: str, value: str | None) -> str:
-    if channel in ("sms", "voice"):
-        return mask_phone(value)
-    if channel == "email":
-        return mask_email(value)
-    return mask_openid(value)
+    from smsctl.core.channels import channel as model
+
+    return model(channel).mask(value)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from smsctl.core import channels
 from smsctl.core.config import Config, unknown_item_error
 from smsctl.core.errors import ConfigError
 from smsctl.core.schema import check_scenario
@@ -103,7 +104,7 @@ class Resolution:
 
 
 def resolve_account(config: Config, channel: str, explicit: str | None = None) -> Choice:
-    prefix = "" if channel == "sms" else f"{channel} "
+    prefix = channels.channel(channel).prefix
     if explicit:
         item = config.get(channel, "accounts", explicit)
         reason = "named with --account"
@@ -295,9 +296,10 @@ def _for(scenario: str | None, app: str | None) -> str:
 
 
 def _none_hint(channel: str, noun: str, scenario: str | None) -> str:
-    prefix = "smsctl" if channel == "sms" else f"smsctl {channel}"
-    # Only SMS items and voice templates have a provider review that `sync` refreshes.
-    verbs = "enable/authorize/sync" if channel in ("sms", "voice") else "enable/authorize"
+    model = channels.channel(channel)
+    prefix = model.command()
+    reviewed = any(kind.reviewed for kind in model.items if kind.noun == noun)
+    verbs = "enable/authorize/sync" if reviewed else "enable/authorize"
     return (
         f"Add one (`{prefix} {noun} add ...`"
         + (f" with --scenario {scenario}" if scenario and noun != "signature" else "")

@@ -17,7 +17,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-CHANNELS = ("sms", "voice", "email", "wechat")
+from smsctl.core.channels import CHANNELS as _MODEL
+from smsctl.core.channels import NAMES as CHANNELS
+
 SCENARIOS = ("register", "login", "reset-password", "notification", "alert", "test")
 VERIFICATION_SCENARIOS = ("register", "login", "reset-password")
 STATUSES = ("approved", "pending", "rejected", "cancelled", "unknown")
@@ -141,12 +143,7 @@ COLLECTIONS: dict[tuple[str, str], dict[str, Field]] = {
     },
 }
 
-CHANNEL_COLLECTIONS = {
-    "sms": ("accounts", "signatures", "templates"),
-    "voice": ("accounts", "templates"),
-    "email": ("accounts", "templates"),
-    "wechat": ("accounts", "rules"),
-}
+CHANNEL_COLLECTIONS = {name: model.collections for name, model in _MODEL.items()}
 
 # Fields each item must have to be usable.
 REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
@@ -177,12 +174,7 @@ GUARD_TABLE = {
     "per_hour": Field("int", minimum=0, maximum=1_000_000),
     "per_day": Field("int", minimum=0, maximum=1_000_000),
 }
-GUARD_DEFAULTS = {
-    "sms": {"per_minute": 1, "per_hour": 5, "per_day": 10},
-    "voice": {"per_minute": 1, "per_hour": 5, "per_day": 20},
-    "email": {"per_minute": 5, "per_hour": 30, "per_day": 100},
-    "wechat": {"per_minute": 5, "per_hour": 30, "per_day": 100},
-}
+GUARD_DEFAULTS = {name: dict(model.guard_limits) for name, model in _MODEL.items()}
 LOG_TABLE = {
     # audit.jsonl is rotated once it would pass this size; `keep` rotated files are kept.
     "rotate_mb": Field("float", default=10.0, minimum=0.001, maximum=100_000),

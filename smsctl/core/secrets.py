@@ -12,7 +12,6 @@ plain text are used only when the user names one explicitly.
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from smsctl.core import channels
 from smsctl.core.debug import debug
 from smsctl.core.errors import CredentialError, UsageError
 from smsctl.core.redaction import register_secret
@@ -38,7 +38,7 @@ ENV_VAR_PATTERN = "SMSCTL_SECRET_<CHANNEL>_<ACCOUNT>"
 
 
 def env_var_name(channel: str, account: str) -> str:
-    return "SMSCTL_SECRET_" + re.sub(r"[^A-Z0-9]", "_", f"{channel}_{account}".upper())
+    return channels.channel(channel).secret_env_var(account)
 
 
 def entry_name(channel: str, account: str) -> str:
@@ -318,8 +318,9 @@ def for_account(channel: str, account: str) -> Iterator[None]:
 
 
 def missing_secret_error(channel: str, account: str) -> CredentialError:
+    model = channels.channel(channel)
     variable = env_var_name(channel, account)
-    if channel == "wechat":  # an official account is never edited: its secret is set when added
+    if not model.account_editable:  # its secret was verified with it, when it was added
         hint = (
             f"Set {variable} to the AppSecret, or delete the account and add it again "
             f"(`smsctl wechat account delete {account} --yes`, then "
@@ -327,7 +328,7 @@ def missing_secret_error(channel: str, account: str) -> CredentialError:
             "rules."
         )
     else:
-        edit = f"smsctl {'' if channel == 'sms' else channel + ' '}account edit {account}"
+        edit = model.command("account", "edit", account)
         hint = (
             f"Store it with `{edit} --rotate-secret` (asks, hidden) or "
             f"`{edit} --rotate-secret --secret-stdin` (reads it from standard input), "

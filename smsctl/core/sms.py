@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from smsctl.core import audit, clock
+from smsctl.core import audit, channels, clock
 from smsctl.core.config import Config, ConfigStore
 from smsctl.core.connect import for_account, sms_client
 from smsctl.core.errors import SmsctlError, UsageError
@@ -245,7 +245,7 @@ def _only_account(config: Config, channel: str) -> str:
     names = list(config.accounts(channel))
     if len(names) == 1:
         return names[0]
-    prefix = "" if channel == "sms" else f"{channel} "
+    prefix = channels.channel(channel).prefix
     raise UsageError(
         f"Name the {channel} account to validate"
         + (f" (one of {', '.join(names)})." if names else "; there are none yet."),

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from smsctl.core import audit, clock, guard
+from smsctl.core import audit, channels, clock, guard
 from smsctl.core.config import Config
 from smsctl.core.errors import ConfigError, SmsctlError
 from smsctl.core.masking import mask_target
@@ -109,7 +109,7 @@ def outcome_of(err: SmsctlError) -> str:
 
 def _described(plan: Plan) -> dict[str, Any]:
     return {
-        "command": f"{'' if plan.channel == 'sms' else plan.channel + ' '}send-test",
+        "command": channels.channel(plan.channel).label("send-test"),
         "channel": plan.channel,
         "account": plan.account,
         "to": plan.masked_target,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
+from smsctl.core import channels
 from smsctl.core.config import Config
 from smsctl.core.errors import SmsctlError
 
@@ -73,7 +74,7 @@ def leftover_secrets(context: DoctorContext, channel: str) -> Iterator[Check]:
     from smsctl.core import leftover_secrets as notes
 
     accounts = context.config.accounts(channel)
-    prefix = "smsctl " if channel == "sms" else f"smsctl {channel} "
+    prefix = channels.channel(channel).command() + " "
     for note in notes.notes(context.config.path):
         if note.channel != channel or note.account in accounts:
             continue
