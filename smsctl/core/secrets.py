@@ -55,6 +55,28 @@ class SecretLookup:
 
 
 @dataclass(frozen=True)
+class SecretSource:
+    """Where an account's secret comes from, as `--json` reports it on every channel:
+    `{"source": "env", "name": "SMSCTL_SECRET_SMS_CI", "reason": null}`."""
+
+    source: str  # "env", "keyring", "missing", or "unknown" (the keyring could not be asked)
+    name: str  # the environment variable, or the keyring entry (`smsctl: sms/prod`)
+    reason: str | None = None  # why the keyring could not be asked
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "name": self.name, "reason": self.reason}
+
+    def describe(self) -> str:
+        if self.source == "env":
+            return f"set (env {self.name})"
+        if self.source == "keyring":
+            return "set (keyring)"
+        if self.source == "missing":
+            return "missing"
+        return f"unknown ({self.reason})"
+
+
+@dataclass(frozen=True)
 class KeyringRemoval:
     """What deleting an account did to its keyring entry."""
 
@@ -130,13 +152,21 @@ class SecretStore:
             is not None
         )
 
-    def status(self, channel: str, account: str) -> str:
-        """`set (env ...)`, `set (keyring)`, `missing`, or why the keyring could not be asked."""
+    def source(self, channel: str, account: str) -> SecretSource:
+        """Where the account's secret comes from, as data; asking never fails."""
+        variable = env_var_name(channel, account)
+        if self.from_env(channel, account):
+            return SecretSource("env", variable)
+        entry = f"{SERVICE}: {entry_name(channel, account)}"
         try:
             found = self.lookup(channel, account)
         except CredentialError as exc:
-            return f"unknown ({exc.message})"
-        return f"set ({found.source})" if found.value is not None else "missing"
+            return SecretSource("unknown", entry, reason=exc.message)
+        return SecretSource("keyring" if found.value is not None else "missing", entry)
+
+    def status(self, channel: str, account: str) -> str:
+        """`set (env ...)`, `set (keyring)`, `missing`, or why the keyring could not be asked."""
+        return self.source(channel, account).describe()
 
     # --- writing -------------------------------------------------------------------------
 
