@@ -1,15 +1,23 @@
-"""`smsctl account ...`: Alibaba Cloud SMS accounts (AccessKey ID in the config, secret in the
-keyring). `voice account` reuses these verbs through `make_account_app`."""
+"""The account verbs of every channel (`smsctl account ...`, `smsctl voice account ...`,
+`smsctl email account ...`, `smsctl wechat account ...`), built once by `make_account_app`.
+
+What differs between providers is declared in FORMS: the options of `add` and `edit` (an option
+named after an account field is offered on the channels whose accounts have that field) and the
+help that names them. The verbs and their flow (smsctl.core.accounts) are the same for all; a
+channel whose accounts cannot be edited (`account_editable`) gets an `edit` that refuses.
+"""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import typer
 
 from smsctl.cli.context import AppContext, app_context, command_line
-from smsctl.core import accounts
-from smsctl.core.endpoints import check_endpoint
+from smsctl.core import accounts, channels
 from smsctl.core.names import check_identifier
 
 NAME = typer.Argument(..., help="Account name, e.g. prod.", metavar="NAME")
@@ -23,7 +31,7 @@ ALLOW_INSECURE = typer.Option(
 
 
 def secret_label(channel: str) -> str:
-    return {"email": "SMTP password", "wechat": "AppSecret"}.get(channel, "AccessKey Secret")
+    return channels.channel(channel).secret_label
 
 
 def obtain_secret(app: AppContext, channel: str, from_stdin: bool, ctx: typer.Context):
@@ -60,14 +68,362 @@ def rotated_secret(app: AppContext, channel: str, name: str, from_stdin: bool, c
 
 def _cannot_read_secret(channel: str, name: str, ctx: typer.Context) -> Exception:
     from smsctl.core.errors import CredentialError
-    from smsctl.core.secrets import env_var_name
 
+    variable = channels.channel(channel).secret_env_var(name)
     return CredentialError(
         f"No {secret_label(channel)} given for {channel} account `{name}`: this run cannot "
         "ask for it (no terminal, or --no-input) and --secret-stdin was not given.",
         hint="Run it at a terminal to be asked (hidden), or give it on standard input: "
-        f"`{command_line(ctx, '--secret-stdin')}`, or set {env_var_name(channel, name)}.",
+        f"`{command_line(ctx, '--secret-stdin')}`, or set {variable}.",
         code="secret_missing",
+    )
+
+
+# --- what each provider's accounts are given with ---------------------------------------------
+
+
+def _option(name: str, annotation: type, info: Any) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=info, annotation=annotation
+    )
+
+
+def _rename() -> inspect.Parameter:
+    return _option("rename", str, typer.Option(None, "--rename", metavar="NEW", help="New name."))
+
+
+def _rotate(label: str) -> inspect.Parameter:
+    return _option(
+        "rotate_secret", bool, typer.Option(False, "--rotate-secret", help=f"Store a new {label}.")
+    )
+
+
+def _note(help_text: str) -> inspect.Parameter:
+    return _option("note", str, typer.Option(None, "--note", help=help_text))
+
+
+_SECRET_STDIN = _option("secret_stdin", bool, SECRET_STDIN)
+_ALLOW_INSECURE = _option("allow_insecure", bool, ALLOW_INSECURE)
+
+
+@dataclass(frozen=True)
+class AccountForm:
+    """How the accounts of one provider are given on the command line. Help texts may name
+    `{CHANNEL}` (the channel's name in capitals)."""
+
+    group_help: str
+    add_options: tuple[inspect.Parameter, ...]
+    edit_options: tuple[inspect.Parameter, ...]
+    help: dict[str, str]  # verb -> help, over DEFAULT_HELP
+    # Shown when a new account's traffic would cross the network in clear; may name its fields.
+    insecure_warning: str | None = None
+    # Where accounts cannot be edited: why not, and what deleting one costs.
+    not_editable: tuple[str, str] = ("", "")
+
+
+DEFAULT_HELP = {
+    "list": "List accounts (the active one is marked *).",
+    "show": "Show one account, where its secret comes from, and what depends on it.",
+    "edit": "Change an account's fields, name or secret.",
+    "enable": "Enable an account.",
+    "disable": "Disable an account: nothing is sent through it until it is enabled again.",
+    "delete": "Delete an account, what belongs to it, and its keyring entry.",
+}
+
+ALIBABA = AccountForm(
+    group_help="Alibaba Cloud {CHANNEL} accounts (AccessKey pairs).",
+    add_options=(
+        _option(
+            "access_key_id", str, typer.Option(..., "--access-key-id", help="The AccessKey ID.")
+        ),
+        _option(
+            "endpoint",
+            str,
+            typer.Option(
+                None,
+                "--endpoint",
+                help="Access address (host, https://host, or http://127.0.0.1:PORT for the "
+                "sandbox).",
+            ),
+        ),
+        _option("region", str, typer.Option(None, "--region", help="Region id, e.g. cn-hangzhou.")),
+        _note("Free text shown in lists."),
+        _option(
+            "called_show_number",
+            str,
+            typer.Option(
+                None,
+                "--called-show-number",
+                help="Default caller number shown to the callee (voice).",
+            ),
+        ),
+        _SECRET_STDIN,
+        _ALLOW_INSECURE,
+    ),
+    edit_options=(
+        _rename(),
+        _note("New note."),
+        _option(
+            "endpoint",
+            str,
+            typer.Option(
+                None, "--endpoint", help="New access address ('' resets to the provider default)."
+            ),
+        ),
+        _option("region", str, typer.Option(None, "--region", help="New region ('' removes it).")),
+        _option(
+            "access_key_id", str, typer.Option(None, "--access-key-id", help="New AccessKey ID.")
+        ),
+        _option(
+            "called_show_number",
+            str,
+            typer.Option(None, "--called-show-number", help="New default caller number (voice)."),
+        ),
+        _rotate("AccessKey Secret"),
+        _SECRET_STDIN,
+        _ALLOW_INSECURE,
+    ),
+    help={
+        "add": "Add an account; the AccessKey Secret is asked for (hidden) or read with "
+        "--secret-stdin, or taken from SMSCTL_SECRET_{CHANNEL}_<NAME>.",
+    },
+)
+
+SECURITY_HELP = "starttls (usually port 587), ssl (implicit TLS, usually 465) or none (loopback)."
+_TIMEOUT = {"min": 0.1, "max": 600, "metavar": "SECONDS"}
+
+SMTP = AccountForm(
+    group_help="SMTP accounts (host, port, TLS mode, user; the password in the keyring).",
+    add_options=(
+        _option("host", str, typer.Option(..., "--host", help="SMTP server host name or address.")),
+        _option(
+            "port",
+            int,
+            typer.Option(
+                None,
+                "--port",
+                min=1,
+                max=65535,
+                help="SMTP port (default: 587 starttls, 465 ssl, 25 none).",
+            ),
+        ),
+        _option("security", str, typer.Option(..., "--security", help=SECURITY_HELP)),
+        _option("username", str, typer.Option(..., "--username", help="The SMTP login.")),
+        _option(
+            "from_address", str, typer.Option(..., "--from", metavar="ADDR", help="Sender address.")
+        ),
+        _option("from_name", str, typer.Option(None, "--from-name", help="Sender display name.")),
+        _option(
+            "ca_file",
+            str,
+            typer.Option(
+                None,
+                "--ca-file",
+                metavar="PEM",
+                help="Also trust this CA (PEM); TLS is always verified.",
+            ),
+        ),
+        _option(
+            "timeout", float, typer.Option(None, "--timeout", help="Network timeout.", **_TIMEOUT)
+        ),
+        _note("Free text shown in lists."),
+        _SECRET_STDIN,
+        _option(
+            "allow_insecure",
+            bool,
+            typer.Option(
+                False,
+                "--allow-insecure-endpoint",
+                help="Allow --security none to a non-loopback host (password and mail in clear).",
+            ),
+        ),
+    ),
+    edit_options=(
+        _rename(),
+        _option("host", str, typer.Option(None, "--host", help="New host.")),
+        _option("port", int, typer.Option(None, "--port", min=1, max=65535, help="New port.")),
+        _option("security", str, typer.Option(None, "--security", help=SECURITY_HELP)),
+        _option("username", str, typer.Option(None, "--username", help="New login.")),
+        _option(
+            "from_address", str, typer.Option(None, "--from", metavar="ADDR", help="New sender.")
+        ),
+        _option(
+            "from_name",
+            str,
+            typer.Option(None, "--from-name", help="New display name ('' removes it)."),
+        ),
+        _option(
+            "ca_file",
+            str,
+            typer.Option(
+                None, "--ca-file", metavar="PEM", help="New CA file to trust ('' removes it)."
+            ),
+        ),
+        _option(
+            "timeout",
+            float,
+            typer.Option(None, "--timeout", help="New network timeout.", **_TIMEOUT),
+        ),
+        _note("New note."),
+        _rotate("password"),
+        _SECRET_STDIN,
+        _ALLOW_INSECURE,
+    ),
+    help={
+        "add": "Add an SMTP account; the password is asked for (hidden), read with "
+        "--secret-stdin, or taken from SMSCTL_SECRET_{CHANNEL}_<NAME>. Nothing is sent; "
+        "`email validate` checks it live.",
+        "list": "List SMTP accounts (the active one is marked *).",
+        "show": "Show one account, where its password comes from, and what depends on it.",
+        "edit": "Change an account's settings, name or password.",
+        "delete": "Delete an account, the templates bound to it, and its keyring entry.",
+    },
+    insecure_warning="--security none to {host}: the password and mail cross the network in clear.",
+)
+
+WECHAT = AccountForm(
+    group_help="Official accounts (AppID in the config, AppSecret in the keyring), verified when "
+    "added. An account cannot be modified: delete it and add it again.",
+    add_options=(
+        _option(
+            "app_id", str, typer.Option(..., "--app-id", metavar="ID", help="The AppID (wx...).")
+        ),
+        _option(
+            "endpoint",
+            str,
+            typer.Option(
+                None,
+                "--endpoint",
+                metavar="URL",
+                help="API base URL (default https://api.weixin.qq.com; http://127.0.0.1:PORT for "
+                "the sandbox).",
+            ),
+        ),
+        _note("Free text shown in lists."),
+        _SECRET_STDIN,
+        _ALLOW_INSECURE,
+    ),
+    edit_options=(),
+    help={
+        "add": "Add an official account after checking it live: the AppSecret (hidden prompt, "
+        "--secret-stdin, or SMSCTL_SECRET_{CHANNEL}_<NAME>) must obtain a token through "
+        "stable_token, which never invalidates the token production uses. Nothing is saved if "
+        "that fails.",
+        "list": "List official accounts (the active one is marked *).",
+        "show": "Show one account, where its AppSecret comes from, and its push rules.",
+        "edit": "Not possible: an official account cannot be modified (exit 2). Delete it and add "
+        "it again.",
+        "enable": "Enable an account again.",
+        "disable": "Disable an account: nothing is pushed through it until it is enabled again.",
+        "delete": "Delete an account and its keyring entry. Its push rules stay in the config, "
+        "shown as invalid, and can never be used again. Needs --yes without a terminal.",
+    },
+    not_editable=(
+        "An official account cannot be modified: its AppID and AppSecret were verified together "
+        "when it was added.",
+        "Deleting it invalidates its push rules.",
+    ),
+)
+
+FORMS: dict[str, AccountForm] = {"alibaba": ALIBABA, "smtp": SMTP, "wechat": WECHAT}
+
+
+def _offered(channel: channels.Channel, options: tuple[inspect.Parameter, ...]):
+    """The options a channel's accounts take: one named after an account field only where the
+    channel's accounts have that field (`--called-show-number` is voice's)."""
+    from smsctl.core.schema import COLLECTIONS
+
+    all_fields = {key for (_, kind), fields in COLLECTIONS.items() if kind == "accounts"
+                  for key in fields}  # fmt: skip
+    own = COLLECTIONS[(channel.name, "accounts")]
+    return [p for p in options if p.name not in all_fields or p.name in own]
+
+
+def _flag(param: inspect.Parameter) -> str:
+    return next(d for d in param.default.param_decls if d.startswith("--"))
+
+
+# --- the verbs --------------------------------------------------------------------------------
+
+
+def add_account(
+    app: AppContext, ctx: typer.Context, channel: channels.Channel, name: str, options: dict
+) -> None:
+    form = FORMS[channel.provider]
+    check_identifier(name, "account")
+    secret_stdin = options.pop("secret_stdin")
+    values = accounts.new_values(channel.name, options)
+    if values.get("allow_insecure_endpoint") and form.insecure_warning:
+        app.output.warn(form.insecure_warning.format(**values))
+    verified = accounts.provider_rules(channel.provider).verify is not None
+    change = accounts.add(
+        app.store,
+        app.secrets,
+        channel.name,
+        name,
+        values,
+        obtain_secret(app, channel.name, secret_stdin, ctx),
+        command=f"{channel.name} account add",
+    )
+    render_change(app, channel.name, change, "Verified and added" if verified else "Added")
+    if change.changed:
+        check = "Make it active" if verified else "Check it live and make it active"
+        app.output.hint(f"{check}: {channel.command('validate', name)}")
+
+
+def edit_account(
+    app: AppContext,
+    ctx: typer.Context,
+    channel: channels.Channel,
+    name: str,
+    options: dict,
+    flags: list[str],
+) -> None:
+    rename = options.pop("rename")
+    rotate_secret = options.pop("rotate_secret")
+    secret_stdin = options.pop("secret_stdin")
+    if rename:
+        check_identifier(rename, "account")
+    changes = accounts.edited_values(app.config(), channel.name, name, options)
+    if not changes and not rename and not rotate_secret:
+        from smsctl.core.errors import UsageError
+
+        raise UsageError("Nothing to change.", hint=f"Give at least one of {', '.join(flags)}.")
+    new_secret = (
+        rotated_secret(app, channel.name, rename or name, secret_stdin, ctx)
+        if rotate_secret
+        else None
+    )
+    change = accounts.edit(
+        app.store,
+        app.secrets,
+        channel.name,
+        name,
+        changes,
+        rename=rename,
+        new_secret=new_secret,
+        command=f"{channel.name} account edit",
+    )
+    render_change(app, channel.name, change, "Updated")
+
+
+def refuse_edit(channel: channels.Channel, name: str | None) -> None:
+    from smsctl.core.errors import UsageError
+
+    form = FORMS[channel.provider]
+    why, cost = form.not_editable
+    target = name or "NAME"
+    required = [
+        f"{_flag(p)} {p.default.metavar or p.name.upper()}"
+        for p in _offered(channel, form.add_options)
+        if p.default.default is ...
+    ]
+    delete = channel.command("account", "delete", target, "--yes")
+    add = channel.command("account", "add", target, *required)
+    raise UsageError(
+        why or f"A {channel.title} account cannot be modified.",
+        hint=f"Delete it and add it again: `{delete}` then `{add}`." + (f" {cost}" if cost else ""),
+        code="not_editable",
     )
 
 
@@ -76,14 +432,14 @@ def render_change(app: AppContext, channel: str, change: accounts.AccountChange,
         "name": change.name,
         "channel": channel,
         "changed": change.changed,
-        "secret": change.secret_source,
+        "secret": change.secret.to_dict() if change.secret else None,
     }
 
     def human(out: Any) -> None:
         if change.changed:
             out.success(
                 f"{verb} {channel} account `{change.name}`"
-                + (f" (secret: {change.secret_source})" if change.secret_source else "")
+                + (f" (secret: {_where(change.secret)})" if change.secret else "")
             )
         else:
             out.success(
@@ -94,8 +450,13 @@ def render_change(app: AppContext, channel: str, change: accounts.AccountChange,
     app.output.emit(data, human)
 
 
+def _where(secret: Any) -> str:
+    return "keyring" if secret.source == "keyring" else f"{secret.source} {secret.name}"
+
+
 def list_accounts(app: AppContext, channel: str) -> None:
     config = app.config()
+    model = channels.channel(channel)
     rows = [
         accounts.summary(config, channel, name, item)
         for name, item in config.accounts(channel).items()
@@ -103,18 +464,20 @@ def list_accounts(app: AppContext, channel: str) -> None:
 
     def human(out: Any) -> None:
         if not rows:
-            prefix = accounts.command_prefix(channel)
-            out.info(f"No {channel} accounts. Add one with `{prefix}account add NAME ...`.")
+            out.info(
+                f"No {channel} accounts. Add one with `{model.command('account', 'add')} NAME ...`."
+            )
             return
-        columns = ["NAME", "ACTIVE", "ENABLED", *_list_columns(channel), "NOTE"]
+        keys = model.account_fields
+        columns = ["NAME", "ACTIVE", "ENABLED", *[k.upper().replace("_", " ") for k in keys]]
         out.table(
-            columns,
+            [*columns, "NOTE"],
             [
                 [
                     r["name"],
                     "*" if r["active"] else "",
                     "yes" if r["enabled"] else "no",
-                    *[r.get(c) or "" for c in _list_keys(channel)],
+                    *[r.get(key) or "" for key in keys],
                     r["note"],
                 ]
                 for r in rows
@@ -124,26 +487,24 @@ def list_accounts(app: AppContext, channel: str) -> None:
     app.output.emit(rows, human)
 
 
-def _list_keys(channel: str) -> list[str]:
-    return {
-        "email": ["host", "port", "security", "username", "from_address"],
-        "wechat": ["app_id", "endpoint"],
-    }.get(channel, ["access_key_id", "endpoint", "region"])
-
-
-def _list_columns(channel: str) -> list[str]:
-    return [key.upper().replace("_", " ") for key in _list_keys(channel)]
-
-
 def show_account(app: AppContext, channel: str, name: str) -> None:
     config = app.config()
+    model = channels.channel(channel)
     item = config.get(channel, "accounts", name)
     shown = accounts.summary(config, channel, name, item)
-    shown["secret"] = app.secrets.status(channel, name)
-    shown["depends_on_it"] = [
-        f"{kind[:-1]} {n}" for kind, n in accounts.dependents(config, channel, name)
-    ]
-    app.output.emit(shown, lambda out: out.fields(shown))
+    source = app.secrets.source(channel, name)
+    shown["secret"] = source.to_dict()
+    shown["depends_on_it"] = _items(model, accounts.dependents(config, channel, name))
+    human_view = {
+        **shown,
+        "secret": source.describe(),
+        "depends_on_it": [f"{d['kind']} {d['name']}" for d in shown["depends_on_it"]],
+    }
+    app.output.emit(shown, lambda out: out.fields(human_view))
+
+
+def _items(model: channels.Channel, found: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"kind": model.item(kind).noun, "name": name} for kind, name in found]
 
 
 def set_enabled(app: AppContext, channel: str, name: str, enabled: bool) -> None:
@@ -159,10 +520,18 @@ def set_enabled(app: AppContext, channel: str, name: str, enabled: bool) -> None
 
 
 def delete_account(app: AppContext, channel: str, name: str, yes: bool) -> None:
-    def confirm(dependents: list[tuple[str, str]]) -> None:
-        listing = "".join(f"\n  - {kind[:-1]} {item}" for kind, item in dependents)
-        if dependents:
-            app.output.info(f"Deleting {channel} account `{name}` also deletes:{listing}")
+    model = channels.channel(channel)
+
+    def confirm(removed: list[tuple[str, str]], invalidated: list[tuple[str, str]]) -> None:
+        if removed:
+            app.output.info(
+                f"Deleting {channel} account `{name}` also deletes:{_listing(model, removed)}"
+            )
+        if invalidated:
+            app.output.info(
+                f"Deleting {channel} account `{name}` invalidates these for good (they stay "
+                f"listed as invalid):{_listing(model, invalidated)}"
+            )
         app.confirm(
             f"Delete {channel} account `{name}` and its keyring entry?",
             yes=yes,
@@ -174,7 +543,8 @@ def delete_account(app: AppContext, channel: str, name: str, yes: bool) -> None:
         "name": name,
         "channel": channel,
         "deleted": True,
-        "removed": [{"kind": kind[:-1], "name": item} for kind, item in change.removed_dependents],
+        "removed": _items(model, change.removed_dependents),
+        "invalidated": _items(model, change.invalidated_dependents),
         "keyring_entry_deleted": change.secret_deleted,
         "keyring": change.keyring.to_dict() if change.keyring else None,
         "was_active": change.was_active,
@@ -187,12 +557,21 @@ def delete_account(app: AppContext, channel: str, name: str, yes: bool) -> None:
             return
         out.success(f"Deleted {channel} account `{name}`")
         for kind, item in change.removed_dependents:
-            out.success(f"Deleted {kind[:-1]} `{item}` (it belonged to `{name}`)")
+            out.success(f"Deleted {model.item(kind).noun} `{item}` (it belonged to `{name}`)")
+        for kind, item in change.invalidated_dependents:
+            noun = model.item(kind).noun
+            out.failure(
+                f"{noun.capitalize()} `{item}` is now invalid (account deleted) and disabled"
+            )
         report_keyring(out, change.keyring)
         if change.was_active:
             out.info(f"It was the active {channel} account; none is active now.")
 
     app.output.emit(data, human)
+
+
+def _listing(model: channels.Channel, found: list[tuple[str, str]]) -> str:
+    return "".join(f"\n  - {model.item(kind).noun} {item}" for kind, item in found)
 
 
 def leftover_text(channel: str, name: str) -> str:
@@ -210,175 +589,91 @@ def report_keyring(out: Any, keyring: Any) -> None:
         out.info(keyring.describe())
 
 
-def alibaba_values(
-    endpoint: str | None,
-    region: str | None,
-    note: str | None,
-    access_key_id: str | None,
-    allow_insecure: bool,
-) -> dict[str, Any]:
-    values: dict[str, Any] = {"access_key_id": access_key_id, "region": region, "note": note}
-    if endpoint is not None:
-        values["endpoint"] = check_endpoint(endpoint, allow_insecure=allow_insecure)
-        if allow_insecure:
-            values["allow_insecure_endpoint"] = True
-    if access_key_id is not None:
-        _check_access_key_id(access_key_id)
-    return values
+# --- the builder ------------------------------------------------------------------------------
 
 
-def _check_access_key_id(value: str) -> None:
-    from smsctl.core.errors import UsageError
+def _command(
+    run: Callable[..., None], doc: str, params: list[inspect.Parameter]
+) -> Callable[..., None]:
+    """A Typer command calling `run(ctx, **options)`, its options declared by `params`."""
 
-    if not value or not value.isascii() or not value.isalnum() or len(value) > 64:
-        raise UsageError(
-            f"Invalid AccessKey ID {value!r}: expected letters and digits (e.g. LTAI5t...).",
-            code="invalid_access_key_id",
-        )
+    def command(ctx: typer.Context, **options: Any) -> None:
+        run(ctx, **options)
 
-
-def make_account_app(channel: str) -> typer.Typer:
-    """The account verbs for an Alibaba Cloud channel (sms or voice)."""
-    app = typer.Typer(
-        help=f"Alibaba Cloud {channel.upper()} accounts (AccessKey pairs).", no_args_is_help=True
+    command.__doc__ = doc
+    command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(
+                "ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context
+            ),
+            *params,
+        ]
     )
-    extra = channel == "voice"
+    return command
 
-    @app.command("add")
-    def add(
-        ctx: typer.Context,
-        name: str = NAME,
-        access_key_id: str = typer.Option(..., "--access-key-id", help="The AccessKey ID."),
-        endpoint: str = typer.Option(
-            None,
-            "--endpoint",
-            help="Access address (host, https://host, or http://127.0.0.1:PORT for the sandbox).",
-        ),
-        region: str = typer.Option(None, "--region", help="Region id, e.g. cn-hangzhou."),
-        note: str = typer.Option(None, "--note", help="Free text shown in lists."),
-        called_show_number: str = typer.Option(
-            None,
-            "--called-show-number",
-            hidden=not extra,
-            help="Default caller number shown to the callee (voice).",
-        ),
-        secret_stdin: bool = SECRET_STDIN,
-        allow_insecure: bool = ALLOW_INSECURE,
-    ) -> None:
-        """Add an account; the AccessKey Secret is asked for (hidden) or read with
-        --secret-stdin, or taken from SMSCTL_SECRET_<CHANNEL>_<NAME>."""
-        ctx_app = app_context(ctx)
-        check_identifier(name, "account")
-        values = alibaba_values(endpoint, region, note, access_key_id, allow_insecure)
-        if called_show_number is not None:
-            values["called_show_number"] = _voice_only(channel, called_show_number)
-        change = accounts.add(
-            ctx_app.store,
-            ctx_app.secrets,
-            channel,
-            name,
-            values,
-            obtain_secret(ctx_app, channel, secret_stdin, ctx),
-            command=f"{channel} account add",
-        )
-        render_change(ctx_app, channel, change, "Added")
 
-    @app.command("list")
+def make_account_app(channel_name: str) -> typer.Typer:
+    """The account verbs of a channel, with the options of its provider's accounts."""
+    channel = channels.channel(channel_name)
+    form = FORMS[channel.provider]
+    texts = {
+        verb: text.format(CHANNEL=channel.name.upper())
+        for verb, text in {**DEFAULT_HELP, **form.help}.items()
+    }
+    app = typer.Typer(
+        help=form.group_help.format(CHANNEL=channel.name.upper()), no_args_is_help=True
+    )
+    name_param = _option("name", str, NAME)
+
+    def add(ctx: typer.Context, name: str, **options: Any) -> None:
+        add_account(app_context(ctx), ctx, channel, name, options)
+
+    app.command("add")(
+        _command(add, texts["add"], [name_param, *_offered(channel, form.add_options)])
+    )
+
+    @app.command("list", help=texts["list"])
     def list_(ctx: typer.Context) -> None:
-        """List accounts (the active one is marked *)."""
-        list_accounts(app_context(ctx), channel)
+        list_accounts(app_context(ctx), channel.name)
 
-    @app.command("show")
+    @app.command("show", help=texts["show"])
     def show(ctx: typer.Context, name: str = NAME) -> None:
-        """Show one account, where its secret comes from, and what depends on it."""
-        show_account(app_context(ctx), channel, name)
+        show_account(app_context(ctx), channel.name, name)
 
-    @app.command("edit")
-    def edit(
-        ctx: typer.Context,
-        name: str = NAME,
-        rename: str = typer.Option(None, "--rename", metavar="NEW", help="New name."),
-        note: str = typer.Option(None, "--note", help="New note."),
-        endpoint: str = typer.Option(
-            None, "--endpoint", help="New access address ('' resets to the provider default)."
-        ),
-        region: str = typer.Option(None, "--region", help="New region ('' removes it)."),
-        access_key_id: str = typer.Option(None, "--access-key-id", help="New AccessKey ID."),
-        called_show_number: str = typer.Option(
-            None,
-            "--called-show-number",
-            hidden=not extra,
-            help="New default caller number (voice).",
-        ),
-        rotate_secret: bool = typer.Option(
-            False, "--rotate-secret", help="Store a new AccessKey Secret."
-        ),
-        secret_stdin: bool = SECRET_STDIN,
-        allow_insecure: bool = ALLOW_INSECURE,
-    ) -> None:
-        """Change an account's fields, name or secret."""
-        ctx_app = app_context(ctx)
-        if rename:
-            check_identifier(rename, "account")
-        changes = alibaba_values(endpoint or None, region, note, access_key_id, allow_insecure)
-        changes = {k: v for k, v in changes.items() if v is not None}
-        for flag_value, key in ((endpoint, "endpoint"), (region, "region")):
-            if flag_value == "":
-                changes[key] = None
-        if called_show_number is not None:
-            changes["called_show_number"] = _voice_only(channel, called_show_number) or None
-        if not changes and not rename and not rotate_secret:
-            from smsctl.core.errors import UsageError
+    if channel.account_editable:
+        edit_options = _offered(channel, form.edit_options)
+        flags = [_flag(p) for p in edit_options if p.name not in ("secret_stdin", "allow_insecure")]
 
-            raise UsageError(
-                "Nothing to change.",
-                hint="Give at least one of --rename, --note, "
-                "--endpoint, --region, --access-key-id, --rotate-secret.",
-            )
-        new_secret = (
-            rotated_secret(ctx_app, channel, rename or name, secret_stdin, ctx)
-            if rotate_secret
-            else None
+        def edit(ctx: typer.Context, name: str, **options: Any) -> None:
+            edit_account(app_context(ctx), ctx, channel, name, options, flags)
+
+        app.command("edit")(_command(edit, texts["edit"], [name_param, *edit_options]))
+    else:
+
+        @app.command(
+            "edit",
+            help=texts["edit"],
+            context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
         )
+        def refused_edit(
+            ctx: typer.Context,
+            name: str = typer.Argument(None, metavar="NAME", help="Account name."),
+        ) -> None:
+            refuse_edit(channel, name)
 
-        change = accounts.edit(
-            ctx_app.store,
-            ctx_app.secrets,
-            channel,
-            name,
-            changes,
-            rename=rename,
-            new_secret=new_secret,
-            command=f"{channel} account edit",
-        )
-        render_change(ctx_app, channel, change, "Updated")
-
-    @app.command("enable")
+    @app.command("enable", help=texts["enable"])
     def enable(ctx: typer.Context, name: str = NAME) -> None:
-        """Enable an account."""
-        set_enabled(app_context(ctx), channel, name, True)
+        set_enabled(app_context(ctx), channel.name, name, True)
 
-    @app.command("disable")
+    @app.command("disable", help=texts["disable"])
     def disable(ctx: typer.Context, name: str = NAME) -> None:
-        """Disable an account: nothing is sent through it until it is enabled again."""
-        set_enabled(app_context(ctx), channel, name, False)
+        set_enabled(app_context(ctx), channel.name, name, False)
 
-    @app.command("delete")
+    @app.command("delete", help=texts["delete"])
     def delete(ctx: typer.Context, name: str = NAME, yes: bool = YES) -> None:
-        """Delete an account, what belongs to it, and its keyring entry."""
-        delete_account(app_context(ctx), channel, name, yes)
+        delete_account(app_context(ctx), channel.name, name, yes)
 
     return app
-
-
-def _voice_only(channel: str, number: str) -> str:
-    from smsctl.core.errors import UsageError
-
-    if channel != "voice":
-        raise UsageError("--called-show-number applies to voice accounts only.")
-    if number and not number.lstrip("+").isdigit():
-        raise UsageError(f"Invalid caller number {number!r}: digits only.")
-    return number
 
 
 app = make_account_app("sms")

@@ -1,7 +1,7 @@
 """`smsctl email ...`: SMTP accounts, HTML templates with `${var}` variables, validate, send-test.
 
-Commands parse, call smsctl.core.email and render; the account verbs other than add/edit are the
-channel-generic ones of cli.account.
+Commands parse, call smsctl.core.email and render; the account verbs are those of every channel
+(cli.account), with the SMTP provider's options.
 """
 
 from __future__ import annotations
@@ -11,19 +11,7 @@ from typing import Any
 import typer
 
 from smsctl.cli import interrupts
-from smsctl.cli.account import (
-    ALLOW_INSECURE,
-    NAME,
-    SECRET_STDIN,
-    YES,
-    delete_account,
-    list_accounts,
-    obtain_secret,
-    render_change,
-    rotated_secret,
-    set_enabled,
-    show_account,
-)
+from smsctl.cli.account import make_account_app
 from smsctl.cli.context import app_context
 from smsctl.cli.items import delete_command, enable_command, list_templates
 from smsctl.cli.options import (
@@ -36,8 +24,8 @@ from smsctl.cli.options import (
     VALIDATE_ACCOUNT,
 )
 from smsctl.cli.render import confirm_plan, render_added, render_resolution
-from smsctl.core import accounts, items
 from smsctl.core import email as email_core
+from smsctl.core import items
 from smsctl.core.errors import UsageError
 from smsctl.core.names import check_identifier
 from smsctl.core.params import parse_params
@@ -50,178 +38,15 @@ app = typer.Typer(
     "variables, validate, test sends. TLS is always verified.",
     no_args_is_help=True,
 )
-account_app = typer.Typer(
-    help="SMTP accounts (host, port, TLS mode, user; the password in the keyring).",
-    no_args_is_help=True,
-)
 template_app = typer.Typer(
     help="Email templates: subject + HTML body (+ optional plain-text body) with ${var} "
     "variables, stored in the config.",
     no_args_is_help=True,
 )
-app.add_typer(account_app, name="account")
+app.add_typer(make_account_app(CHANNEL), name="account")
 app.add_typer(template_app, name="template")
 
-SECURITY_HELP = "starttls (usually port 587), ssl (implicit TLS, usually 465) or none (loopback)."
 TEMPLATE = typer.Argument(..., metavar="NAME", help="Template name, e.g. login-code.")
-
-
-# --- accounts ---------------------------------------------------------------------------------
-
-
-@account_app.command("add")
-def account_add(
-    ctx: typer.Context,
-    name: str = NAME,
-    host: str = typer.Option(..., "--host", help="SMTP server host name or address."),
-    port: int = typer.Option(
-        None,
-        "--port",
-        min=1,
-        max=65535,
-        help="SMTP port (default: 587 starttls, 465 ssl, 25 none).",
-    ),
-    security: str = typer.Option(..., "--security", help=SECURITY_HELP),
-    username: str = typer.Option(..., "--username", help="The SMTP login."),
-    from_address: str = typer.Option(..., "--from", metavar="ADDR", help="Sender address."),
-    from_name: str = typer.Option(None, "--from-name", help="Sender display name."),
-    ca_file: str = typer.Option(
-        None, "--ca-file", metavar="PEM", help="Also trust this CA (PEM); TLS is always verified."
-    ),
-    timeout: float = typer.Option(
-        None, "--timeout", min=0.1, max=600, metavar="SECONDS", help="Network timeout."
-    ),
-    note: str = typer.Option(None, "--note", help="Free text shown in lists."),
-    secret_stdin: bool = SECRET_STDIN,
-    allow_insecure: bool = typer.Option(
-        False,
-        "--allow-insecure-endpoint",
-        help="Allow --security none to a non-loopback host (password and mail in clear).",
-    ),
-) -> None:
-    """Add an SMTP account; the password is asked for (hidden), read with --secret-stdin, or
-    taken from SMSCTL_SECRET_EMAIL_<NAME>. Nothing is sent; `email validate` checks it live."""
-    app_ctx = app_context(ctx)
-    check_identifier(name, "account")
-    values = email_core.new_account_values(
-        host=host,
-        port=port,
-        security=security,
-        username=username,
-        from_address=from_address,
-        from_name=from_name,
-        ca_file=ca_file,
-        timeout=timeout,
-        note=note,
-        allow_insecure=allow_insecure,
-    )
-    if values.get("allow_insecure_endpoint"):
-        app_ctx.output.warn(
-            f"--security none to {values['host']}: the password and mail cross the network "
-            "in clear."
-        )
-    change = accounts.add(
-        app_ctx.store,
-        app_ctx.secrets,
-        CHANNEL,
-        name,
-        values,
-        obtain_secret(app_ctx, CHANNEL, secret_stdin, ctx),
-        command="email account add",
-    )
-    render_change(app_ctx, CHANNEL, change, "Added")
-    if change.changed:
-        app_ctx.output.hint(f"Check it live and make it active: smsctl email validate {name}")
-
-
-@account_app.command("list")
-def account_list(ctx: typer.Context) -> None:
-    """List SMTP accounts (the active one is marked *)."""
-    list_accounts(app_context(ctx), CHANNEL)
-
-
-@account_app.command("show")
-def account_show(ctx: typer.Context, name: str = NAME) -> None:
-    """Show one account, where its password comes from, and what depends on it."""
-    show_account(app_context(ctx), CHANNEL, name)
-
-
-@account_app.command("edit")
-def account_edit(
-    ctx: typer.Context,
-    name: str = NAME,
-    rename: str = typer.Option(None, "--rename", metavar="NEW", help="New name."),
-    host: str = typer.Option(None, "--host", help="New host."),
-    port: int = typer.Option(None, "--port", min=1, max=65535, help="New port."),
-    security: str = typer.Option(None, "--security", help=SECURITY_HELP),
-    username: str = typer.Option(None, "--username", help="New login."),
-    from_address: str = typer.Option(None, "--from", metavar="ADDR", help="New sender."),
-    from_name: str = typer.Option(None, "--from-name", help="New display name ('' removes it)."),
-    ca_file: str = typer.Option(
-        None, "--ca-file", metavar="PEM", help="New CA file to trust ('' removes it)."
-    ),
-    timeout: float = typer.Option(
-        None, "--timeout", min=0.1, max=600, metavar="SECONDS", help="New network timeout."
-    ),
-    note: str = typer.Option(None, "--note", help="New note."),
-    rotate_secret: bool = typer.Option(False, "--rotate-secret", help="Store a new password."),
-    secret_stdin: bool = SECRET_STDIN,
-    allow_insecure: bool = ALLOW_INSECURE,
-) -> None:
-    """Change an account's settings, name or password."""
-    app_ctx = app_context(ctx)
-    if rename:
-        check_identifier(rename, "account")
-    changes = email_core.account_values(
-        host=host,
-        port=port,
-        security=security,
-        username=username,
-        from_address=from_address,
-        from_name=from_name,
-        ca_file=ca_file,
-        timeout=timeout,
-        note=note,
-    )
-    if not changes and not rename and not rotate_secret:
-        raise UsageError(
-            "Nothing to change.",
-            hint="Give at least one of --rename, --host, --port, --security, --username, --from, "
-            "--from-name, --ca-file, --timeout, --note, --rotate-secret.",
-        )
-    changes = email_core.edited_account_values(app_ctx.config(), name, changes, allow_insecure)
-    new_secret = None
-    if rotate_secret:
-        new_secret = rotated_secret(app_ctx, CHANNEL, rename or name, secret_stdin, ctx)
-    change = accounts.edit(
-        app_ctx.store,
-        app_ctx.secrets,
-        CHANNEL,
-        name,
-        changes,
-        rename=rename,
-        new_secret=new_secret,
-        command="email account edit",
-    )
-    render_change(app_ctx, CHANNEL, change, "Updated")
-
-
-@account_app.command("enable")
-def account_enable(ctx: typer.Context, name: str = NAME) -> None:
-    """Enable an account."""
-    set_enabled(app_context(ctx), CHANNEL, name, True)
-
-
-@account_app.command("disable")
-def account_disable(ctx: typer.Context, name: str = NAME) -> None:
-    """Disable an account: nothing is sent through it until it is enabled again."""
-    set_enabled(app_context(ctx), CHANNEL, name, False)
-
-
-@account_app.command("delete")
-def account_delete(ctx: typer.Context, name: str = NAME, yes: bool = YES) -> None:
-    """Delete an account, the templates bound to it, and its keyring entry."""
-    delete_account(app_context(ctx), CHANNEL, name, yes)
 
 
 # --- templates --------------------------------------------------------------------------------

@@ -8,33 +8,15 @@ from typing import Any
 import typer
 
 from smsctl.cli import interrupts
-from smsctl.cli.account import (
-    ALLOW_INSECURE,
-    NAME,
-    SECRET_STDIN,
-    YES,
-    leftover_text,
-    list_accounts,
-    obtain_secret,
-    render_change,
-    report_keyring,
-    set_enabled,
-    show_account,
-)
+from smsctl.cli.account import make_account_app
 from smsctl.cli.context import app_context
 from smsctl.cli.options import CHECK_ONLY, SCENARIO_HELP, VALIDATE_ACCOUNT
 from smsctl.core import wechat
-from smsctl.core.errors import UsageError
 from smsctl.core.schema import check_scenario
 
 app = typer.Typer(
     help="WeChat official accounts: verified accounts, their approved templates, push rules "
     "and test pushes.",
-    no_args_is_help=True,
-)
-account_app = typer.Typer(
-    help="Official accounts (AppID in the config, AppSecret in the keyring), verified when "
-    "added. An account cannot be modified: delete it and add it again.",
     no_args_is_help=True,
 )
 template_app = typer.Typer(
@@ -44,7 +26,7 @@ rule_app = typer.Typer(
     help="Push rules: an approved template of an account plus a value for each of its variables.",
     no_args_is_help=True,
 )
-app.add_typer(account_app, name="account")
+app.add_typer(make_account_app("wechat"), name="account")
 app.add_typer(template_app, name="template")
 app.add_typer(rule_app, name="rule")
 
@@ -60,132 +42,6 @@ def _scenario(value: str | None, *, allow_empty: bool = False) -> str | None:
     if allow_empty and value == "":
         return value
     return check_scenario(value)
-
-
-# --- accounts ---------------------------------------------------------------------------------
-
-
-@account_app.command("add")
-def account_add(
-    ctx: typer.Context,
-    name: str = NAME,
-    app_id: str = typer.Option(..., "--app-id", metavar="ID", help="The AppID (wx...)."),
-    endpoint: str = typer.Option(
-        None,
-        "--endpoint",
-        metavar="URL",
-        help="API base URL (default https://api.weixin.qq.com; http://127.0.0.1:PORT for the "
-        "sandbox).",
-    ),
-    note: str = typer.Option(None, "--note", help="Free text shown in lists."),
-    secret_stdin: bool = SECRET_STDIN,
-    allow_insecure: bool = ALLOW_INSECURE,
-) -> None:
-    """Add an official account after checking it live: the AppSecret (hidden prompt,
-    --secret-stdin, or SMSCTL_SECRET_WECHAT_<NAME>) must obtain a token through stable_token,
-    which never invalidates the token production uses. Nothing is saved if that fails."""
-    app_ctx = app_context(ctx)
-    change = wechat.add_account(
-        app_ctx.store,
-        app_ctx.secrets,
-        name,
-        app_id=app_id,
-        endpoint=endpoint,
-        note=note,
-        allow_insecure=allow_insecure,
-        obtain_secret=obtain_secret(app_ctx, "wechat", secret_stdin, ctx),
-    )
-    render_change(app_ctx, "wechat", change, "Verified and added")
-
-
-@account_app.command("list")
-def account_list(ctx: typer.Context) -> None:
-    """List official accounts (the active one is marked *)."""
-    list_accounts(app_context(ctx), "wechat")
-
-
-@account_app.command("show")
-def account_show(ctx: typer.Context, name: str = NAME) -> None:
-    """Show one account, where its AppSecret comes from, and its push rules."""
-    show_account(app_context(ctx), "wechat", name)
-
-
-@account_app.command(
-    "edit",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-)
-def account_edit(
-    ctx: typer.Context,
-    name: str = typer.Argument(None, metavar="NAME", help="Account name."),
-) -> None:
-    """Not possible: an official account cannot be modified (exit 2). Delete it and add it
-    again."""
-    target = name or "NAME"
-    raise UsageError(
-        "An official account cannot be modified: its AppID and AppSecret were verified "
-        "together when it was added.",
-        hint=f"Delete it and add it again: `smsctl wechat account delete {target} --yes` then "
-        f"`smsctl wechat account add {target} --app-id ID`. Deleting it invalidates its push "
-        "rules.",
-        code="not_editable",
-    )
-
-
-@account_app.command("enable")
-def account_enable(ctx: typer.Context, name: str = NAME) -> None:
-    """Enable an account again."""
-    set_enabled(app_context(ctx), "wechat", name, True)
-
-
-@account_app.command("disable")
-def account_disable(ctx: typer.Context, name: str = NAME) -> None:
-    """Disable an account: nothing is pushed through it until it is enabled again."""
-    set_enabled(app_context(ctx), "wechat", name, False)
-
-
-@account_app.command("delete")
-def account_delete(ctx: typer.Context, name: str = NAME, yes: bool = YES) -> None:
-    """Delete an account and its keyring entry. Its push rules stay in the config, shown as
-    invalid, and can never be used again. Needs --yes without a terminal."""
-    app_ctx = app_context(ctx)
-
-    def confirm(rules: list[str]) -> None:
-        if rules:
-            listing = "".join(f"\n  - rule {rule}" for rule in rules)
-            app_ctx.output.info(
-                f"Deleting wechat account `{name}` invalidates these push rules for good "
-                f"(they stay listed as invalid):{listing}"
-            )
-        app_ctx.confirm(
-            f"Delete wechat account `{name}` and its keyring entry?",
-            yes=yes,
-            what=f"Deleting wechat account `{name}`",
-        )
-
-    result = wechat.delete_account(app_ctx.store, app_ctx.secrets, name, confirm)
-    data = {
-        "name": name,
-        "channel": "wechat",
-        "deleted": True,
-        "invalidated_rules": result.invalidated_rules,
-        "keyring_entry_deleted": result.secret_deleted,
-        "keyring": result.keyring.to_dict() if result.keyring else None,
-        "was_active": result.was_active,
-        "leftover_keyring_entry": result.leftover,
-    }
-
-    def human(out: Any) -> None:
-        if result.leftover:
-            out.success(leftover_text("wechat", name))
-            return
-        out.success(f"Deleted wechat account `{name}`")
-        for rule in result.invalidated_rules:
-            out.failure(f"Rule `{rule}` is now invalid (account deleted) and disabled")
-        report_keyring(out, result.keyring)
-        if result.was_active:
-            out.info("It was the active wechat account; none is active now.")
-
-    app_ctx.output.emit(data, human)
 
 
 # --- templates --------------------------------------------------------------------------------

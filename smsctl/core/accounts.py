@@ -18,7 +18,8 @@ from smsctl.core import audit, channels, leftover_secrets
 from smsctl.core.config import Config, ConfigStore, unknown_item_error
 from smsctl.core.errors import ConfigError
 from smsctl.core.schema import CHANNEL_COLLECTIONS
-from smsctl.core.secrets import SecretStore
+from smsctl.core.secrets import SERVICE, SecretStore, entry_name, env_var_name
+from smsctl.core.secrets import SecretSource as SecretSourceInfo
 
 SecretSource = Callable[[], "str | None"]
 
@@ -28,8 +29,9 @@ class AccountChange:
     name: str
     changed: bool
     fields: dict[str, Any] = field(default_factory=dict)
-    secret_source: str | None = None
+    secret: SecretSourceInfo | None = None  # where the secret now is, when this change set it
     removed_dependents: list[tuple[str, str]] = field(default_factory=list)
+    invalidated_dependents: list[tuple[str, str]] = field(default_factory=list)
     secret_deleted: bool = False
     was_active: bool = False
     leftover: bool = False  # only a keyring entry left by an interrupted change was deleted
@@ -48,12 +50,14 @@ def add(
     values: dict[str, Any],
     obtain_secret: SecretSource,
     *,
-    verify: Callable[[str], None] | None = None,
     command: str = "account add",
 ) -> AccountChange:
-    """Add an account. The same values again is success without change (idempotent)."""
+    """Add an account. The same values again is success without change (idempotent). A
+    provider that checks credentials when an account is added (WeChat) does so with the secret
+    before anything is written."""
     values = {k: v for k, v in values.items() if v is not None}
-    existing = store.load().find(channel, "accounts", name)
+    config = store.load()
+    existing = config.find(channel, "accounts", name)
     if existing is not None:
         return _same_or_conflict(channel, name, existing, values)
 
@@ -63,7 +67,6 @@ def add(
     secret = env_secret.value if env_secret else obtain_secret()
     if secret is None:
         from smsctl.core.errors import CredentialError
-        from smsctl.core.secrets import env_var_name
 
         raise CredentialError(
             f"No secret given for the new {channel} account `{name}`.",
@@ -71,8 +74,9 @@ def add(
             f"{env_var_name(channel, name)}.",
             code="secret_missing",
         )
+    verify = provider_rules(provider_of(channel, values)).verify
     if verify is not None:
-        verify(secret)  # a live check, before anything is written
+        verify(config, values, secret)  # a live check, before anything is written
 
     stored_in_keyring = False
     try:
@@ -107,7 +111,16 @@ def add(
         changed=sorted(values),
         secret=f"stored ({source})",
     )
-    return AccountChange(name, True, values, secret_source=source)
+    where = (
+        SecretSourceInfo("env", env_var_name(channel, name))
+        if env_secret
+        else _in_keyring(channel, name)
+    )
+    return AccountChange(name, True, values, secret=where)
+
+
+def _in_keyring(channel: str, name: str) -> SecretSourceInfo:
+    return SecretSourceInfo("keyring", f"{SERVICE}: {entry_name(channel, name)}")
 
 
 def _same_or_conflict(
@@ -116,6 +129,16 @@ def _same_or_conflict(
     differing = sorted(k for k, v in values.items() if existing.get(k) != v)
     if not differing:
         return AccountChange(name, False, values)
+    model = channels.channel(channel)
+    if not model.account_editable:
+        raise ConfigError(
+            f"{channel} account `{name}` already exists with other values for: "
+            f"{', '.join(differing)}.",
+            hint=f"A {model.title} account cannot be modified: delete it "
+            f"(`{model.command('account', 'delete', name)}`) and add it again, or choose another "
+            "name.",
+            code="account_exists",
+        )
     edit = " ".join(
         [f"{command_prefix(channel)}account edit {name}", *_edit_flags(values, differing)]
     )
@@ -207,7 +230,10 @@ def edit(
         secret="rotated" if secret is not None else None,
     )
     return AccountChange(
-        final_name, changed, changes, secret_source="keyring" if secret is not None else None
+        final_name,
+        changed,
+        changes,
+        secret=_in_keyring(channel, final_name) if secret is not None else None,
     )
 
 
@@ -263,27 +289,33 @@ def delete(
     secrets: SecretStore,
     channel: str,
     name: str,
-    confirm: Callable[[list[tuple[str, str]]], None],
+    confirm: Callable[[list[tuple[str, str]], list[tuple[str, str]]], None],
 ) -> AccountChange:
-    """Delete an account, the items that belong to it, and its keyring entry.
+    """Delete an account and its keyring entry; the items bound to it are deleted too, or kept
+    but invalidated for good where the channel says so (`account_items_on_delete`).
 
-    `confirm(dependents)` raises when the user (or a missing --yes) does not allow it. A keyring
-    that cannot be asked does not stop the delete (the result says so); one that holds the entry
-    and refuses to delete it does, and then nothing is written.
+    `confirm(removed, invalidated)` raises when the user (or a missing --yes) does not allow it.
+    A keyring that cannot be asked does not stop the delete (the result says so); one that holds
+    the entry and refuses to delete it does, and then nothing is written.
     """
     config = store.load()
     if config.find(channel, "accounts", name) is None:
-        leftover = delete_leftover(store, secrets, channel, name, lambda: confirm([]))
+        leftover = delete_leftover(store, secrets, channel, name, lambda: confirm([], []))
         if leftover is not None:
             return leftover
     config.get(channel, "accounts", name)
-    confirm(dependents(config, channel, name))
+    invalidate = channels.channel(channel).account_items_on_delete == "invalidate"
+    bound = dependents(config, channel, name)
+    confirm([] if invalidate else bound, bound if invalidate else [])
     keyring = None
     try:
         with store.edit() as editor:
-            removed = dependents(_editor_config(editor, store), channel, name)
-            for kind, item_name in removed:
-                editor.remove_item(channel, kind, item_name)
+            bound = dependents(_editor_config(editor, store), channel, name)
+            for kind, item_name in bound:
+                if invalidate:
+                    editor.set_item(channel, kind, item_name, _invalidated(name))
+                else:
+                    editor.remove_item(channel, kind, item_name)
             was_active = editor.get_value((channel,), "active_account") == name
             if was_active:
                 editor.set_value((channel,), "active_account", None)
@@ -293,23 +325,32 @@ def delete(
         restore_entry(secrets, channel, name, keyring)
         raise
     leftover_secrets.forget(store.path, channel, name)
+    removed, invalidated = ([], bound) if invalidate else (bound, [])
     audit.record(
         "config.change",
-        command="account delete",
+        command=f"{channel} account delete",
         channel=channel,
         account=name,
         action="account.delete",
         removed=[f"{k}:{n}" for k, n in removed],
+        invalidated=[f"{k}:{n}" for k, n in invalidated],
         secret=keyring_outcome(keyring),
     )
     return AccountChange(
         name,
         True,
         removed_dependents=removed,
+        invalidated_dependents=invalidated,
         secret_deleted=keyring.state == "deleted",
         was_active=was_active,
         keyring=keyring,
     )
+
+
+def _invalidated(account: str) -> dict[str, Any]:
+    """An item whose account was deleted: it names the account it had, and can never be used
+    again (not even by a new account of the same name)."""
+    return {"account": None, "deleted_account": account, "enabled": False, "default": None}
 
 
 def delete_leftover(
@@ -318,7 +359,6 @@ def delete_leftover(
     channel: str,
     name: str,
     confirm: Callable[[], None],
-    command: str = "account delete",
 ) -> AccountChange | None:
     """For an account the config does not have: remove the keyring entry an interrupted
     `account add` or `account delete` of it left behind. None when there is no such entry."""
@@ -336,7 +376,7 @@ def delete_leftover(
     leftover_secrets.forget(store.path, channel, name)
     audit.record(
         "config.change",
-        command=command,
+        command=f"{channel} account delete",
         channel=channel,
         account=name,
         action="account.delete",
@@ -390,3 +430,135 @@ def summary(config: Config, channel: str, name: str, item: dict[str, Any]) -> di
         shown[key] = mask_access_key_id(value) if key == "access_key_id" else value
     shown["active"] = config.active_account(channel) == name
     return shown
+
+
+# --- what differs between providers -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProviderRules:
+    """What differs between the accounts of one provider; the flow above is the same for all.
+
+    `new_values(channel, options)` and `edited_values(config, channel, name, options)` check the
+    options given (`note` and `allow_insecure` among them; None: not given) and return the
+    account's fields (for an edit: the changes, None removing a field). `verify(config, values,
+    secret)`, when there is one, checks the credentials live before a new account is saved.
+    """
+
+    new_values: Callable[[channels.Channel, dict[str, Any]], dict[str, Any]]
+    edited_values: Callable[[Config, channels.Channel, str, dict[str, Any]], dict[str, Any]] | None
+    verify: Callable[[Config, dict[str, Any], str], None] | None = None
+
+
+def provider_of(channel: str, item: dict[str, Any]) -> str:
+    """The provider an account uses: the one it names, else its channel's default."""
+    return item.get("provider") or channels.channel(channel).provider
+
+
+def provider_rules(provider: str) -> ProviderRules:
+    return _PROVIDER_RULES[provider]
+
+
+def new_values(channel: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The checked fields of a new account of the channel's default provider."""
+    model = channels.channel(channel)
+    return provider_rules(model.provider).new_values(model, options)
+
+
+def edited_values(
+    config: Config, channel: str, name: str, options: dict[str, Any]
+) -> dict[str, Any]:
+    """The checked changes to an account; empty when no option changes a field."""
+    model = channels.channel(channel)
+    found = config.find(channel, "accounts", name)
+    rules = provider_rules(provider_of(channel, found or {}))
+    if rules.edited_values is None:
+        raise ConfigError(f"A {model.title} account cannot be modified.", code="not_editable")
+    return rules.edited_values(config, model, name, options)
+
+
+def _alibaba_edited(
+    config: Config, channel: channels.Channel, name: str, options: dict[str, Any]
+) -> dict[str, Any]:
+    endpoint, region = options.get("endpoint"), options.get("region")
+    changes = _alibaba_values(channel, {**options, "endpoint": endpoint or None})
+    changes = {k: v for k, v in changes.items() if v is not None}
+    for flag_value, key in ((endpoint, "endpoint"), (region, "region")):
+        if flag_value == "":  # resets to the provider's default
+            changes[key] = None
+    if options.get("called_show_number") == "":
+        changes["called_show_number"] = None
+    return changes
+
+
+def _alibaba_values(channel: channels.Channel, options: dict[str, Any]) -> dict[str, Any]:
+    from smsctl.core.endpoints import check_endpoint
+
+    allow_insecure = bool(options.get("allow_insecure"))
+    access_key_id, endpoint = options.get("access_key_id"), options.get("endpoint")
+    values: dict[str, Any] = {
+        "access_key_id": access_key_id,
+        "region": options.get("region"),
+        "note": options.get("note"),
+    }
+    if endpoint is not None:
+        values["endpoint"] = check_endpoint(endpoint, allow_insecure=allow_insecure)
+        if allow_insecure:
+            values["allow_insecure_endpoint"] = True
+    if access_key_id is not None:
+        _check_access_key_id(access_key_id)
+    number = options.get("called_show_number")
+    if number:
+        values["called_show_number"] = _check_caller_number(number)
+    return values
+
+
+def _check_access_key_id(value: str) -> None:
+    from smsctl.core.errors import UsageError
+
+    if not value or not value.isascii() or not value.isalnum() or len(value) > 64:
+        raise UsageError(
+            f"Invalid AccessKey ID {value!r}: expected letters and digits (e.g. LTAI5t...).",
+            code="invalid_access_key_id",
+        )
+
+
+def _check_caller_number(number: str) -> str:
+    from smsctl.core.errors import UsageError
+
+    if not number.lstrip("+").isdigit():
+        raise UsageError(f"Invalid caller number {number!r}: digits only.")
+    return number
+
+
+def _smtp_new(channel: channels.Channel, options: dict[str, Any]) -> dict[str, Any]:
+    from smsctl.core import email
+
+    return email.new_account_values(**options)
+
+
+def _smtp_edited(
+    config: Config, channel: channels.Channel, name: str, options: dict[str, Any]
+) -> dict[str, Any]:
+    from smsctl.core import email
+
+    return email.edited_values(config, name, options)
+
+
+def _wechat_new(channel: channels.Channel, options: dict[str, Any]) -> dict[str, Any]:
+    from smsctl.core import wechat
+
+    return wechat.new_account_values(**options)
+
+
+def _wechat_verify(config: Config, values: dict[str, Any], secret: str) -> None:
+    from smsctl.core import wechat
+
+    wechat.verify_new_account(config, values, secret)
+
+
+_PROVIDER_RULES: dict[str, ProviderRules] = {
+    "alibaba": ProviderRules(_alibaba_values, _alibaba_edited),
+    "smtp": ProviderRules(_smtp_new, _smtp_edited),
+    "wechat": ProviderRules(_wechat_new, None, verify=_wechat_verify),
+}

@@ -39,6 +39,10 @@ class Channel:
     account_fields: tuple[str, ...]  # the account keys `account list` shows, in order
     account_editable: bool  # `account edit` exists; a WeChat account is verified as added
     guard_limits: dict[str, int]  # the test-send guard's defaults
+    # What deleting an account does to the items bound to it: "delete" them, or "invalidate"
+    # them (kept, disabled and shown as invalid for good: a WeChat rule names a template only
+    # that official account had approved).
+    account_items_on_delete: str = "delete"
 
     def command(self, *words: str) -> str:
         """A command of this channel as an operator types it: `smsctl voice template list`."""
@@ -180,6 +184,7 @@ WECHAT = Channel(
     account_fields=("app_id", "endpoint"),
     account_editable=False,
     guard_limits={"per_minute": 5, "per_hour": 30, "per_day": 100},
+    account_items_on_delete="invalidate",
 )
 
 CHANNELS: dict[str, Channel] = {c.name: c for c in (SMS, VOICE, EMAIL, WECHAT)}

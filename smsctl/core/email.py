@@ -205,6 +205,15 @@ def edited_account_values(
     return changes
 
 
+def edited_values(config: Config, name: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The checked changes the options of `account edit` make; empty when they make none."""
+    fields = {key: value for key, value in options.items() if key != "allow_insecure"}
+    changes = account_values(**fields)
+    if not changes:
+        return changes
+    return edited_account_values(config, name, changes, bool(options.get("allow_insecure")))
+
+
 def smtp_access(config: Config, secrets: Any, account: str, *, timeout: float | None = None):
     """The adapter's view of an account, with its secret (env var first, then the keyring)."""
     from smsctl.providers.smtp import SmtpAccess

@@ -7,6 +7,8 @@ pushes. The command module (cli/wechat.py) only parses and renders; the decision
 - Deleting an account keeps its push rules but invalidates them for good: their `account` key
   becomes `deleted_account` and they are disabled. They are listed as invalid, every use of them
   is refused (exit 3), and a new account of the same name does not revive them.
+  Both are steps of the one account flow (smsctl.core.accounts): it calls verify_new_account,
+  and reads the channel's `account_editable` and `account_items_on_delete`.
 - A rule gives a value to every `{{name.DATA}}` variable of its template; values may contain
   `${var}` placeholders that `send-test --var var=value` fills.
 
@@ -16,12 +18,12 @@ The adapter (smsctl.providers.wechat) is imported inside the functions that call
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from smsctl.core import accounts, audit, items, leftover_secrets, templating
+from smsctl.core import accounts, items, templating
 from smsctl.core.config import Config, ConfigStore
 from smsctl.core.errors import ConfigError, SmsctlError, UsageError
 from smsctl.core.names import check_identifier
@@ -182,119 +184,35 @@ def check_values(template: Any, values: dict[str, str]) -> None:
 # --- accounts ---------------------------------------------------------------------------------
 
 
-def add_account(
-    store: ConfigStore,
-    secrets: Any,
-    name: str,
-    *,
-    app_id: str,
-    endpoint: str | None,
-    note: str | None,
-    allow_insecure: bool,
-    obtain_secret: Callable[[], str | None],
-) -> accounts.AccountChange:
-    check_identifier(name, "account")
+def new_account_values(
+    *, app_id: str, endpoint: str | None, note: str | None, allow_insecure: bool
+) -> dict[str, Any]:
+    """The checked fields of a new official account."""
     check_app_id(app_id)
     values: dict[str, Any] = {"app_id": app_id, "note": note}
     if endpoint is not None:
         values["endpoint"] = normalize_endpoint(endpoint, allow_insecure=allow_insecure)
         if allow_insecure:
             values["allow_insecure_endpoint"] = True
-    config = store.load()
-    timeout, deadline = config.timeouts()[1], config.deadline()
+    return values
 
-    def verify(secret: str) -> None:
-        from smsctl.core.redaction import register_secret
-        from smsctl.providers import wechat as api
 
-        register_secret(secret)
-        api.verify(
-            api.WechatAccess(
-                app_id=app_id,
-                app_secret=secret,
-                endpoint=values.get("endpoint") or DEFAULT_ENDPOINT,
-                timeout=timeout,
-                allow_insecure_endpoint=allow_insecure,
-                deadline=deadline,
-            )
+def verify_new_account(config: Config, values: dict[str, Any], secret: str) -> None:
+    """The AppSecret obtains a token for the AppID (stable_token, force_refresh=false), or
+    nothing is saved."""
+    from smsctl.core.redaction import register_secret
+    from smsctl.providers import wechat as api
+
+    register_secret(secret)
+    api.verify(
+        api.WechatAccess(
+            app_id=values["app_id"],
+            app_secret=secret,
+            endpoint=values.get("endpoint") or DEFAULT_ENDPOINT,
+            timeout=config.timeouts()[1],
+            allow_insecure_endpoint=bool(values.get("allow_insecure_endpoint")),
+            deadline=config.deadline(),
         )
-
-    try:
-        return accounts.add(
-            store,
-            secrets,
-            CHANNEL,
-            name,
-            values,
-            obtain_secret,
-            verify=verify,
-            command="wechat account add",
-        )
-    except ConfigError as err:
-        if err.code == "account_exists":
-            err.hint = (
-                "An official account cannot be modified: delete it "
-                f"(`smsctl wechat account delete {name}`) and add it again, or choose another "
-                "name."
-            )
-        raise
-
-
-@dataclass
-class AccountDeletion:
-    name: str
-    invalidated_rules: list[str]
-    secret_deleted: bool
-    was_active: bool
-    leftover: bool = False  # only a keyring entry left by an interrupted change was deleted
-    keyring: Any = None  # secrets.KeyringRemoval
-
-
-def delete_account(
-    store: ConfigStore, secrets: Any, name: str, confirm: Callable[[list[str]], None]
-) -> AccountDeletion:
-    """Delete the account and its keyring entry; its rules stay, invalidated for good."""
-    config = store.load()
-    if config.find(CHANNEL, "accounts", name) is None:
-        leftover = accounts.delete_leftover(
-            store, secrets, CHANNEL, name, lambda: confirm([]), "wechat account delete"
-        )
-        if leftover is not None:
-            return AccountDeletion(name, [], leftover.secret_deleted, False, leftover=True)
-    config.get(CHANNEL, "accounts", name)
-    confirm(rules_of(config, name))
-    keyring = None
-    try:
-        with store.edit() as editor:
-            plain_rules = editor.plain().get(CHANNEL, {}).get("rules", {})
-            invalidated = [r for r, item in plain_rules.items() if item.get("account") == name]
-            for rule in invalidated:
-                editor.set_item(
-                    CHANNEL,
-                    "rules",
-                    rule,
-                    {"account": None, "deleted_account": name, "enabled": False, "default": None},
-                )
-            was_active = editor.get_value((CHANNEL,), "active_account") == name
-            if was_active:
-                editor.set_value((CHANNEL,), "active_account", None)
-            editor.remove_item(CHANNEL, "accounts", name)
-            keyring = secrets.remove_entry(CHANNEL, name)  # under the lock, before the write
-    except BaseException:
-        accounts.restore_entry(secrets, CHANNEL, name, keyring)
-        raise
-    leftover_secrets.forget(store.path, CHANNEL, name)
-    audit.record(
-        "config.change",
-        command="wechat account delete",
-        channel=CHANNEL,
-        account=name,
-        action="account.delete",
-        invalidated=[f"rule:{r}" for r in invalidated],
-        secret=accounts.keyring_outcome(keyring),
-    )
-    return AccountDeletion(
-        name, invalidated, keyring.state == "deleted", was_active, keyring=keyring
     )
 
 

@@ -82,7 +82,7 @@ def test_env_secret_means_no_keyring_needed(monkeypatch, config_file: Path) -> N
     assert result.exit_code == 0, result.all_output
     assert "env SMSCTL_SECRET_SMS_CI" in result.stdout
     shown = invoke("--json", "account", "show", "ci").json()
-    assert shown["secret"] == "set (env SMSCTL_SECRET_SMS_CI)"
+    assert shown["secret"] == {"source": "env", "name": "SMSCTL_SECRET_SMS_CI", "reason": None}
 
 
 def test_keyring_failure_writes_no_account(monkeypatch, config_file: Path) -> None:
@@ -144,7 +144,8 @@ def test_list_and_show_mask_the_access_key_id() -> None:
     assert "LTAI****0001" in human.stdout
     assert AK not in human.stdout
     shown = invoke("--json", "account", "show", "prod").json()
-    assert shown["secret"] == "set (keyring)"
+    assert shown["secret"] == {"source": "keyring", "name": "smsctl: sms/prod", "reason": None}
+    assert "set (keyring)" in invoke("account", "show", "prod").stdout
 
 
 def test_empty_list_is_an_empty_json_array() -> None:

@@ -114,7 +114,7 @@ def test_add_keeps_the_password_in_the_keyring_only(
     assert CANARY not in (state_dir / "audit.jsonl").read_text()
     assert CANARY not in result.all_output
     shown = invoke("--json", "email", "account", "show", "mail").json()
-    assert shown["secret"] == "set (keyring)"
+    assert shown["secret"] == {"source": "keyring", "name": "smsctl: email/mail", "reason": None}
     assert shown["active"] is False
 
 

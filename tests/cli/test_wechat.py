@@ -118,7 +118,11 @@ def test_env_secret_is_used_and_not_stored(wechat_server, monkeypatch, keyring_e
         "--endpoint", wechat_server.endpoint,
     )  # fmt: skip
     assert result.exit_code == 0, result.all_output
-    assert result.json()["secret"] == "env SMSCTL_SECRET_WECHAT_CI"
+    assert result.json()["secret"] == {
+        "source": "env",
+        "name": "SMSCTL_SECRET_WECHAT_CI",
+        "reason": None,
+    }
     assert keyring_entries == {}
 
 
@@ -478,7 +482,8 @@ def test_delete_needs_yes_and_lists_the_rules_it_invalidates(ready, config_file,
     assert config_file.read_text() == before
     deleted = invoke("--json", "wechat", "account", "delete", "oa", "--yes")
     assert deleted.exit_code == 0, deleted.all_output
-    assert deleted.json()["invalidated_rules"] == ["login"]
+    assert deleted.json()["invalidated"] == [{"kind": "rule", "name": "login"}]
+    assert deleted.json()["removed"] == []
     assert deleted.json()["keyring_entry_deleted"] is True
     assert keyring_entries == {}
 

@@ -63,7 +63,11 @@ def test_add_validate_send_and_read_the_log(
 ) -> None:
     added = add(smtp_server, name, security, env)
     assert added.exit_code == 0, added.stderr
-    assert added.json()["secret"] == f"env SMSCTL_SECRET_EMAIL_{name.upper()}"
+    assert added.json()["secret"] == {
+        "source": "env",
+        "name": f"SMSCTL_SECRET_EMAIL_{name.upper()}",
+        "reason": None,
+    }
     validated = smsctl("--json", "email", "validate", name, env=env)
     assert validated.exit_code == 0, validated.stderr
     assert validated.json()["active"] is True

@@ -39,7 +39,11 @@ def test_no_input_with_env_secret_works_without_any_keyring(config_file: Path) -
     )
     assert added.exit_code == 0, added.stderr
     shown = smsctl("--json", "account", "show", "ci", env=env)
-    assert shown.json()["secret"] == "set (env SMSCTL_SECRET_SMS_CI)"
+    assert shown.json()["secret"] == {
+        "source": "env",
+        "name": "SMSCTL_SECRET_SMS_CI",
+        "reason": None,
+    }
     assert CANARY not in added.stdout + added.stderr + shown.stdout + shown.stderr
     assert CANARY not in config_file.read_text()
 
@@ -68,7 +72,8 @@ def test_real_secret_service_round_trip(real_keyring, config_file: Path) -> None
     )
     assert added.exit_code == 0, added.stderr
     assert "secret: keyring" in added.stdout
-    assert smsctl("--json", "account", "show", name).json()["secret"] == "set (keyring)"
+    shown = smsctl("--json", "account", "show", name).json()["secret"]
+    assert shown == {"source": "keyring", "name": f"smsctl: sms/{name}", "reason": None}
     if shutil.which("secret-tool"):
         looked_up = subprocess.run(
             ["secret-tool", "lookup", "service", "smsctl", "username", f"sms/{name}"],

@@ -127,7 +127,7 @@ def test_delete_invalidates_rules_which_then_cannot_be_used(ready) -> None:
     assert refused.exit_code == 3
     deleted = run("wechat", "account", "delete", "oa", "--yes")
     assert deleted.exit_code == 0, deleted.stderr
-    assert deleted.json()["invalidated_rules"] == ["alert"]
+    assert deleted.json()["invalidated"] == [{"kind": "rule", "name": "alert"}]
     [rule] = run("wechat", "rule", "list").json()
     assert rule["valid"] is False and rule["deleted_account"] == "oa"
     ready.state.reset()

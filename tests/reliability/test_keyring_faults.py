@@ -88,7 +88,9 @@ def test_keyring_faults_on_show_and_send_are_exit_4(config_file, keyring_file) -
         broken = env_for(keyring_file, backend)
         shown = smsctl("--json", "account", "show", "prod", env=broken)
         assert shown.exit_code == 0  # show reports it instead of failing
-        assert "unknown" in shown.json()["secret"]
+        secret = shown.json()["secret"]
+        assert secret["source"] == "unknown" and secret["name"] == "smsctl: sms/prod"
+        assert secret["reason"]
         validated = smsctl("--json", "validate", "prod", env=broken)
         assert_error_with_hint(validated, 4, code)
 
