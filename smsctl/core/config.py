@@ -1,11 +1,11 @@
 """The config file: reading, validating, and changing it safely (docs/contract.md §4).
 
-Reads use stdlib tomllib (cheap). Changes go through `ConfigStore.edit()`, which follows git's
-`config.lock` protocol: take `<file>.lock` exclusively, re-read the file, let the caller edit the
-tomlkit document in place (comments, order and formatting survive), validate the result, write
-it to a temp file in the same directory, fsync, rename over the file, fsync the directory,
-release the lock. A reader sees the old file or the new one, never a mix; two writers never lose
-each other's changes.
+Reads use stdlib tomllib (cheap). Changes go through `ConfigStore.edit()`: flock `<file>.lock`
+(a file next to the config that stays), re-read the file, let the caller edit the tomlkit
+document in place (comments, order and formatting survive), validate the result, write it to a
+temp file in the same directory, fsync, rename over the file, fsync the directory, release the
+lock. A reader sees the old file or the new one, never a mix; two writers never lose each
+other's changes.
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 LOCK_WAIT_SECONDS = float(os.environ.get("SMSCTL_LOCK_TIMEOUT", "10"))
-# A lock file without an owner record younger than this is being created, not abandoned.
-FRESH_LOCK_SECONDS = 5.0
 
 HEADER_COMMENT = (
     "# smsctl configuration. Non-secret settings only: secrets live in the OS keyring or in\n"
@@ -716,12 +714,13 @@ def _file_kind(mode: int) -> str:
 
 
 class FileLock:
-    """`<file>.lock`, created exclusively and held with flock while the owner lives.
+    """`<file>.lock`, held with flock; the file itself stays (it is never unlinked, so there is
+    no moment at which two processes can lock two different files of that name).
 
-    A lock whose flock can be taken belongs to nobody alive (the kernel drops flocks of dead
-    processes) and is removed, unless it is only seconds old and has no owner record yet (its
-    creator is between O_EXCL and flock). The inode is re-checked before unlinking so that a lock
-    another process has just re-created is never removed.
+    The kernel drops the flock of a process that dies, so a killed writer blocks nobody. While
+    held, the file records its owner (for the message of a writer that waits too long); a normal
+    release empties it, so a record found by the next owner was left by a process killed while
+    changing the config, which is worth a warning and nothing more.
     """
 
     def __init__(self, path: Path, wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
@@ -731,65 +730,41 @@ class FileLock:
         self.broke_stale: dict[str, Any] | None = None
 
     def __enter__(self) -> FileLock:
+        import fcntl
+
+        fd = self._open()
         deadline = time.monotonic() + self.wait_seconds
         delay = 0.005
         while True:
-            if self._try_create():
-                return self
-            self._break_if_stale()
-            if time.monotonic() >= deadline:
-                raise ConfigError(
-                    f"Another smsctl process is changing the config: {self.path} is held"
-                    f"{self._owner_text()} and was not released within {self.wait_seconds:g} s.",
-                    hint="Wait for the other command to finish and retry. If no smsctl is "
-                    f"running, the lock is left over: remove {self.path}.",
-                    code="config_locked",
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 0.1)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    owner = _owner_text(_parse_record(os.pread(fd, 4096, 0)))
+                    os.close(fd)
+                    raise ConfigError(
+                        f"Another smsctl process is changing the config: {self.path} is held"
+                        f"{owner} and was not released within {self.wait_seconds:g} s.",
+                        hint="Wait for the other command to finish and retry.",
+                        code="config_locked",
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
+        self._fd = fd
+        self._record_owner(fd)
+        return self
 
     def __exit__(self, *exc_info: object) -> None:
         if self._fd is not None:
             with contextlib.suppress(OSError):
-                os.unlink(self.path)
+                os.ftruncate(self._fd, 0)
             os.close(self._fd)
             self._fd = None
 
-    def _try_create(self) -> bool:
-        import fcntl
-
+    def _open(self) -> int:
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
-        except FileExistsError:
-            return False
-        except OSError as exc:
-            raise ConfigError(f"Cannot create the lock {self.path}: {exc.strerror}.") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            record = {"pid": os.getpid(), "host": os.uname().nodename, "since": time.time()}
-            os.write(fd, json.dumps(record).encode())
-            os.fsync(fd)
-        except OSError as exc:
-            # A full disk fails here: remove the lock just created, or it blocks the next run.
-            with contextlib.suppress(OSError):
-                os.unlink(self.path)
-            os.close(fd)
-            raise ConfigError(
-                f"Cannot write the lock {self.path}: {exc.strerror or exc}.",
-                hint="Nothing was changed (the config is intact). Free disk space or fix the "
-                "directory's permissions, then retry.",
-                code="config_write_failed",
-            ) from None
-        self._fd = fd
-        return True
-
-    def _break_if_stale(self) -> None:
-        import fcntl
-
-        try:
-            fd = os.open(self.path, os.O_RDONLY | _NOFOLLOW)
-        except FileNotFoundError:
-            return
+            return os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
         except OSError as exc:
             if os.path.islink(self.path):
                 raise ConfigError(
@@ -797,40 +772,36 @@ class FileLock:
                     hint=f"Remove {self.path}.",
                 ) from None
             raise ConfigError(f"Cannot open the lock {self.path}: {exc.strerror}.") from None
+
+    def _record_owner(self, fd: int) -> None:
+        left = os.pread(fd, 4096, 0)
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return  # held by a live process
-            info = os.fstat(fd)
-            content = os.read(fd, 4096)
-            if not content and time.time() - info.st_mtime < FRESH_LOCK_SECONDS:
-                return
-            try:
-                current = os.stat(self.path, follow_symlinks=False)
-            except FileNotFoundError:
-                return
-            if current.st_ino != info.st_ino:
-                return
-            os.unlink(self.path)
-            self.broke_stale = _parse_record(content)
+            record = {"pid": os.getpid(), "host": os.uname().nodename, "since": time.time()}
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(record).encode(), 0)
+        except OSError as exc:
+            # A full disk fails here; the empty lock blocks nobody once released.
+            self.__exit__()
+            raise ConfigError(
+                f"Cannot write the lock {self.path}: {exc.strerror or exc}.",
+                hint="Nothing was changed (the config is intact). Free disk space or fix the "
+                "directory's permissions, then retry.",
+                code="config_write_failed",
+            ) from None
+        if left:
+            self.broke_stale = _parse_record(left)
             owner = self.broke_stale.get("pid", "unknown")
             sys.stderr.write(
-                f"Warning: removed a stale lock {self.path} left by process {owner}, which is "
-                "no longer running (killed while changing the config). The config itself is "
-                "intact: writes are atomic.\n"
+                f"Warning: took over a stale lock {self.path} left by process {owner}, which "
+                "was killed while changing the config. The config itself is intact: writes are "
+                "atomic.\n"
             )
-        finally:
-            os.close(fd)
 
-    def _owner_text(self) -> str:
-        try:
-            record = _parse_record(self.path.read_bytes())
-        except OSError:
-            return ""
-        if "pid" in record:
-            return f" by process {record['pid']} on {record.get('host', '?')}"
-        return ""
+
+def _owner_text(record: dict[str, Any]) -> str:
+    if "pid" in record:
+        return f" by process {record['pid']} on {record.get('host', '?')}"
+    return ""
 
 
 def _parse_record(content: bytes) -> dict[str, Any]:

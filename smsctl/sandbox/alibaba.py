@@ -11,20 +11,15 @@ from __future__ import annotations
 import json
 import random
 import re
-import socket
-import threading
 import time
 import uuid
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
-from smsctl.sandbox.http_body import BODY_READ_SECONDS, MAX_BODY_BYTES, BodyError, read_body
+from smsctl.sandbox.emulator import HttpEmulator, Reply
 from smsctl.sandbox.seed import SANDBOX_ACCESS_KEY_ID, default_seed, national_number
 from smsctl.sandbox.signing import IncomingRequest, SignatureError, Verifier
 from smsctl.sandbox.state import (
@@ -121,17 +116,6 @@ class ApiError(Exception):
         self.message = message
         self.status = status
         self.headers = headers or {}
-
-
-@dataclass
-class Reply:
-    status: int
-    body: bytes
-    content_type: str = "application/json;charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds to hold the answer back
-    drop: bool = False  # close the connection without answering
-    document: dict[str, Any] | None = None  # the JSON body as data, for answering in XML
 
 
 def new_request_id() -> str:
@@ -870,58 +854,18 @@ VOICE_ACTIONS = {
 }
 
 
-class AlibabaEmulator:
+class AlibabaEmulator(HttpEmulator):
     """The SMS + voice emulator as a sandbox component: start(), stop(), info()."""
 
+    thread_name = "alibaba-emulator"
+    server_version = "Tengine"
+    sys_version = ""
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: Seed | None = None) -> None:
-        self.host = host
+        super().__init__(host, port)
         self.state = State(seed or default_seed())
         self.operations = Operations(self.state)
         self.verifier = Verifier(self.state.lookup_key, self.state.use_nonce, time.time)
-        self._port = port
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
-        self.max_body_bytes = MAX_BODY_BYTES
-        self.body_read_seconds = BODY_READ_SECONDS
-
-    # -- lifecycle ----------------------------------------------------------------------------
-
-    def start(self) -> AlibabaEmulator:
-        handler = type("AlibabaHandler", (_Handler,), {"emulator": self})
-        self._stopping.clear()
-        self._server = ThreadingHTTPServer((self.host, self._port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="alibaba-emulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> AlibabaEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "start() the emulator first"
-        return self._server.server_address[1]
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     def info(self) -> dict[str, dict[str, Any]]:
         key = self.state.lookup_key(SANDBOX_ACCESS_KEY_ID) or next(
@@ -934,10 +878,6 @@ class AlibabaEmulator:
             "region": REGION,
         }
         return {"sms": dict(entry), "voice": dict(entry)}
-
-    def wait_stopping(self, seconds: float) -> bool:
-        """Sleep up to `seconds`; True if the emulator is shutting down."""
-        return self._stopping.wait(seconds)
 
     # -- the gateway --------------------------------------------------------------------------
 
@@ -1062,97 +1002,3 @@ def fault_error(fault: str, retry_after_ms: int) -> ApiError:
         "service_unavailable": service_unavailable(),
     }
     return errors[fault]
-
-
-def lingering_close(connection: Any, wfile: Any, seconds: float = 1.0) -> None:
-    """After an early answer, read what the client still sends (for a while) before closing, as
-    front-end servers do: closing at once would reset the connection and lose the answer."""
-    try:
-        wfile.flush()
-        connection.shutdown(socket.SHUT_WR)
-        deadline = time.monotonic() + seconds
-        drained = 0
-        while drained < 16 * MAX_BODY_BYTES:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            connection.settimeout(remaining)
-            piece = connection.recv(65536)
-            if not piece:
-                return
-            drained += len(piece)
-    except OSError:
-        return
-
-
-class _Handler(BaseHTTPRequestHandler):
-    emulator: AlibabaEmulator
-    protocol_version = "HTTP/1.0"
-    server_version = "Tengine"
-    sys_version = ""
-    timeout = 60  # seconds a silent client may hold a connection before sending its request
-
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-        self._serve()
-
-    def do_GET(self) -> None:  # noqa: N802
-        self._serve()
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read state instead
-        pass
-
-    def _serve(self) -> None:
-        try:
-            request = self._incoming()
-        except BodyError as error:
-            self.close_connection = True
-            self.connection.settimeout(self.timeout)
-            self._write(Reply(error.status, error.page, content_type="text/html"))
-            lingering_close(self.connection, self.wfile)
-            return
-        self.connection.settimeout(self.timeout)
-        reply = self.emulator.handle(request)
-        if reply.delay and self.emulator.wait_stopping(reply.delay):
-            self.close_connection = True
-            return
-        if reply.drop:
-            self.close_connection = True
-            return
-        self._write(reply)
-
-    def _write(self, reply: Reply) -> None:
-        try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(reply.body)
-        except (BrokenPipeError, ConnectionResetError, TimeoutError):
-            self.close_connection = True
-
-    def _incoming(self) -> IncomingRequest:
-        body = read_body(
-            self.rfile,
-            self.headers,
-            self.connection,
-            limit=self.emulator.max_body_bytes,
-            seconds=self.emulator.body_read_seconds,
-        )
-        path, _, query = self.path.partition("?")
-        headers: dict[str, list[str]] = {}
-        for name, value in self.headers.items():
-            headers.setdefault(name.lower(), []).append(value)
-        form: list[tuple[str, str]] = []
-        content_type = self.headers.get("Content-Type", "")
-        if content_type.startswith("application/x-www-form-urlencoded"):
-            form = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
-        return IncomingRequest(
-            method=self.command,
-            path=path,
-            query=parse_qsl(query, keep_blank_values=True),
-            headers=headers,
-            body=body,
-            form=form,
-        )

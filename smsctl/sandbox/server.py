@@ -1,8 +1,8 @@
 """The sandbox: provider emulators on loopback, composed as components.
 
 A component is anything with `start() -> component`, `stop()` and `info() -> dict` whose entries
-are keyed by channel (`{"sms": {...}, "voice": {...}}`); the SMTP and WeChat emulators have the
-same shape and can be added with `Sandbox.add(...)` before `start()`.
+are keyed by channel (`{"sms": {...}, "voice": {...}}`), as every `emulator.Emulator` is; the SMTP
+and WeChat emulators can be added with `Sandbox.add(...)` before `start()`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from smsctl.sandbox.alibaba import AlibabaEmulator
+from smsctl.sandbox.emulator import Emulator
 from smsctl.sandbox.seed import load_seed
 from smsctl.sandbox.state import Seed
 
@@ -26,7 +27,7 @@ class Component(Protocol):
     def info(self) -> dict[str, dict[str, Any]]: ...
 
 
-class Sandbox:
+class Sandbox(Emulator):
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -62,12 +63,6 @@ class Sandbox:
             self._started.pop().stop()
         for component in self.components:
             component.stop()
-
-    def __enter__(self) -> Sandbox:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def info(self) -> dict[str, dict[str, Any]]:
         merged: dict[str, dict[str, Any]] = {}

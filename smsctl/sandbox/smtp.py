@@ -35,6 +35,8 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
+from smsctl.sandbox.emulator import Emulator
+
 DEFAULT_USER = "sandbox@smsctl.test"
 DEFAULT_PASSWORD = "sandbox-smtp-password"
 REJECT_LOCAL_PART = "reject"
@@ -146,7 +148,7 @@ def _local_part(address: str) -> str:
     return address.strip("<>").rpartition("@")[0].lower()
 
 
-class SmtpEmulator:
+class SmtpEmulator(Emulator):
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -222,12 +224,6 @@ class SmtpEmulator:
         while self._controllers:
             self._controllers.pop().stop()
         shutil.rmtree(self._workdir, ignore_errors=True)
-
-    def __enter__(self) -> SmtpEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def info(self) -> dict[str, dict[str, Any]]:
         return {

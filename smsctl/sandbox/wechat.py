@@ -34,9 +34,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from smsctl.sandbox.emulator import HttpEmulator, Reply
+from smsctl.sandbox.signing import IncomingRequest
 
 APP_ID = "wx5c0ffee0sandbox"
 APP_SECRET = "sandbox0secret0f1e2d3c4b5a69788"
@@ -170,10 +171,13 @@ class _Token:
 
 class _Reply(Exception):
     def __init__(self, status: int, body: bytes, content_type: str) -> None:
-        self.status, self.body, self.content_type = status, body, content_type
+        self.reply = Reply(status, body, f"{content_type}; charset=utf-8")
 
 
-class WechatEmulator:
+class WechatEmulator(HttpEmulator):
+    thread_name = "wechat-emulator"
+    protocol_version = "HTTP/1.1"
+
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -183,16 +187,12 @@ class WechatEmulator:
         slow_seconds: float = 3.0,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        self.host = host
+        super().__init__(host, port)
         self.seed = seed or WechatSeed()
         self._clock = clock or time.time
         self.slow_seconds = slow_seconds
         self.state = WechatState()
-        self._port = port
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
         self._tokens: dict[str, _Token] = {}
         self._current: dict[tuple[str, str], str] = {}  # (kind, app_id) -> newest token
         self._expire_toggle: dict[str, bool] = {}
@@ -200,41 +200,6 @@ class WechatEmulator:
         self._app_ids = {
             self.seed.app_id, IP_BLOCKED_APP_ID, RISKY_IP_APP_ID, TEST_ACCOUNT_APP_ID, QUOTA_APP_ID,
         }  # fmt: skip
-
-    # -- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> WechatEmulator:
-        emulator = self
-
-        class Handler(_Handler):
-            pass
-
-        Handler.emulator = emulator
-        self._server = ThreadingHTTPServer((self.host, self._port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="wechat-emulator", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> WechatEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def endpoint(self) -> str:
-        assert self._server is not None, "start() the emulator first"
-        return f"http://{self.host}:{self._server.server_address[1]}"
 
     def info(self) -> dict[str, dict[str, Any]]:
         return {
@@ -253,19 +218,20 @@ class WechatEmulator:
 
     # -- request handling ------------------------------------------------------------------------
 
-    def handle(self, method: str, raw_path: str, body: bytes) -> tuple[int, bytes, str]:
-        parts = urlsplit(raw_path)
-        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-        parsed_body = _json_or_none(body)
-        record = RequestRecord(method, parts.path, query, parsed_body, None, self.now())
+    def handle(self, request: IncomingRequest) -> Reply:
+        # Like parse_qs: a parameter given empty counts as absent, the last one given wins.
+        query = {key: value for key, value in request.query if value}
+        parsed_body = _json_or_none(request.body)
+        record = RequestRecord(request.method, request.path, query, parsed_body, None, self.now())
         with self._lock:
             self.state.requests.append(record)
         try:
-            answer = self._route(method, parts.path, query, parsed_body)
-        except _Reply as reply:
-            return reply.status, reply.body, reply.content_type
+            answer = self._route(request.method, request.path, query, parsed_body)
+        except _Reply as refusal:
+            return refusal.reply
         record.errcode = answer.get("errcode", 0)
-        return 200, json.dumps(answer, ensure_ascii=False).encode(), "application/json"
+        body = json.dumps(answer, ensure_ascii=False).encode()
+        return Reply(200, body, "application/json; charset=utf-8")
 
     def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> dict[str, Any]:
         self._apply_global_faults(body)
@@ -454,33 +420,6 @@ class WechatEmulator:
         push = {"app_id": app_id, "msgid": self._msgid, **body}
         self.state.pushes.append(push)
         return {"errcode": 0, "errmsg": "ok", "msgid": self._msgid}
-
-
-class _Handler(BaseHTTPRequestHandler):
-    emulator: WechatEmulator
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:  # noqa: N802
-        self._answer("GET")
-
-    def do_POST(self) -> None:  # noqa: N802
-        self._answer("POST")
-
-    def _answer(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        status, payload, content_type = self.emulator.handle(method, self.path, body)
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", f"{content_type}; charset=utf-8")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
 
 
 def _json_or_none(body: bytes) -> Any:

@@ -49,11 +49,20 @@ def test_config_show_sources_and_never_a_secret(config_file: Path, monkeypatch) 
     }
     assert settings["sms.accounts.prod.region"]["source"].startswith(f"file {config_file}:")
     assert settings["sms.accounts.prod.access_key_id"]["value"] == "LTAI****0001"
-    assert settings["sms.accounts.prod.secret"]["value"] == "set (keyring)"
+    assert settings["sms.accounts.prod.secret"] == {
+        "key": "sms.accounts.prod.secret",
+        "value": {"source": "keyring", "name": "smsctl: sms/prod", "reason": None},
+        "source": "keyring",
+    }
+    assert settings["sms.accounts.ci.secret"]["value"] == {
+        "source": "env",
+        "name": "SMSCTL_SECRET_SMS_CI",
+        "reason": None,
+    }
     assert settings["sms.accounts.ci.secret"]["source"] == "env SMSCTL_SECRET_SMS_CI"
     assert settings["guard.sms.per_day"]["value"] == 10
     human = invoke("config", "show")
-    assert "sms.accounts.prod.secret" in human.stdout
+    assert "set (keyring)" in human.stdout and "set (env SMSCTL_SECRET_SMS_CI)" in human.stdout
     assert CANARY not in result.all_output + human.all_output
 
 
@@ -123,3 +132,20 @@ def test_config_show_names_the_line_of_each_key_and_default_for_the_rest(config_
     assert sources["sms.accounts.prod.enabled"] == "default"  # not the table header, line 8
     assert sources["guard.sms.per_hour"] == at + "13"
     assert sources["guard.sms.per_minute"] == "default"
+
+
+def test_config_show_no_secrets_reports_no_secret_source_and_asks_no_keyring(
+    config_file, monkeypatch
+) -> None:
+    add_account("prod")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.support.memory_keyring.BrokenKeyring")
+    result = invoke("--json", "config", "show", "--no-secrets")
+    assert result.exit_code == 0, result.all_output
+    settings = {s["key"]: s for s in result.json()["settings"]}
+    assert settings["sms.accounts.prod.secret"] == {
+        "key": "sms.accounts.prod.secret",
+        "value": None,
+        "source": "-",
+    }
+    human = invoke("config", "show", "--no-secrets")
+    assert "not checked" in human.stdout

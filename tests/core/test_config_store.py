@@ -13,6 +13,7 @@ import pytest
 
 from smsctl.core.config import ConfigStore, FileLock
 from smsctl.core.errors import ConfigError
+from tests.support.config_lock import released
 
 COMMENTED = """# Operator's notes: prod is the main account.
 
@@ -196,7 +197,7 @@ def test_stale_lock_of_a_killed_process_is_detected_and_removed(tmp_path: Path, 
     child.wait()
     with store_at(path).edit() as editor:
         editor.set_item("sms", "accounts", "a", {"access_key_id": "LTAI1"})
-    assert not lock.exists()
+    assert released(lock)
     assert "stale lock" in capsys.readouterr().err
     assert "a" in store_at(path).load().accounts("sms")
 
@@ -216,7 +217,7 @@ def test_crash_between_write_and_rename_leaves_the_old_file(tmp_path: Path, monk
         editor.set_item("sms", "accounts", "new", {"access_key_id": "LTAI2"})
     monkeypatch.undo()
     assert path.read_text() == before
-    assert not (tmp_path / "config.toml.lock").exists()
+    assert released(tmp_path / "config.toml.lock")
     assert not list(tmp_path.glob(".config.toml.tmp-*"))
 
 
@@ -243,4 +244,27 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
     ]
     assert all(p.wait(timeout=60) == 0 for p in procs)
     assert sorted(store_at(path).load().accounts("sms")) == sorted(f"acc{i}" for i in range(12))
-    assert not (tmp_path / "config.toml.lock").exists()
+    assert released(tmp_path / "config.toml.lock")
+
+
+def test_the_lock_file_stays_one_file_across_changes(tmp_path: Path) -> None:
+    store = store_at(tmp_path / "config.toml")
+    with store.edit() as editor:
+        editor.set_item("sms", "accounts", "a", {"access_key_id": "LTAI1"})
+    inode = store.lock_path.stat().st_ino
+    with store.edit() as editor:
+        editor.set_item("sms", "accounts", "b", {"access_key_id": "LTAI2"})
+    assert store.lock_path.stat().st_ino == inode  # never unlinked, never re-created
+    assert stat.S_IMODE(store.lock_path.stat().st_mode) == 0o600
+    assert released(store.lock_path)
+
+
+def test_a_lock_nobody_holds_is_taken_at_once_however_fresh(tmp_path: Path, capsys) -> None:
+    """An empty lock file (a writer killed before it recorded itself, this very moment) blocks
+    nothing: only a held flock makes a writer wait."""
+    lock = tmp_path / "config.toml.lock"
+    lock.write_bytes(b"")
+    with FileLock(lock, wait_seconds=0.5):
+        assert not released(lock)
+    assert released(lock)
+    assert capsys.readouterr().err == ""

@@ -11,6 +11,7 @@ from pathlib import Path
 from smsctl.core.config import ConfigStore
 from tests.reliability.helpers import child_env, spawn
 from tests.support.cli import add_sandbox_sms_account
+from tests.support.config_lock import released
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,7 +42,7 @@ def _python(script: str, path: Path, name: str, env: dict) -> subprocess.Popen:
 
 def _assert_no_leftovers(config_file: Path) -> None:
     directory = config_file.parent
-    assert not (directory / (config_file.name + ".lock")).exists(), "lock left behind"
+    assert released(directory / (config_file.name + ".lock")), "lock left held"
     assert not list(directory.glob(f".{config_file.name}.tmp-*")), "temp file left behind"
 
 

@@ -5,18 +5,17 @@ and nothing that needs manual repair. The long run is `python scripts/crash_test
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from smsctl.core import audit, guard
-from smsctl.core.config import FRESH_LOCK_SECONDS, ConfigStore
+from smsctl.core.config import ConfigStore
 from tests.reliability.helpers import REPO, child_env
+from tests.support.config_lock import released
 
 CI_ROUNDS = 30
 
@@ -88,11 +87,9 @@ def test_a_lock_killed_before_its_owner_record_is_recovered(config_file: Path) -
     config_file.parent.mkdir(mode=0o700, parents=True)
     lock = config_file.with_name(config_file.name + ".lock")
     lock.write_bytes(b"")
-    old = time.time() - FRESH_LOCK_SECONDS - 1
-    os.utime(lock, (old, old))
     with ConfigStore(config_file).edit() as editor:
         editor.set_item("sms", "accounts", "a", {"access_key_id": "LTAI1"})
-    assert not lock.exists()
+    assert released(lock)
     assert "a" in ConfigStore(config_file).load().accounts("sms")
 
 
@@ -125,6 +122,6 @@ def test_a_killed_console_script_leaves_a_lock_the_next_run_breaks(config_file: 
     result = smsctl("--no-input", "account", "add", "prod", "--access-key-id", "LTAI5tK", env=env)
     assert result.exit_code == 0, result.all_output
     assert "stale lock" in result.stderr
-    assert not config_file.with_name(config_file.name + ".lock").exists()
+    assert released(config_file.with_name(config_file.name + ".lock"))
     data = json.loads(smsctl("--json", "account", "list", env=env).stdout)
     assert [a["name"] for a in data] == ["prod"]

@@ -21,6 +21,7 @@ import pytest
 
 from tests.reliability.helpers import SMSCTL, Run, assert_error_with_hint, child_env
 from tests.support.cli import add_sandbox_sms_account
+from tests.support.config_lock import released
 
 PAGE = 4096
 REASONS = ("No space left on device", "File too large")
@@ -135,7 +136,8 @@ def test_a_config_change_on_a_full_disk_is_exit_3_and_leaves_no_lock(
     assert what in error["message"]
     assert "Free disk space" in error["hint"]
     assert config.read_bytes() == before
-    assert _leftovers(config) == []  # no lock, no temp file
+    assert _leftovers(config) == ["config.toml.lock"]  # the lock file stays; no temp file
+    assert released(config.with_name("config.toml.lock"))
 
     on_disk.free()
     again = on_disk.smsctl(*add, env=env)
