@@ -39,6 +39,7 @@ class Channel:
     account_fields: tuple[str, ...]  # the account keys `account list` shows, in order
     account_editable: bool  # `account edit` exists; a WeChat account is verified as added
     guard_limits: dict[str, int]  # the test-send guard's defaults
+    send_test: str = ""  # "module:name" of its part of the send-test flow (core.testsend)
 
     def command(self, *words: str) -> str:
         """A command of this channel as an operator types it: `smsctl voice template list`."""
@@ -141,6 +142,7 @@ SMS = Channel(
     account_fields=_ALIBABA_FIELDS,
     account_editable=True,
     guard_limits={"per_minute": 1, "per_hour": 5, "per_day": 10},
+    send_test="smsctl.core.sms:SEND_TEST",
 )
 VOICE = Channel(
     name="voice",
@@ -154,6 +156,7 @@ VOICE = Channel(
     account_fields=_ALIBABA_FIELDS,
     account_editable=True,
     guard_limits={"per_minute": 1, "per_hour": 5, "per_day": 20},
+    send_test="smsctl.core.voice:SEND_TEST",
 )
 EMAIL = Channel(
     name="email",
@@ -167,6 +170,7 @@ EMAIL = Channel(
     account_fields=("host", "port", "security", "username", "from_address"),
     account_editable=True,
     guard_limits={"per_minute": 5, "per_hour": 30, "per_day": 100},
+    send_test="smsctl.core.email:SEND_TEST",
 )
 WECHAT = Channel(
     name="wechat",
@@ -180,6 +184,7 @@ WECHAT = Channel(
     account_fields=("app_id", "endpoint"),
     account_editable=False,
     guard_limits={"per_minute": 5, "per_hour": 30, "per_day": 100},
+    send_test="smsctl.core.wechat:SEND_TEST",
 )
 
 CHANNELS: dict[str, Channel] = {c.name: c for c in (SMS, VOICE, EMAIL, WECHAT)}
