@@ -527,7 +527,7 @@ def prepare_send(
     return plan
 
 
-class EmailSend:
+class EmailSend(testsend.ChannelSend):
     """The email part of the send-test flow (core.testsend.run): one SMTP transaction. An SMTP
     server's acceptance is all there is to know: no wait."""
 
@@ -564,11 +564,6 @@ class EmailSend:
     def context(self, adapter: Any, plan: testsend.Plan) -> dict[str, Any]:
         _access, message = adapter
         return {"message_id": str(message["Message-ID"])}
-
-    def errors(self, plan: testsend.Plan) -> Any:
-        from contextlib import nullcontext
-
-        return nullcontext()
 
     def deliver(self, adapter: Any, plan: testsend.Plan) -> Any:
         from smsctl.providers import smtp

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from smsctl.core import audit, channels, clock
+from smsctl.core import audit, channels, clock, testsend
 from smsctl.core.config import Config, ConfigStore
 from smsctl.core.connect import for_account, sms_client
 from smsctl.core.errors import SmsctlError, UsageError
@@ -352,7 +352,7 @@ def wait_receipt(
     return outcome
 
 
-class SmsSend:
+class SmsSend(testsend.ChannelSend):
     """The SMS part of the send-test flow (core.testsend.run): one SendSms, its receipt."""
 
     channel = "sms"
@@ -369,9 +369,6 @@ class SmsSend:
     def connect(self, config: Config, secrets: Any, plan: Any, timeout: float | None) -> Any:
         return sms_client(config, secrets, plan.account, read_timeout=timeout)
 
-    def context(self, adapter: Any, plan: Any) -> dict[str, Any]:
-        return {}
-
     @contextmanager
     def errors(self, plan: Any) -> Iterator[None]:
         with for_account(plan.account), _how_to_find(plan):
@@ -387,10 +384,8 @@ class SmsSend:
         )
 
     def answer(self, raw: Any, plan: Any, adapter: Any) -> Any:
-        from smsctl.core.testsend import Sent, provider_answer
-
-        return Sent(
-            provider_answer(
+        return testsend.Sent(
+            testsend.provider_answer(
                 "alibaba",
                 request_id=raw.request_id,
                 message_id=raw.biz_id,
@@ -404,13 +399,12 @@ class SmsSend:
         )
 
     def wait(self, result: Any, seconds: float, on_tick: Any) -> Any:
-        from smsctl.core.testsend import Final
-
         plan, biz_id = result.plan, result.sent.ids["biz_id"]
         outcome = wait_receipt(result.sent.adapter, plan, biz_id, seconds, on_tick=on_tick)
         receipt = outcome.state
         data = final_of(receipt, outcome.final, outcome.waited)
-        return Final(data, receipt_error(plan.masked_target, biz_id, outcome, seconds), receipt)
+        failure = receipt_error(plan.masked_target, biz_id, outcome, seconds)
+        return testsend.Final(data, failure, receipt)
 
     def question(self, plan: Any) -> str:
         return f"Send this SMS to {plan.target}?"
@@ -421,9 +415,6 @@ class SmsSend:
             f"text:      {plan.text}",
             f"           ({plan.extra['length']} characters, {plan.extra['segments']} segment(s))",
         ]
-
-    def sending_text(self, plan: Any) -> str | None:
-        return None
 
     def in_flight_hint(self, plan: Any, config: Config) -> str:
         lookup = receipt_command(config, plan, "--out-id", plan.out_id)
@@ -473,11 +464,9 @@ SEND_TEST = SmsSend()
 def final_of(receipt: Any, final: bool, waited: float | None = None) -> dict[str, Any]:
     """A receipt as `--json` reports a final state on every channel: `state` delivered, failed
     or waiting, `at` when the carrier answered, `code` the carrier's code."""
-    from smsctl.core.testsend import final_data
-
     explanation = getattr(receipt, "explanation", None)
     extra = {} if waited is None else {"waited_seconds": round(waited, 1)}
-    return final_data(
+    return testsend.final_data(
         receipt.status if receipt is not None and final else "waiting",
         getattr(receipt, "receive_date", None),
         getattr(receipt, "err_code", None),

@@ -322,7 +322,7 @@ class PlacedCall:
     placed_at: datetime
 
 
-class VoiceSend:
+class VoiceSend(testsend.ChannelSend):
     """The voice part of the send-test flow (core.testsend.run): one SingleCallByTts /
     SingleCallByVoice, its call result."""
 
@@ -341,9 +341,6 @@ class VoiceSend:
         self, config: Config, secrets: Any, plan: testsend.Plan, timeout: float | None
     ) -> Any:
         return voice_client(config, secrets, plan.account, read_timeout=timeout)
-
-    def context(self, adapter: Any, plan: testsend.Plan) -> dict[str, Any]:
-        return {}
 
     def errors(self, plan: testsend.Plan) -> Any:
         return for_account(plan.account)
@@ -400,9 +397,6 @@ class VoiceSend:
         caller = plan.extra.get("called_show_number")
         lines.append(f"caller:    {caller or '(provider default, public number pool)'}")
         return lines
-
-    def sending_text(self, plan: testsend.Plan) -> str | None:
-        return None
 
     def in_flight_hint(self, plan: testsend.Plan, config: Config) -> str:
         return (

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from smsctl.core import accounts, audit, items, leftover_secrets, templating
+from smsctl.core import accounts, audit, items, leftover_secrets, templating, testsend
 from smsctl.core.config import Config, ConfigStore
 from smsctl.core.errors import ConfigError, SmsctlError, UsageError
 from smsctl.core.names import check_identifier
@@ -587,7 +587,7 @@ def render_data(rule_values: dict[str, str], given: dict[str, str]) -> dict[str,
     return data
 
 
-class WechatSend:
+class WechatSend(testsend.ChannelSend):
     """The WeChat part of the send-test flow (core.testsend.run): one template push. WeChat's
     msgid is its answer; there is no delivery state to wait for."""
 
@@ -635,11 +635,9 @@ class WechatSend:
         )
 
     def answer(self, raw: Any, plan: Any, adapter: Any) -> Any:
-        from smsctl.core.testsend import Sent, provider_answer
-
         msgid = str(raw.msgid)
-        return Sent(
-            provider_answer("wechat", request_id=raw.rid, message_id=msgid),
+        return testsend.Sent(
+            testsend.provider_answer("wechat", request_id=raw.rid, message_id=msgid),
             {"msgid": msgid},
             {"msgid": msgid, "rid": raw.rid},
         )
@@ -661,9 +659,6 @@ class WechatSend:
             lines.append(f"miniprogram: {mini['appid']}:{mini['pagepath']}")
         return lines
 
-    def sending_text(self, plan: Any) -> str | None:
-        return None
-
     def in_flight_hint(self, plan: Any, config: Config) -> str:
         return (
             "To push it again without a duplicate, run the same command with "
@@ -675,9 +670,6 @@ class WechatSend:
             f"Pushed by WeChat to {result.plan.masked_target}: msgid {result.sent.ids['msgid']}, "
             f"client_msg_id {result.plan.out_id}"
         )
-
-    def accepted_note(self, result: Any) -> str | None:
-        return None
 
 
 SEND_TEST = WechatSend()
