@@ -10,8 +10,9 @@ from typing import Any
 
 import typer
 
-from smsctl.cli import interrupts
-from smsctl.cli.account import make_account_app
+from smsctl.cli.account import (
+    make_account_app,
+)
 from smsctl.cli.context import app_context
 from smsctl.cli.items import delete_command, enable_command, list_templates
 from smsctl.cli.options import (
@@ -23,7 +24,8 @@ from smsctl.cli.options import (
     SCENARIO_HELP,
     VALIDATE_ACCOUNT,
 )
-from smsctl.cli.render import confirm_plan, render_added, render_resolution
+from smsctl.cli.render import render_added
+from smsctl.cli.send_test import run_send_test
 from smsctl.core import email as email_core
 from smsctl.core import items
 from smsctl.core.errors import UsageError
@@ -306,81 +308,22 @@ def send_test(
 ) -> None:
     """Send a real test email (multipart: text + HTML) through the resolved account and
     template; the Message-ID goes to the audit log."""
-    app_ctx = app_context(ctx)
-    out = app_ctx.output
-    values = parse_params(param, params_json)
-    config = app_ctx.config()
-    plan = email_core.prepare_send(
-        config,
-        to=to,
-        scenario=scenario,
-        app=app_name,
-        account=account,
-        template=template,
-        values=values,
-    )
-    report: dict[str, Any] = {
-        **plan.to_dict(),
-        "dry_run": dry_run,
-        "sent": False,
-    }
-    if not confirm_plan(
-        app_ctx,
-        report,
-        lambda o: show_plan(o, plan),
+    run_send_test(
+        app_context(ctx),
+        CHANNEL,
+        {
+            "to": to,
+            "scenario": scenario,
+            "app": app_name,
+            "account": account,
+            "template": template,
+            "values": parse_params(param, params_json),
+        },
         dry_run=dry_run,
         yes=yes,
-        dry_run_text="Dry run: nothing was sent",
-        question=f"Send this email to {plan.target}?",
-        what="Sending a test email",
-    ):
-        return
-    with (
-        interrupts.during_send(
-            plan,
-            "email",
-            lambda: (
-                "Check before sending again: `smsctl log --sends` shows its Message-ID; "
-                "search the recipient's mailbox or the server's log for it (its header "
-                f"X-Smsctl-Out-Id is {plan.out_id})."
-            ),
-        ),
-        out.progress(f"Sending through {plan.extra['server']}..."),
-    ):
-        result = email_core.send(config, app_ctx.secrets, plan, timeout=timeout)
-    report.update(sent=True, message_id=result.message_id)
-    out.emit(
-        report,
-        lambda o: o.result(
-            f"Accepted by {plan.extra['server']}: Message-ID {result.message_id}, "
-            f"OutId {plan.out_id}"
-        ),
+        wait=None,
+        timeout=timeout,
     )
-    if not out.json_mode:
-        out.info(
-            "Accepted means the SMTP server took the message, not that it reached the inbox; "
-            "search the mailbox (or the server's log) for the Message-ID."
-        )
 
 
 app.command("send-test")(send_test)
-
-
-def show_plan(out: Any, plan: Any) -> None:
-    render_resolution(out, plan.resolution)
-    sender = plan.extra["from_address"]
-    if plan.extra.get("from_name"):
-        sender = f"{plan.extra['from_name']} <{sender}>"
-    out.line(f"server:    {plan.extra['server']}")
-    out.line(f"from:      {sender}")
-    out.line(f"to:        {plan.target}")
-    out.line(f"subject:   {plan.extra['subject']}")
-    out.line(
-        "--- text/plain" + (" (generated from the HTML)" if plan.extra["text_generated"] else "")
-    )
-    out.line(plan.text.rstrip("\n"))
-    out.line("--- text/html")
-    out.line(plan.extra["html"].rstrip("\n"))
-    out.line("---")
-    for warning in plan.warnings:
-        out.warn(warning)

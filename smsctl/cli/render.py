@@ -33,31 +33,7 @@ def render_added(out: Any, what: str, change: Any, scenario: str, details: list[
         out.info(f"`{other}` is no longer the default for {scenario}.")
 
 
-def confirm_plan(
-    app: Any,
-    report: dict[str, Any],
-    show: Callable[[Any], None],
-    *,
-    dry_run: bool,
-    yes: bool,
-    dry_run_text: str,
-    question: str,
-    what: str,
-) -> bool:
-    """The common middle of every send-test: show the plan (with --quiet only its warnings),
-    stop on --dry-run (the report is the result), otherwise confirm. True when the send should
-    go ahead."""
-    out = app.output
-    if not out.json_mode:
-        show(_WarningsOnly(out) if out.quiet else out)
-    if dry_run:
-        out.emit(report, lambda o: o.result(dry_run_text))
-        return False
-    app.confirm(question, yes=yes, what=what)
-    return True
-
-
-class _WarningsOnly:
+class WarningsOnly:
     """An Output for --quiet plans: what could make the send fail is still said, the rest not."""
 
     def __init__(self, out: Any) -> None:

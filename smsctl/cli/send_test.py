@@ -1,11 +1,14 @@
 """`smsctl send-test` and `smsctl receipt`: prove the SMS chain works, for on-call engineers.
 
 One run says what was resolved and why, the exact text, what the provider answered and what it
-means, and (with --wait) whether the message was delivered.
+means, and (with --wait) whether the message was delivered. `run_send_test` is every channel's
+send-test: the voice, email and WeChat commands parse their options and call it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import typer
@@ -13,8 +16,8 @@ import typer
 from smsctl.cli import interrupts
 from smsctl.cli.context import AppContext, app_context
 from smsctl.cli.options import DRY_RUN, PARAM, PARAMS_JSON, TIMEOUT, YES
-from smsctl.cli.render import confirm_plan, render_resolution
-from smsctl.core import clock, sms
+from smsctl.cli.render import WarningsOnly, render_resolution
+from smsctl.core import clock, sms, testsend
 from smsctl.core.errors import UsageError
 from smsctl.core.params import parse_params
 from smsctl.providers.worker import calls_alibaba
@@ -50,136 +53,113 @@ def send_test(
     yes: bool = YES,
 ) -> None:
     """Send a real test SMS through the resolved account, signature and template."""
-    app_ctx = app_context(ctx)
-    out = app_ctx.output
-    values = parse_params(param, params_json)
-    config = app_ctx.config()
-    plan = sms.prepare_send(
-        config,
-        to=to,
-        scenario=scenario,
-        app=app_name,
-        account=account,
-        signature=signature,
-        template=template,
-        values=values,
-    )
-    report: dict[str, Any] = {**plan.to_dict(), "dry_run": dry_run, "sent": False}
-    if not confirm_plan(
-        app_ctx,
-        report,
-        lambda o: show_plan(o, plan),
+    run_send_test(
+        app_context(ctx),
+        "sms",
+        {
+            "to": to,
+            "scenario": scenario,
+            "app": app_name,
+            "account": account,
+            "signature": signature,
+            "template": template,
+            "values": parse_params(param, params_json),
+        },
         dry_run=dry_run,
         yes=yes,
-        dry_run_text="Dry run: nothing was sent",
-        question=f"Send this SMS to {plan.target}?",
-        what="Sending a test SMS",
-    ):
-        return
-    out.debug(f"sending via account {plan.account}, OutId {plan.out_id}")
-    receipt_of = receipt_command(config, plan)
-    with interrupts.during_send(
-        plan,
-        "SMS",
-        lambda: (
-            f"Check before sending again: `{receipt_of('--out-id', plan.out_id)}` finds it "
-            "once the provider lists it."
-        ),
-    ):
-        client, result = sms.send(config, app_ctx.secrets, plan, read_timeout=timeout)
-    report.update(
-        sent=True,
-        biz_id=result.biz_id,
-        request_id=result.request_id,
-        attempts=result.attempts,
-        provider_code=result.code,
-    )
-    if not out.json_mode:
-        retried = f" after {result.attempts} attempts" if result.attempts > 1 else ""
-        out.result(
-            f"Accepted by Alibaba Cloud{retried}: BizId {result.biz_id}, RequestId "
-            f"{result.request_id}, OutId {plan.out_id}"
-        )
-    if wait:
-        with interrupts.during_wait(
-            f"the SMS was accepted (BizId {result.biz_id}, OutId {plan.out_id})",
-            f"`{receipt_of('--biz-id', result.biz_id)}`",
-            report_summary(report),
-        ):
-            _wait(app_ctx, client, plan, result.biz_id, wait, report)
-    out.emit(
-        report,
-        lambda o: (
-            None
-            if wait
-            else o.info(
-                "Accepted means queued for the carrier, not delivered; add --wait 60 to wait "
-                "for the delivery receipt."
-            )
-        ),
+        wait=wait,
+        timeout=timeout,
     )
 
 
-def receipt_command(config: Any, plan: Any) -> Any:
-    """`smsctl receipt` for this send, by BizId or OutId (with --account unless it went
-    through the active account)."""
-    account = "" if config.active_account("sms") == plan.account else f" --account {plan.account}"
-
-    def command(flag: str, value: str) -> str:
-        import shlex
-
-        return f"smsctl receipt --to {plan.target} {flag} {shlex.quote(value)}{account}"
-
-    return command
-
-
-def show_plan(out: Any, plan: Any) -> None:
-    render_resolution(out, plan.resolution)
-    out.line(f"to:        {plan.target}")
-    out.line(f"text:      {plan.text}")
-    out.line(f"           ({plan.extra['length']} characters, {plan.extra['segments']} segment(s))")
-    for warning in plan.warnings:
-        out.warn(warning)
-
-
-def _wait(
-    app_ctx: AppContext, client: Any, plan: Any, biz_id: str, wait: float, report: dict[str, Any]
+def run_send_test(
+    app_ctx: AppContext,
+    channel: str,
+    request: dict[str, Any],
+    *,
+    dry_run: bool,
+    yes: bool,
+    wait: float | None,
+    timeout: float | None,
 ) -> None:
-    out = app_ctx.output
-    with out.progress(f"Waiting for the delivery receipt (up to {wait:g} s)...") as update:
-        outcome = sms.wait_receipt(
-            client,
-            plan,
-            biz_id,
-            wait,
-            on_tick=lambda state, waited: update(
-                f"Waiting for the delivery receipt: {getattr(state, 'status', 'no answer')} "
-                f"after {waited:.0f} s"
+    """Every channel's send-test: the one flow of core.testsend, said to the operator at each
+    step, its result in the one shape."""
+    config = app_ctx.config()
+    result = testsend.run(
+        config,
+        app_ctx.secrets,
+        channel,
+        request,
+        dry_run=dry_run,
+        wait=wait,
+        timeout=timeout,
+        steps=_Steps(app_ctx, config, yes),
+    )
+    app_ctx.output.emit(result.to_dict(), lambda out: _render_result(out, result))
+
+
+class _Steps(testsend.Steps):
+    """What the operator sees and answers between the steps of the flow."""
+
+    def __init__(self, app_ctx: AppContext, config: Any, yes: bool) -> None:
+        self.app_ctx, self.out, self.config, self.yes = app_ctx, app_ctx.output, config, yes
+
+    def show(self, result: testsend.SendTest) -> None:
+        """The plan (with --quiet only its warnings), before anything is sent."""
+        if self.out.json_mode:
+            return
+        out = WarningsOnly(self.out) if self.out.quiet else self.out
+        render_resolution(out, result.plan.resolution)
+        for line in result.sender.plan_lines(result.plan):
+            out.line(line)
+        for warning in result.plan.warnings:
+            out.warn(warning)
+
+    def confirm(self, result: testsend.SendTest) -> None:
+        sender = result.sender
+        self.app_ctx.confirm(sender.question(result.plan), yes=self.yes, what=sender.confirm_what)
+
+    @contextmanager
+    def sending(self, result: testsend.SendTest) -> Iterator[None]:
+        plan, sender = result.plan, result.sender
+        self.out.debug(f"sending via {plan.channel} account {plan.account}, OutId {plan.out_id}")
+        progress = sender.sending_text(plan)
+        with (
+            interrupts.during_send(
+                plan,
+                sender.noun,
+                lambda: sender.in_flight_hint(plan, self.config),
+                verb=sender.verb,
             ),
-        )
-    receipt = outcome.state
-    report["receipt"] = (
-        None
-        if receipt is None
-        else {
-            "status": receipt.status if outcome.final else "waiting",
-            "err_code": receipt.err_code,
-            "receive_date": clock.iso(receipt.receive_date),
-            "waited_seconds": round(outcome.waited, 1),
-        }
-    )
-    failure = sms.receipt_error(plan.masked_target, biz_id, outcome, wait)
-    if failure is not None:
-        failure.details.update(report_summary(report))
-        raise failure
-    out.result(
-        f"Delivered to {plan.target} at {clock.show(receipt.receive_date)} ({receipt.err_code})"
-    )
+            self.out.progress(progress) if progress else nullcontext(),
+        ):
+            yield
+
+    def accepted(self, result: testsend.SendTest) -> None:
+        if not self.out.json_mode:
+            self.out.result(result.sender.accepted_text(result))
+
+    @contextmanager
+    def waiting(self, result: testsend.SendTest, seconds: float) -> Iterator[Any]:
+        done, how_to_check = result.sender.wait_lookup(result, self.config)
+        first, tick = result.sender.waiting_texts(seconds)
+        with (
+            interrupts.during_wait(done, how_to_check, result.summary()),
+            self.out.progress(first) as update,
+        ):
+            yield lambda state, waited: update(tick(state, waited))
 
 
-def report_summary(report: dict[str, Any]) -> dict[str, Any]:
-    keys = ("to", "out_id", "biz_id", "request_id", "receipt")
-    return {key: report.get(key) for key in keys if key in report}
+def _render_result(out: Any, result: testsend.SendTest) -> None:
+    sender = result.sender
+    if result.dry_run:
+        out.result(sender.dry_run_text)
+    elif result.final is not None:
+        out.result(sender.final_text(result))
+    else:
+        note = sender.accepted_note(result)
+        if note:
+            out.info(note)
 
 
 @calls_alibaba("sms")
@@ -217,9 +197,12 @@ def receipt(
     client = sms_client(config, app_ctx.secrets, chosen.name)
     found, days, asked = sms.find_receipt(client, phone.e164, biz_id, out_id, date)
     data = {
+        "channel": "sms",
+        "account": chosen.name,
         "to": phone.e164,
         "biz_id": biz_id,
         "out_id": out_id,
+        "final": sms.final_of(found, found.status != "waiting"),
         "status": found.status,
         "err_code": found.err_code,
         "receive_date": clock.iso(found.receive_date),

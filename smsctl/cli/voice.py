@@ -7,9 +7,8 @@ from typing import Any
 
 import typer
 
-from smsctl.cli import interrupts
 from smsctl.cli.account import make_account_app
-from smsctl.cli.context import AppContext, app_context
+from smsctl.cli.context import app_context
 from smsctl.cli.items import delete_command, enable_command, list_templates, render_sync
 from smsctl.cli.options import (
     ACCOUNT_FILTER,
@@ -24,14 +23,8 @@ from smsctl.cli.options import (
     VALIDATE_ACCOUNT,
     YES,
 )
-from smsctl.cli.render import (
-    confirm_plan,
-    render_added,
-    render_resolution,
-    render_validation,
-    validation_data,
-)
-from smsctl.cli.send_test import report_summary
+from smsctl.cli.render import render_added, render_validation, validation_data
+from smsctl.cli.send_test import run_send_test
 from smsctl.core import clock, voice
 from smsctl.core.params import parse_params
 from smsctl.core.schema import check_scenario
@@ -281,123 +274,24 @@ def send_test(
 ) -> None:
     """Place a real test call through the resolved account and voice template. With --wait,
     exit 0 when the call was answered, 8 when it was not (or no result came in time)."""
-    app_ctx = app_context(ctx)
-    out = app_ctx.output
-    values = parse_params(param, params_json)
-    config = app_ctx.config()
-    plan = voice.prepare_call(
-        config,
-        to=to,
-        scenario=scenario,
-        app=app_name,
-        account=account,
-        template=template,
-        values=values,
-        play_times=play_times,
-        volume=volume,
-        speed=speed,
-    )
-    report: dict[str, Any] = {**plan.to_dict(), "dry_run": dry_run, "sent": False}
-    if not confirm_plan(
-        app_ctx,
-        report,
-        lambda o: _show_plan(o, plan),
+    run_send_test(
+        app_context(ctx),
+        "voice",
+        {
+            "to": to,
+            "scenario": scenario,
+            "app": app_name,
+            "account": account,
+            "template": template,
+            "values": parse_params(param, params_json),
+            "play_times": play_times,
+            "volume": volume,
+            "speed": speed,
+        },
         dry_run=dry_run,
         yes=yes,
-        dry_run_text="Dry run: no call was placed",
-        question=f"Call {plan.target} now?",
-        what="Placing a test call",
-    ):
-        return
-    out.debug(f"calling via voice account {plan.account}, OutId {plan.out_id}")
-    with interrupts.during_send(
-        plan,
-        "call",
-        lambda: (
-            f"Check before calling again: look up OutId {plan.out_id} in the voice "
-            "console's call records; `smsctl log --sends` lists the attempt."
-        ),
-        verb="placed",
-    ):
-        placed = voice.place_call(config, app_ctx.secrets, plan, read_timeout=timeout)
-    report.update(
-        sent=True, call_id=placed.call_id, request_id=placed.request_id, attempts=placed.attempts
-    )
-    if not out.json_mode:
-        retried = f" after {placed.attempts} attempts" if placed.attempts > 1 else ""
-        out.result(
-            f"Call accepted by Alibaba Cloud{retried}: CallId {placed.call_id}, RequestId "
-            f"{placed.request_id}, OutId {plan.out_id}"
-        )
-    if wait:
-        with interrupts.during_wait(
-            f"the call was placed (CallId {placed.call_id}, OutId {plan.out_id})",
-            f"`{call_result_command(config, plan, placed.call_id)}`",
-            {**report_summary(report), "call_id": placed.call_id},
-        ):
-            _wait(app_ctx, placed, plan, wait, report)
-    out.emit(
-        report,
-        lambda o: (
-            None
-            if wait
-            else o.info(
-                "Accepted means the call is being placed, not answered; add --wait 90 to wait "
-                "for the call result."
-            )
-        ),
-    )
-
-
-def call_result_command(config: Any, plan: Any, call_id: str) -> str:
-    """`smsctl voice call-result` for this call."""
-    import shlex
-
-    words = ["smsctl voice call-result --call-id", shlex.quote(call_id)]
-    if plan.extra["kind"] == "voice-file":
-        words.append("--voice-file")
-    if config.active_account("voice") != plan.account:
-        words += ["--account", plan.account]
-    return " ".join(words)
-
-
-def _show_plan(out: Any, plan: Any) -> None:
-    render_resolution(out, plan.resolution)
-    out.line(f"to:        {plan.target}")
-    if plan.extra["kind"] == "voice-file":
-        out.line(f"plays:     voice file {plan.resolution.template.name} (recorded audio)")
-    else:
-        out.line(f"says:      {plan.text}")
-    caller = plan.extra.get("called_show_number")
-    out.line(f"caller:    {caller or '(provider default, public number pool)'}")
-    for warning in plan.warnings:
-        out.warn(warning)
-
-
-def _wait(app_ctx: AppContext, placed: Any, plan: Any, wait: float, report: dict[str, Any]) -> None:
-    out = app_ctx.output
-    with out.progress(f"Waiting for the call result (up to {wait:g} s)...") as update:
-        outcome = voice.wait_call(
-            placed,
-            plan,
-            wait,
-            on_tick=lambda state, waited: update(
-                f"Waiting for the call result: no result yet after {waited:.0f} s"
-            ),
-        )
-    report["call"] = voice.detail_dict(outcome.state, outcome.final, outcome.waited)
-    failure = voice.call_error(
-        plan.masked_target, placed.call_id, plan.extra["kind"], outcome, wait
-    )
-    if failure is not None:
-        failure.details.update(report_summary(report))
-        failure.details["call_id"] = placed.call_id
-        failure.details["call"] = report["call"]
-        raise failure
-    detail = outcome.state
-    out.result(
-        f"Answered by {plan.target}: {detail.explanation.meaning} (state {detail.state}, "
-        f"{detail.duration or 0} s, ended {clock.show(detail.ended_at)})"
+        wait=wait,
+        timeout=timeout,
     )
 
 
@@ -424,7 +318,13 @@ def call_result(
         clock.parse_date(date)
     kind = "voice-file" if voice_file else "tts"
     detail, days = voice.query_call(app_ctx.config(), app_ctx.secrets, account, call_id, kind, date)
-    data = {"call_id": call_id, "kind": kind, **(voice.detail_dict(detail, detail.final) or {})}
+    data = {
+        "channel": "voice",
+        "call_id": call_id,
+        "kind": kind,
+        "final": voice.final_of(detail, detail.final),
+        **(voice.detail_dict(detail, detail.final) or {}),
+    }
     if not detail.final:
         raise voice.pending_error(call_id, kind, days, data)
     if not detail.answered:

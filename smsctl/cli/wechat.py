@@ -7,8 +7,9 @@ from typing import Any
 
 import typer
 
-from smsctl.cli import interrupts
-from smsctl.cli.account import make_account_app
+from smsctl.cli.account import (
+    make_account_app,
+)
 from smsctl.cli.context import app_context
 from smsctl.cli.options import CHECK_ONLY, SCENARIO_HELP, VALIDATE_ACCOUNT
 from smsctl.core import wechat
@@ -362,74 +363,22 @@ def send_test(
 ) -> None:
     """Push a test template message to a follower and report WeChat's msgid, or what its
     errcode means and what to do."""
-    from smsctl.cli.render import confirm_plan
+    from smsctl.cli.send_test import run_send_test
 
-    app_ctx = app_context(ctx)
-    out = app_ctx.output
-    values = wechat.parse_vars(var)
-    config = app_ctx.config()
-    plan = wechat.prepare_send(
-        config,
-        openid=openid,
-        rule=rule,
-        scenario=_scenario(scenario),
-        app=app_name,
-        account=account,
-        values=values,
-        client_msg_id=client_msg_id,
-    )
-    report: dict[str, Any] = {
-        "channel": "wechat",
-        "to": plan.target,  # the OpenID given, as every channel's send-test reports its target
-        "resolved": plan.resolution.to_dict(),
-        "variables": values,
-        "out_id": plan.out_id,  # smsctl's id of the send, on every channel
-        "client_msg_id": plan.out_id,  # the same id under WeChat's name for it
-        **plan.extra,
-        "dry_run": dry_run,
-        "sent": False,
-    }
-    if not confirm_plan(
-        app_ctx,
-        report,
-        lambda o: _show_push(o, plan),
+    run_send_test(
+        app_context(ctx),
+        "wechat",
+        {
+            "openid": openid,
+            "rule": rule,
+            "scenario": _scenario(scenario),
+            "app": app_name,
+            "account": account,
+            "values": wechat.parse_vars(var),
+            "client_msg_id": client_msg_id,
+        },
         dry_run=dry_run,
         yes=yes,
-        dry_run_text="Dry run: nothing was pushed",
-        question=f"Push this message to {plan.masked_target}?",
-        what="Sending a test push",
-    ):
-        return
-    with interrupts.during_send(
-        plan,
-        "message",
-        lambda: (
-            "To push it again without a duplicate, run the same command with "
-            f"`--client-msg-id {plan.out_id}`: WeChat drops a second push with the same id."
-        ),
-        verb="pushed",
-    ):
-        result = wechat.send(config, app_ctx.secrets, plan, timeout=timeout)
-    report.update(sent=True, msgid=result.msgid, rid=result.rid)
-    out.emit(
-        report,
-        lambda o: o.result(
-            f"Pushed by WeChat to {plan.masked_target}: msgid {result.msgid}, client_msg_id "
-            f"{plan.out_id}"
-        ),
+        wait=None,
+        timeout=timeout,
     )
-
-
-def _show_push(out: Any, plan: Any) -> None:
-    from smsctl.cli.render import render_resolution
-
-    render_resolution(out, plan.resolution)
-    out.line(f"to:        {plan.masked_target}")
-    out.line(f"template:  {plan.extra['template_id']} ({plan.extra['template_title']})")
-    for key, value in plan.extra["data"].items():
-        out.line(f"  {key}: {value}")
-    if plan.extra["url"]:
-        out.line(f"url:       {plan.extra['url']}")
-    if plan.extra["miniprogram"]:
-        mini = plan.extra["miniprogram"]
-        out.line(f"miniprogram: {mini['appid']}:{mini['pagepath']}")

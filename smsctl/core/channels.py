@@ -43,6 +43,7 @@ class Channel:
     # them (kept, disabled and shown as invalid for good: a WeChat rule names a template only
     # that official account had approved).
     account_items_on_delete: str = "delete"
+    send_test: str = ""  # "module:name" of its part of the send-test flow (core.testsend)
 
     def command(self, *words: str) -> str:
         """A command of this channel as an operator types it: `smsctl voice template list`."""
@@ -145,6 +146,7 @@ SMS = Channel(
     account_fields=_ALIBABA_FIELDS,
     account_editable=True,
     guard_limits={"per_minute": 1, "per_hour": 5, "per_day": 10},
+    send_test="smsctl.core.sms:SEND_TEST",
 )
 VOICE = Channel(
     name="voice",
@@ -158,6 +160,7 @@ VOICE = Channel(
     account_fields=_ALIBABA_FIELDS,
     account_editable=True,
     guard_limits={"per_minute": 1, "per_hour": 5, "per_day": 20},
+    send_test="smsctl.core.voice:SEND_TEST",
 )
 EMAIL = Channel(
     name="email",
@@ -171,6 +174,7 @@ EMAIL = Channel(
     account_fields=("host", "port", "security", "username", "from_address"),
     account_editable=True,
     guard_limits={"per_minute": 5, "per_hour": 30, "per_day": 100},
+    send_test="smsctl.core.email:SEND_TEST",
 )
 WECHAT = Channel(
     name="wechat",
@@ -185,6 +189,7 @@ WECHAT = Channel(
     account_editable=False,
     guard_limits={"per_minute": 5, "per_hour": 30, "per_day": 100},
     account_items_on_delete="invalidate",
+    send_test="smsctl.core.wechat:SEND_TEST",
 )
 
 CHANNELS: dict[str, Channel] = {c.name: c for c in (SMS, VOICE, EMAIL, WECHAT)}

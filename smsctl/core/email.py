@@ -536,33 +536,98 @@ def prepare_send(
     return plan
 
 
-@dataclass
-class SendResult:
-    message_id: str
-    refused: dict[str, Any]
+class EmailSend(testsend.ChannelSend):
+    """The email part of the send-test flow (core.testsend.run): one SMTP transaction. An SMTP
+    server's acceptance is all there is to know: no wait."""
+
+    channel = CHANNEL
+    noun = "email"
+    verb = "sent"
+    id_keys = ("message_id",)
+    can_wait = False
+    dry_run_text = "Dry run: nothing was sent"
+    confirm_what = "Sending a test email"
+
+    def prepare(self, config: Config, request: dict[str, Any]) -> testsend.Plan:
+        return prepare_send(config, **request)
+
+    def connect(
+        self, config: Config, secrets: Any, plan: testsend.Plan, timeout: float | None
+    ) -> Any:
+        """The SMTP access and the message, its Message-ID made before anything is sent (so
+        that every record of the send has it, also when the outcome is unknown)."""
+        from smsctl.providers import smtp
+
+        access = smtp_access(config, secrets, plan.account, timeout=timeout)
+        message = smtp.build_message(
+            access.from_address,
+            access.from_name,
+            plan.target,
+            plan.extra["subject"],
+            plan.text,
+            plan.extra["html"],
+        )
+        message["X-Smsctl-Out-Id"] = plan.out_id
+        return access, message
+
+    def context(self, adapter: Any, plan: testsend.Plan) -> dict[str, Any]:
+        _access, message = adapter
+        return {"message_id": str(message["Message-ID"])}
+
+    def deliver(self, adapter: Any, plan: testsend.Plan) -> Any:
+        from smsctl.providers import smtp
+
+        access, message = adapter
+        return smtp.send(access, message)
+
+    def answer(self, raw: Any, plan: testsend.Plan, adapter: Any) -> testsend.Sent:
+        return testsend.Sent(
+            testsend.provider_answer("smtp", message_id=raw.message_id),
+            {"message_id": raw.message_id},
+            {"message_id": raw.message_id, "server": plan.extra["server"]},
+        )
+
+    def question(self, plan: testsend.Plan) -> str:
+        return f"Send this email to {plan.target}?"
+
+    def plan_lines(self, plan: testsend.Plan) -> list[str]:
+        sender = plan.extra["from_address"]
+        if plan.extra.get("from_name"):
+            sender = f"{plan.extra['from_name']} <{sender}>"
+        generated = " (generated from the HTML)" if plan.extra["text_generated"] else ""
+        return [
+            f"server:    {plan.extra['server']}",
+            f"from:      {sender}",
+            f"to:        {plan.target}",
+            f"subject:   {plan.extra['subject']}",
+            "--- text/plain" + generated,
+            plan.text.rstrip("\n"),
+            "--- text/html",
+            plan.extra["html"].rstrip("\n"),
+            "---",
+        ]
+
+    def sending_text(self, plan: testsend.Plan) -> str | None:
+        return f"Sending through {plan.extra['server']}..."
+
+    def in_flight_hint(self, plan: testsend.Plan, config: Config) -> str:
+        return (
+            "Check before sending again: `smsctl log --sends` shows its Message-ID; search the "
+            "recipient's mailbox or the server's log for it (its header X-Smsctl-Out-Id is "
+            f"{plan.out_id})."
+        )
+
+    def accepted_text(self, result: testsend.SendTest) -> str:
+        return (
+            f"Accepted by {result.plan.extra['server']}: Message-ID "
+            f"{result.sent.ids['message_id']}, OutId {result.plan.out_id}"
+        )
+
+    def accepted_note(self, result: testsend.SendTest) -> str | None:
+        return (
+            "Accepted means the SMTP server took the message, not that it reached the inbox; "
+            "search the mailbox (or the server's log) for the Message-ID."
+        )
 
 
-def send(config: Config, secrets: Any, plan: testsend.Plan, *, timeout: float | None = None):
-    """The secret, then the guard, then one SMTP transaction, recorded in the audit log
-    whatever happens (with the Message-ID, also when the outcome is unknown)."""
-    from smsctl.providers import smtp
-
-    access = smtp_access(config, secrets, plan.account, timeout=timeout)
-    message = smtp.build_message(
-        access.from_address,
-        access.from_name,
-        plan.target,
-        plan.extra["subject"],
-        plan.text,
-        plan.extra["html"],
-    )
-    message["X-Smsctl-Out-Id"] = plan.out_id
-    message_id = str(message["Message-ID"])
-    testsend.admit(config, plan)
-    outcome = testsend.send_recorded(
-        plan,
-        lambda: smtp.send(access, message),
-        lambda sent: {"message_id": sent.message_id, "server": plan.extra["server"]},
-        context={"message_id": message_id},
-    )
-    return SendResult(outcome.message_id, dict(outcome.refused))
+SEND_TEST = EmailSend()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from smsctl.core import audit, channels, clock
+from smsctl.core import audit, channels, clock, testsend
 from smsctl.core.config import Config, ConfigStore
 from smsctl.core.connect import for_account, sms_client
 from smsctl.core.errors import SmsctlError, UsageError
@@ -299,27 +299,6 @@ def prepare_send(
     return plan
 
 
-def send(config: Config, secrets: Any, plan: Any, *, read_timeout: float | None = None) -> Any:
-    """Guard, then one SendSms, recorded in the audit log whatever happens."""
-    from smsctl.core import testsend
-
-    client = sms_client(config, secrets, plan.account, read_timeout=read_timeout)
-    testsend.admit(config, plan)
-    with for_account(plan.account), _how_to_find(plan):
-        result = testsend.send_recorded(
-            plan,
-            lambda: client.send(
-                plan.target,
-                plan.resolution.signature.name,
-                plan.resolution.template.name,
-                plan.values,
-                plan.out_id,
-            ),
-            lambda r: {"biz_id": r.biz_id, "request_id": r.request_id, "attempts": r.attempts},
-        )
-    return client, result
-
-
 @contextmanager
 def _how_to_find(plan: Any) -> Iterator[None]:
     """A send whose response was lost has no BizId: say how to find it by its OutId."""
@@ -371,6 +350,138 @@ def wait_receipt(
         err_code=getattr(receipt, "err_code", None),
     )
     return outcome
+
+
+class SmsSend(testsend.ChannelSend):
+    """The SMS part of the send-test flow (core.testsend.run): one SendSms, its receipt."""
+
+    channel = "sms"
+    noun = "SMS"
+    verb = "sent"
+    id_keys = ("biz_id",)
+    can_wait = True
+    dry_run_text = "Dry run: nothing was sent"
+    confirm_what = "Sending a test SMS"
+
+    def prepare(self, config: Config, request: dict[str, Any]) -> Any:
+        return prepare_send(config, **request)
+
+    def connect(self, config: Config, secrets: Any, plan: Any, timeout: float | None) -> Any:
+        return sms_client(config, secrets, plan.account, read_timeout=timeout)
+
+    @contextmanager
+    def errors(self, plan: Any) -> Iterator[None]:
+        with for_account(plan.account), _how_to_find(plan):
+            yield
+
+    def deliver(self, adapter: Any, plan: Any) -> Any:
+        return adapter.send(
+            plan.target,
+            plan.resolution.signature.name,
+            plan.resolution.template.name,
+            plan.values,
+            plan.out_id,
+        )
+
+    def answer(self, raw: Any, plan: Any, adapter: Any) -> Any:
+        return testsend.Sent(
+            testsend.provider_answer(
+                "alibaba",
+                request_id=raw.request_id,
+                message_id=raw.biz_id,
+                code=raw.code,
+                message=raw.message,
+                attempts=raw.attempts,
+            ),
+            {"biz_id": raw.biz_id},
+            {"biz_id": raw.biz_id, "request_id": raw.request_id, "attempts": raw.attempts},
+            adapter,
+        )
+
+    def wait(self, result: Any, seconds: float, on_tick: Any) -> Any:
+        plan, biz_id = result.plan, result.sent.ids["biz_id"]
+        outcome = wait_receipt(result.sent.adapter, plan, biz_id, seconds, on_tick=on_tick)
+        receipt = outcome.state
+        data = final_of(receipt, outcome.final, outcome.waited)
+        failure = receipt_error(plan.masked_target, biz_id, outcome, seconds)
+        return testsend.Final(data, failure, receipt)
+
+    def question(self, plan: Any) -> str:
+        return f"Send this SMS to {plan.target}?"
+
+    def plan_lines(self, plan: Any) -> list[str]:
+        return [
+            f"to:        {plan.target}",
+            f"text:      {plan.text}",
+            f"           ({plan.extra['length']} characters, {plan.extra['segments']} segment(s))",
+        ]
+
+    def in_flight_hint(self, plan: Any, config: Config) -> str:
+        lookup = receipt_command(config, plan, "--out-id", plan.out_id)
+        return f"Check before sending again: `{lookup}` finds it once the provider lists it."
+
+    def accepted_text(self, result: Any) -> str:
+        provider = result.sent.provider
+        retried = f" after {provider['attempts']} attempts" if provider["attempts"] > 1 else ""
+        return (
+            f"Accepted by Alibaba Cloud{retried}: BizId {result.sent.ids['biz_id']}, RequestId "
+            f"{provider['request_id']}, OutId {result.plan.out_id}"
+        )
+
+    def accepted_note(self, result: Any) -> str | None:
+        return (
+            "Accepted means queued for the carrier, not delivered; add --wait 60 to wait for "
+            "the delivery receipt."
+        )
+
+    def waiting_texts(self, seconds: float) -> tuple[str, Any]:
+        return (
+            f"Waiting for the delivery receipt (up to {seconds:g} s)...",
+            lambda state, waited: (
+                f"Waiting for the delivery receipt: {getattr(state, 'status', 'no answer')} "
+                f"after {waited:.0f} s"
+            ),
+        )
+
+    def wait_lookup(self, result: Any, config: Config) -> tuple[str, str]:
+        biz_id = result.sent.ids["biz_id"]
+        return (
+            f"the SMS was accepted (BizId {biz_id}, OutId {result.plan.out_id})",
+            f"`{receipt_command(config, result.plan, '--biz-id', biz_id)}`",
+        )
+
+    def final_text(self, result: Any) -> str:
+        receipt = result.final.state
+        return (
+            f"Delivered to {result.plan.target} at {clock.show(receipt.receive_date)} "
+            f"({receipt.err_code})"
+        )
+
+
+SEND_TEST = SmsSend()
+
+
+def final_of(receipt: Any, final: bool, waited: float | None = None) -> dict[str, Any]:
+    """A receipt as `--json` reports a final state on every channel: `state` delivered, failed
+    or waiting, `at` when the carrier answered, `code` the carrier's code."""
+    explanation = getattr(receipt, "explanation", None)
+    extra = {} if waited is None else {"waited_seconds": round(waited, 1)}
+    return testsend.final_data(
+        receipt.status if receipt is not None and final else "waiting",
+        getattr(receipt, "receive_date", None),
+        getattr(receipt, "err_code", None),
+        explanation.meaning if explanation else None,
+        **extra,
+    )
+
+
+def receipt_command(config: Config, plan: Any, flag: str, value: str) -> str:
+    """`smsctl receipt` for this send, by BizId or OutId (with --account unless it went
+    through the active account)."""
+    import shlex
+
+    account = "" if config.active_account("sms") == plan.account else f" --account {plan.account}"
+    return f"smsctl receipt --to {plan.target} {flag} {shlex.quote(value)}{account}"
 
 
 def receipt_error(

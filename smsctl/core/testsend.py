@@ -234,3 +234,259 @@ def poll_until(
                 raise last_error
             return WaitOutcome(state, False, waited)
         sleep(interval)
+
+
+# --- the one send-test flow -------------------------------------------------------------------
+
+
+@dataclass
+class Sent:
+    """What the provider answered to a send it accepted."""
+
+    provider: dict[str, Any]  # provider_answer(): the same keys on every channel
+    ids: dict[str, Any]  # the channel's own name for its id: biz_id, call_id, message_id, msgid
+    recorded: dict[str, Any]  # what the audit record of the outcome keeps
+    adapter: Any = None  # what a wait asks for the final state
+
+
+def provider_answer(
+    name: str,
+    *,
+    request_id: Any = None,
+    message_id: Any = None,
+    code: Any = None,
+    message: Any = None,
+    attempts: int = 1,
+) -> dict[str, Any]:
+    """The provider's answer as every channel's `--json` reports it (ids always strings)."""
+
+    def text(value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    return {
+        "name": name,
+        "request_id": text(request_id),
+        "message_id": text(message_id),
+        "code": text(code),
+        "message": text(message),
+        "attempts": attempts,
+    }
+
+
+@dataclass
+class Final:
+    """The final state a wait found (or `waiting` when the wait ran out)."""
+
+    data: dict[str, Any]  # state, at, code, meaning, waited_seconds (+ the channel's own keys)
+    failure: SmsctlError | None  # exit 8 when not delivered/answered, else None
+    state: Any = None  # the provider's answer it was read from
+
+
+def final_data(
+    state: str, at: datetime | None, code: Any, meaning: str | None, **more: Any
+) -> dict[str, Any]:
+    return {
+        "state": state,
+        "at": clock.iso(at),
+        "code": None if code is None else str(code),
+        "meaning": meaning,
+        **more,
+    }
+
+
+class ChannelSend:
+    """What one channel contributes to the send-test flow; everything else is `run`'s.
+
+    `prepare` resolves and renders (no network), `connect` obtains the adapter, `deliver` makes
+    the one provider call, `answer` reads its result, `wait` (when `can_wait`) polls the final
+    state. The rest are the words the operator reads for this channel.
+    """
+
+    channel: str
+    noun: str  # what is sent, in sentences: "SMS", "call", "email", "message"
+    verb: str = "sent"  # what happens to it: "sent", "placed", "pushed"
+    id_keys: tuple[str, ...] = ()  # the channel's own id keys of the report
+    can_wait: bool = False
+    dry_run_text: str = "Dry run: nothing was sent"
+    confirm_what: str = ""  # "Sending a test SMS": what needs confirmation
+
+    def prepare(self, config: Config, request: dict[str, Any]) -> Plan:
+        raise NotImplementedError
+
+    def connect(self, config: Config, secrets: Any, plan: Plan, timeout: float | None) -> Any:
+        raise NotImplementedError
+
+    def context(self, adapter: Any, plan: Plan) -> dict[str, Any]:
+        """What the audit records keep of the send before it is made."""
+        return {}
+
+    def errors(self, plan: Plan) -> Any:
+        """A context manager that words the provider's errors for this send."""
+        from contextlib import nullcontext
+
+        return nullcontext()
+
+    def deliver(self, adapter: Any, plan: Plan) -> Any:
+        raise NotImplementedError
+
+    def answer(self, raw: Any, plan: Plan, adapter: Any) -> Sent:
+        raise NotImplementedError
+
+    def wait(
+        self, result: SendTest, seconds: float, on_tick: Callable[[Any, float], None] | None
+    ) -> Final:
+        raise NotImplementedError
+
+    # --- words ----------------------------------------------------------------------------
+
+    def question(self, plan: Plan) -> str:
+        return f"Send this {self.noun} to {plan.target}?"
+
+    def plan_lines(self, plan: Plan) -> list[str]:
+        """What the operator reads after the resolution, before confirming."""
+        raise NotImplementedError
+
+    def sending_text(self, plan: Plan) -> str | None:
+        """A progress line while the request is out (None: the call is quick)."""
+        return None
+
+    def in_flight_hint(self, plan: Plan, config: Config) -> str:
+        """How to find out whether a send interrupted in flight went out."""
+        raise NotImplementedError
+
+    def accepted_text(self, result: SendTest) -> str:
+        raise NotImplementedError
+
+    def accepted_note(self, result: SendTest) -> str | None:
+        """What `accepted` means (said when nothing was waited for)."""
+        return None
+
+    def waiting_texts(self, seconds: float) -> tuple[str, Callable[[Any, float], str]]:
+        raise NotImplementedError
+
+    def wait_lookup(self, result: SendTest, config: Config) -> tuple[str, str]:
+        """For Ctrl-C while waiting: what was done (with its ids), and the command that looks
+        the final state up later."""
+        raise NotImplementedError
+
+    def final_text(self, result: SendTest) -> str:
+        raise NotImplementedError
+
+
+@dataclass
+class SendTest:
+    """One send-test, from its plan to its final state: the result every channel reports."""
+
+    sender: ChannelSend
+    plan: Plan
+    dry_run: bool
+    sent: Sent | None = None
+    final: Final | None = None
+
+    def ids(self) -> dict[str, Any]:
+        if self.sent is None:
+            return dict.fromkeys(self.sender.id_keys)
+        return self.sent.ids
+
+    def summary(self) -> dict[str, Any]:
+        """What an error after the send still reports of it."""
+        return {
+            "channel": self.plan.channel,
+            "account": self.plan.account,
+            "to": self.plan.target,
+            "out_id": self.plan.out_id,
+            **self.ids(),
+            "provider": self.sent.provider if self.sent else None,
+            "final": self.final.data if self.final else None,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        plan = self.plan
+        return {
+            "channel": plan.channel,
+            "account": plan.account,
+            "to": plan.target,
+            "template": plan.resolution.template.name,
+            "out_id": plan.out_id,
+            "dry_run": self.dry_run,
+            "sent": self.sent is not None,
+            "sent_at": clock.iso(plan.sent_at) if self.sent is not None else None,
+            "resolved": plan.resolution.to_dict(),
+            "variables": plan.values,
+            "text": plan.text,
+            "warnings": plan.warnings,
+            **plan.extra,
+            "provider": self.sent.provider if self.sent else None,
+            **self.ids(),
+            "final": self.final.data if self.final else None,
+        }
+
+
+class Steps:
+    """What the operator's side does between the flow's steps (the command layer gives it)."""
+
+    def show(self, result: SendTest) -> None: ...
+
+    def confirm(self, result: SendTest) -> None: ...
+
+    def sending(self, result: SendTest) -> Any:
+        from contextlib import nullcontext
+
+        return nullcontext()
+
+    def accepted(self, result: SendTest) -> None: ...
+
+    def waiting(self, result: SendTest, seconds: float) -> Any:
+        """A context manager giving the tick callback of the wait."""
+        from contextlib import nullcontext
+
+        return nullcontext(None)
+
+
+def sender(channel: str) -> ChannelSend:
+    """The channel's part of the send-test flow, as its channel model names it."""
+    import importlib
+
+    module, _, name = channels.channel(channel).send_test.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def run(
+    config: Config,
+    secrets: Any,
+    channel: str,
+    request: dict[str, Any],
+    *,
+    dry_run: bool,
+    wait: float | None,
+    timeout: float | None,
+    steps: Steps,
+) -> SendTest:
+    """plan -> (dry run stops) -> confirm -> guard -> attempt record -> send -> outcome record ->
+    optional wait. Returns the result; an exit-8 wait raises with the result's summary."""
+    part = sender(channel)
+    plan = part.prepare(config, request)
+    result = SendTest(part, plan, dry_run)
+    steps.show(result)
+    if dry_run:
+        return result
+    steps.confirm(result)
+    with steps.sending(result), part.errors(plan):
+        adapter = part.connect(config, secrets, plan, timeout)
+        admit(config, plan)
+        raw = send_recorded(
+            plan,
+            lambda: part.deliver(adapter, plan),
+            lambda raw: part.answer(raw, plan, adapter).recorded,
+            context=part.context(adapter, plan),
+        )
+    result.sent = part.answer(raw, plan, adapter)
+    steps.accepted(result)
+    if wait and part.can_wait:
+        with steps.waiting(result, wait) as on_tick:
+            result.final = part.wait(result, wait, on_tick)
+        failure = result.final.failure
+        if failure is not None:
+            failure.details.update(result.summary())
+            raise failure
+    return result

@@ -322,41 +322,155 @@ class PlacedCall:
     placed_at: datetime
 
 
-def place_call(
-    config: Config, secrets: Any, plan: testsend.Plan, *, read_timeout: float | None = None
-) -> PlacedCall:
-    """Guard, then one SingleCallByTts / SingleCallByVoice, recorded whatever happens."""
-    with for_account(plan.account):
-        return _place_call(config, secrets, plan, read_timeout)
+class VoiceSend(testsend.ChannelSend):
+    """The voice part of the send-test flow (core.testsend.run): one SingleCallByTts /
+    SingleCallByVoice, its call result."""
 
+    channel = CHANNEL
+    noun = "call"
+    verb = "placed"
+    id_keys = ("call_id",)
+    can_wait = True
+    dry_run_text = "Dry run: no call was placed"
+    confirm_what = "Placing a test call"
 
-def _place_call(
-    config: Config, secrets: Any, plan: testsend.Plan, read_timeout: float | None
-) -> PlacedCall:
-    client = voice_client(config, secrets, plan.account, read_timeout=read_timeout)
-    testsend.admit(config, plan)
-    extra = plan.extra
-    options = {
-        "out_id": plan.out_id,
-        "called_show_number": extra.get("called_show_number"),
-        "play_times": extra.get("play_times"),
-        "volume": extra.get("volume"),
-        "speed": extra.get("speed"),
-    }
-    code = plan.resolution.template.name
+    def prepare(self, config: Config, request: dict[str, Any]) -> testsend.Plan:
+        return prepare_call(config, **request)
 
-    def send() -> Any:
+    def connect(
+        self, config: Config, secrets: Any, plan: testsend.Plan, timeout: float | None
+    ) -> Any:
+        return voice_client(config, secrets, plan.account, read_timeout=timeout)
+
+    def errors(self, plan: testsend.Plan) -> Any:
+        return for_account(plan.account)
+
+    def deliver(self, adapter: Any, plan: testsend.Plan) -> Any:
+        extra = plan.extra
+        options = {
+            "out_id": plan.out_id,
+            "called_show_number": extra.get("called_show_number"),
+            "play_times": extra.get("play_times"),
+            "volume": extra.get("volume"),
+            "speed": extra.get("speed"),
+        }
+        code = plan.resolution.template.name
         if extra["kind"] == "voice-file":
-            return client.call_voice_file(plan.target, code, **options)
-        return client.call_tts(plan.target, code, plan.values, **options)
+            return adapter.call_voice_file(plan.target, code, **options)
+        return adapter.call_tts(plan.target, code, plan.values, **options)
 
-    result = testsend.send_recorded(
-        plan,
-        send,
-        lambda r: {"call_id": r.call_id, "request_id": r.request_id, "attempts": r.attempts},
+    def answer(self, raw: Any, plan: testsend.Plan, adapter: Any) -> testsend.Sent:
+        placed = PlacedCall(
+            adapter, raw.call_id, raw.request_id, raw.attempts, plan.sent_at or clock.now()
+        )
+        return testsend.Sent(
+            testsend.provider_answer(
+                "alibaba",
+                request_id=raw.request_id,
+                message_id=raw.call_id,
+                attempts=raw.attempts,
+            ),
+            {"call_id": raw.call_id},
+            {"call_id": raw.call_id, "request_id": raw.request_id, "attempts": raw.attempts},
+            placed,
+        )
+
+    def wait(self, result: testsend.SendTest, seconds: float, on_tick: Any) -> testsend.Final:
+        plan, placed = result.plan, result.sent.adapter
+        outcome = wait_call(placed, plan, seconds, on_tick=on_tick)
+        detail = outcome.state
+        data = final_of(detail, outcome.final, outcome.waited)
+        failure = call_error(
+            plan.masked_target, placed.call_id, plan.extra["kind"], outcome, seconds
+        )
+        return testsend.Final(data, failure, detail)
+
+    def question(self, plan: testsend.Plan) -> str:
+        return f"Call {plan.target} now?"
+
+    def plan_lines(self, plan: testsend.Plan) -> list[str]:
+        lines = [f"to:        {plan.target}"]
+        if plan.extra["kind"] == "voice-file":
+            lines.append(f"plays:     voice file {plan.resolution.template.name} (recorded audio)")
+        else:
+            lines.append(f"says:      {plan.text}")
+        caller = plan.extra.get("called_show_number")
+        lines.append(f"caller:    {caller or '(provider default, public number pool)'}")
+        return lines
+
+    def in_flight_hint(self, plan: testsend.Plan, config: Config) -> str:
+        return (
+            f"Check before calling again: look up OutId {plan.out_id} in the voice console's "
+            "call records; `smsctl log --sends` lists the attempt."
+        )
+
+    def accepted_text(self, result: testsend.SendTest) -> str:
+        provider = result.sent.provider
+        retried = f" after {provider['attempts']} attempts" if provider["attempts"] > 1 else ""
+        return (
+            f"Call accepted by Alibaba Cloud{retried}: CallId {result.sent.ids['call_id']}, "
+            f"RequestId {provider['request_id']}, OutId {result.plan.out_id}"
+        )
+
+    def accepted_note(self, result: testsend.SendTest) -> str | None:
+        return (
+            "Accepted means the call is being placed, not answered; add --wait 90 to wait for "
+            "the call result."
+        )
+
+    def waiting_texts(self, seconds: float) -> tuple[str, Any]:
+        return (
+            f"Waiting for the call result (up to {seconds:g} s)...",
+            lambda state, waited: (
+                f"Waiting for the call result: no result yet after {waited:.0f} s"
+            ),
+        )
+
+    def wait_lookup(self, result: testsend.SendTest, config: Config) -> tuple[str, str]:
+        call_id = result.sent.ids["call_id"]
+        return (
+            f"the call was placed (CallId {call_id}, OutId {result.plan.out_id})",
+            f"`{call_result_command(config, result.plan, call_id)}`",
+        )
+
+    def final_text(self, result: testsend.SendTest) -> str:
+        detail = result.final.state
+        return (
+            f"Answered by {result.plan.target}: {detail.explanation.meaning} (state "
+            f"{detail.state}, {detail.duration or 0} s, ended {clock.show(detail.ended_at)})"
+        )
+
+
+SEND_TEST = VoiceSend()
+
+
+def final_of(detail: Any, final: bool, waited: float | None = None) -> dict[str, Any]:
+    """A call result as `--json` reports a final state on every channel: `state` answered,
+    not_answered or waiting, `at` when the call ended, `code` the provider's state code."""
+    final = final and detail is not None
+    explanation = getattr(detail, "explanation", None) if final else None
+    extra = {} if waited is None else {"waited_seconds": round(waited, 1)}
+    return testsend.final_data(
+        ("answered" if detail.answered else "not_answered") if final else "waiting",
+        getattr(detail, "ended_at", None) if final else None,
+        detail.state if final else None,
+        explanation.meaning if explanation else None,
+        **extra,
+        state_desc=getattr(detail, "state_desc", None),
+        duration=getattr(detail, "duration", None),
     )
-    placed_at = plan.sent_at or clock.now()
-    return PlacedCall(client, result.call_id, result.request_id, result.attempts, placed_at)
+
+
+def call_result_command(config: Config, plan: testsend.Plan, call_id: str) -> str:
+    """`smsctl voice call-result` for this call."""
+    import shlex
+
+    words = ["smsctl voice call-result --call-id", shlex.quote(call_id)]
+    if plan.extra["kind"] == "voice-file":
+        words.append("--voice-file")
+    if config.active_account(CHANNEL) != plan.account:
+        words += ["--account", plan.account]
+    return " ".join(words)
 
 
 def wait_call(

@@ -18,12 +18,13 @@ The adapter (smsctl.providers.wechat) is imported inside the functions that call
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from smsctl.core import accounts, items, templating
+from smsctl.core import accounts, items, templating, testsend
 from smsctl.core.config import Config, ConfigStore
 from smsctl.core.errors import ConfigError, SmsctlError, UsageError
 from smsctl.core.names import check_identifier
@@ -504,34 +505,89 @@ def render_data(rule_values: dict[str, str], given: dict[str, str]) -> dict[str,
     return data
 
 
-def send(config: Config, secrets: Any, plan: Any, *, timeout: float | None = None) -> Any:
-    """Guard, then one template send, recorded in the audit log whatever happens."""
-    from smsctl.core import testsend
-    from smsctl.providers import wechat as api
+class WechatSend(testsend.ChannelSend):
+    """The WeChat part of the send-test flow (core.testsend.run): one template push. WeChat's
+    msgid is its answer; there is no delivery state to wait for."""
 
-    target = access(config, secrets, plan.account, timeout=timeout)
-    testsend.admit(config, plan)
-    mini = plan.extra.get("miniprogram")
-    try:
-        return testsend.send_recorded(
-            plan,
-            lambda: api.send_template(
-                target,
-                plan.target,
-                plan.extra["template_id"],
-                plan.extra["data"],
-                url=plan.extra.get("url"),
-                miniprogram=(mini["appid"], mini["pagepath"]) if mini else None,
-                client_msg_id=plan.out_id,
-            ),
-            lambda result: {"msgid": str(result.msgid), "rid": result.rid},
-            context={"template_id": plan.extra["template_id"]},
+    channel = CHANNEL
+    noun = "message"
+    verb = "pushed"
+    id_keys = ("msgid",)
+    can_wait = False
+    dry_run_text = "Dry run: nothing was pushed"
+    confirm_what = "Sending a test push"
+
+    def prepare(self, config: Config, request: dict[str, Any]) -> Any:
+        return prepare_send(config, **request)
+
+    def connect(self, config: Config, secrets: Any, plan: Any, timeout: float | None) -> Any:
+        return access(config, secrets, plan.account, timeout=timeout)
+
+    def context(self, adapter: Any, plan: Any) -> dict[str, Any]:
+        return {"template_id": plan.extra["template_id"]}
+
+    @contextmanager
+    def errors(self, plan: Any) -> Iterator[None]:
+        try:
+            yield
+        except SmsctlError as err:
+            if err.code == RESPONSE_LOST:
+                err.hint = (
+                    f"{err.hint} Re-send with --client-msg-id {plan.out_id} so that WeChat drops "
+                    "a duplicate."
+                )
+            raise
+
+    def deliver(self, adapter: Any, plan: Any) -> Any:
+        from smsctl.providers import wechat as api
+
+        mini = plan.extra.get("miniprogram")
+        return api.send_template(
+            adapter,
+            plan.target,
+            plan.extra["template_id"],
+            plan.extra["data"],
+            url=plan.extra.get("url"),
+            miniprogram=(mini["appid"], mini["pagepath"]) if mini else None,
+            client_msg_id=plan.out_id,
         )
-    except SmsctlError as err:
-        err.details.setdefault("client_msg_id", plan.out_id)
-        if err.code == RESPONSE_LOST:
-            err.hint = (
-                f"{err.hint} Re-send with --client-msg-id {plan.out_id} so that WeChat drops a "
-                "duplicate."
-            )
-        raise
+
+    def answer(self, raw: Any, plan: Any, adapter: Any) -> Any:
+        msgid = str(raw.msgid)
+        return testsend.Sent(
+            testsend.provider_answer("wechat", request_id=raw.rid, message_id=msgid),
+            {"msgid": msgid},
+            {"msgid": msgid, "rid": raw.rid},
+        )
+
+    def question(self, plan: Any) -> str:
+        return f"Push this message to {plan.masked_target}?"
+
+    def plan_lines(self, plan: Any) -> list[str]:
+        extra = plan.extra
+        lines = [
+            f"to:        {plan.masked_target}",
+            f"template:  {extra['template_id']} ({extra['template_title']})",
+            *(f"  {key}: {value}" for key, value in extra["data"].items()),
+        ]
+        if extra["url"]:
+            lines.append(f"url:       {extra['url']}")
+        if extra["miniprogram"]:
+            mini = extra["miniprogram"]
+            lines.append(f"miniprogram: {mini['appid']}:{mini['pagepath']}")
+        return lines
+
+    def in_flight_hint(self, plan: Any, config: Config) -> str:
+        return (
+            "To push it again without a duplicate, run the same command with "
+            f"`--client-msg-id {plan.out_id}`: WeChat drops a second push with the same id."
+        )
+
+    def accepted_text(self, result: Any) -> str:
+        return (
+            f"Pushed by WeChat to {result.plan.masked_target}: msgid {result.sent.ids['msgid']}, "
+            f"client_msg_id {result.plan.out_id}"
+        )
+
+
+SEND_TEST = WechatSend()

@@ -70,8 +70,9 @@ def test_json_report_and_wait_until_delivered(ready) -> None:
     assert result.exit_code == 0, result.all_output
     report = result.json()
     assert report["sent"] is True
-    assert report["receipt"]["status"] == "delivered"
-    assert report["receipt"]["err_code"] == "DELIVERED"
+    assert report["final"]["state"] == "delivered"
+    assert report["final"]["code"] == "DELIVERED"
+    assert report["final"]["at"] and report["sent_at"]
     assert report["resolved"]["template"]["name"] == "SMS_100000001"
 
 
@@ -211,7 +212,7 @@ def test_a_lost_send_can_be_found_by_its_out_id(ready) -> None:
 def test_throttling_with_retry_after_is_retried_then_succeeds(ready) -> None:
     result = send("--json", to="+8613900000002")
     assert result.exit_code == 0, result.all_output
-    assert result.json()["attempts"] == 2
+    assert result.json()["provider"]["attempts"] == 2
     assert len(sends(ready)) == 2
 
 

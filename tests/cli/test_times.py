@@ -66,7 +66,7 @@ def test_send_test_wait_finds_the_receipt_after_china_midnight(
     cross_midnight_after(sms_ready, clocks, monkeypatch, "_record_sms")
     result = send_sms("--wait", "2", "--json")
     assert result.exit_code == 0, result.all_output
-    assert result.json()["receipt"]["status"] == "delivered"
+    assert result.json()["final"]["state"] == "delivered"
     assert receipt_dates_asked(sms_ready) == ["20300331"]
 
 
@@ -154,10 +154,11 @@ def test_json_receipt_times_carry_their_offset(sms_ready, clocks, local_zone, zo
     local_zone(zone)
     sms_ready.alibaba.state.receipt_delay = 0  # the clocks are frozen
     report = send_sms("--wait", "2", "--json").json()
-    assert report["receipt"]["receive_date"] == receive_date
+    assert report["final"]["at"] == receive_date
     clocks.set(AFTER_CHINA_MIDNIGHT)
     found = invoke("--json", "receipt", "--to", NUMBER, "--biz-id", report["biz_id"]).json()
     assert (found["receive_date"], found["send_date"]) == (receive_date, receive_date)
+    assert found["final"]["at"] == receive_date
 
 
 def test_send_test_shows_the_delivery_time_in_local_time_with_its_offset(
@@ -209,9 +210,9 @@ def test_voice_wait_finds_the_call_result_after_china_midnight(
     cross_midnight_after(voice_ready, clocks, monkeypatch, "_place_call")
     result = call("--wait", "2", "--json")
     assert result.exit_code == 0, result.all_output
-    assert result.json()["call"]["answered"] is True
+    assert result.json()["final"]["state"] == "answered"
     # placed at 23:59:58 China time, it rings 3 s and is listened to for 12 s
-    assert result.json()["call"]["ended_at"] == "2030-03-31T16:00:13+00:00"
+    assert result.json()["final"]["at"] == "2030-03-31T16:00:13+00:00"
 
 
 def test_call_result_after_china_midnight_asks_for_the_date_of_the_call(

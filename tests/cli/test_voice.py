@@ -501,9 +501,9 @@ def test_wait_until_answered(ready) -> None:
     result = call("--wait", "10", "--json")
     assert result.exit_code == 0, result.all_output
     report = result.json()
-    assert report["call"]["state"] == "200000"
-    assert report["call"]["answered"] is True
-    assert report["call"]["meaning"] == "Answered and listened to the end"
+    assert report["final"]["state"] == "answered"
+    assert report["final"]["code"] == "200000"
+    assert report["final"]["meaning"] == "Answered and listened to the end"
 
 
 @pytest.mark.parametrize(
@@ -537,7 +537,8 @@ def test_call_state_in_json_error(ready) -> None:
     assert result.stdout == ""
     error = result.error()
     assert error["code"] == "200003"
-    assert error["details"]["call"]["state"] == "200003"
+    assert error["details"]["final"]["code"] == "200003"
+    assert error["details"]["final"]["state"] == "not_answered"
     assert error["details"]["call_id"]
 
 
@@ -665,7 +666,7 @@ def test_throttled_once_is_retried_safely(ready) -> None:
     ready.alibaba.state.retry_after_ms = 50
     result = call("--json", to="13900000002")
     assert result.exit_code == 0, result.all_output
-    assert result.json()["attempts"] == 2
+    assert result.json()["provider"]["attempts"] == 2
 
 
 def test_lost_response_is_not_retried_and_says_so(ready, state_dir) -> None:

@@ -328,7 +328,8 @@ def test_send_test_json_report(ready):
     assert report["msgid"] == str(ready.state.pushes[0]["msgid"])  # a string: above 2**53
     assert f'"msgid": "{ready.state.pushes[0]["msgid"]}"' in result.stdout
     assert report["to"] == sbx.FOLLOWER  # the OpenID given, as the other channels report theirs
-    assert report["out_id"] == report["client_msg_id"]
+    assert report["out_id"] == ready.state.pushes[0]["client_msg_id"]  # WeChat's name for it
+    assert "client_msg_id" not in report
     assert report["data"]["keyword1"] == "246810"
     assert report["resolved"]["template"]["name"] == "login"
 

@@ -82,7 +82,7 @@ def test_pipeline_flow_against_the_served_sandbox(served) -> None:
     )
     assert sent.exit_code == 0, sent.stderr
     report = sent.json()
-    assert report["receipt"]["status"] == "delivered"
+    assert report["final"]["state"] == "delivered"
     assert report["text"] == "【Acme】Your Acme code is 1234. It expires in 5 minutes."
     refused = smsctl(
         "--json",

@@ -112,7 +112,7 @@ def test_pipeline_tts_call_answered_then_guarded_and_logged(box, env, state_dir)
     assert sent.exit_code == 0, sent.stderr
     report = sent.json()
     assert report["text"] == "您的验证码是2468，请在5分钟内输入。"
-    assert report["call"]["state"] == "200000" and report["call"]["answered"] is True
+    assert report["final"]["state"] == "answered" and report["final"]["code"] == "200000"
     assert report["resolved"]["account"]["name"] == "ci"
     [params] = placed_calls(configured)
     assert params["TtsCode"] == TTS and json.loads(params["TtsParam"]) == {"code": "2468"}

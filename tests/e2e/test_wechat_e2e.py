@@ -69,7 +69,7 @@ def test_pipeline_flow_add_list_rule_push(ready, config_file: Path, state_dir: P
     assert pushed["data"]["keyword2"] == {"value": "03:00"}
     assert report["msgid"] == str(pushed["msgid"])
     assert report["to"] == sbx.FOLLOWER
-    assert report["out_id"] == report["client_msg_id"]
+    assert report["out_id"] == pushed["client_msg_id"]
     outputs = templates.stdout + templates.stderr + result.stdout + result.stderr
     assert CANARY not in outputs
     assert CANARY not in config_file.read_text()
