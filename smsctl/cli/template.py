@@ -79,7 +79,7 @@ def list_(
         "sms",
         account=account,
         scenario=scenario,
-        extra=[("STATUS", lambda r: r["status"]), ("NAME", lambda r: r["name"])],
+        extra=[("STATUS", lambda r: r["status"]), ("NAME", lambda r: r["label"] or "")],
     )
 
 
