@@ -124,7 +124,13 @@ def revoke(
     kind = _kind_for(noun, channel)
     change = items.revoke(app_ctx.store, channel, kind, name, app_names)
     remaining = change.values["apps"]
-    data = {"channel": channel, "kind": noun, "name": name, "apps": remaining}
+    data = {
+        "channel": channel,
+        "kind": noun,
+        "name": name,
+        "apps": remaining,
+        "changed": change.changed,
+    }
     app_ctx.output.emit(
         data,
         lambda out: out.success(

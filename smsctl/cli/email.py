@@ -14,7 +14,14 @@ from smsctl.cli.account import (
     make_account_app,
 )
 from smsctl.cli.context import app_context
-from smsctl.cli.items import delete_command, enable_command, list_templates
+from smsctl.cli.items import (
+    delete_command,
+    enable_command,
+    item_change_data,
+    list_templates,
+    render_template,
+    show_template,
+)
 from smsctl.cli.options import (
     ACCOUNT_FILTER,
     CHECK_ONLY,
@@ -24,7 +31,7 @@ from smsctl.cli.options import (
     SCENARIO_HELP,
     VALIDATE_ACCOUNT,
 )
-from smsctl.cli.render import render_added
+from smsctl.cli.render import render_added, validation_data
 from smsctl.cli.send_test import run_send_test
 from smsctl.core import email as email_core
 from smsctl.core import items
@@ -88,15 +95,7 @@ def template_add(
     change = items.add(
         app_ctx.store, CHANNEL, "templates", name, values, command="email template add"
     )
-    data = {
-        "name": name,
-        "account": account,
-        "scenario": scenario,
-        "subject": subject,
-        "variables": values["variables"],
-        "text_generated": text is None,
-        "changed": change.changed,
-    }
+    data = item_change_data(app_ctx, CHANNEL, "templates", name, change)
 
     details = [f"subject:   {subject}", f"variables: {', '.join(values['variables']) or '-'}"]
     if text is None:
@@ -128,22 +127,7 @@ def template_list(
 @template_app.command("show")
 def template_show(ctx: typer.Context, name: str = TEMPLATE) -> None:
     """Show one template: subject, variables, HTML and text bodies."""
-    app_ctx = app_context(ctx)
-    item = {"name": name, **app_ctx.config().get(CHANNEL, "templates", name)}
-    item["text_generated"] = item.get("text") is None
-
-    def human(out: Any) -> None:
-        shown = {k: v for k, v in item.items() if k not in ("html", "text", "text_generated")}
-        shown["text"] = "(generated from the HTML)" if item["text_generated"] else "(below)"
-        out.fields(shown)
-        out.line()
-        out.line("--- HTML ---")
-        out.line(item["html"].rstrip("\n"))
-        if not item["text_generated"]:
-            out.line("--- text ---")
-            out.line(item["text"].rstrip("\n"))
-
-    app_ctx.output.emit(item, human)
+    show_template(app_context(ctx), CHANNEL, name)
 
 
 @template_app.command("render")
@@ -154,27 +138,7 @@ def template_render(
     params_json: str = PARAMS_JSON,
 ) -> None:
     """Print subject, text and HTML exactly as they would be sent (nothing is sent)."""
-    app_ctx = app_context(ctx)
-    item = app_ctx.config().get(CHANNEL, "templates", name)
-    rendered = email_core.render_template(name, item, parse_params(param, params_json))
-    data = {
-        "name": name,
-        "subject": rendered.subject,
-        "text": rendered.text,
-        "html": rendered.html,
-        "text_generated": rendered.text_generated,
-        "variables": rendered.variables,
-    }
-    app_ctx.output.emit(data, lambda out: show_message(out, rendered))
-
-
-def show_message(out: Any, rendered: Any) -> None:
-    out.line(f"Subject: {rendered.subject}")
-    out.line()
-    out.line("--- text/plain" + (" (generated from the HTML)" if rendered.text_generated else ""))
-    out.line(rendered.text.rstrip("\n"))
-    out.line("--- text/html")
-    out.line(rendered.html.rstrip("\n"))
+    render_template(app_context(ctx), CHANNEL, name, parse_params(param, params_json))
 
 
 @template_app.command("edit")
@@ -228,7 +192,7 @@ def template_edit(
     change = items.update(
         app_ctx.store, CHANNEL, "templates", name, changes, command="email template edit"
     )
-    data = {"name": name, "changed": change.changed, "variables": changes["variables"]}
+    data = item_change_data(app_ctx, CHANNEL, "templates", name, change)
 
     def human(out: Any) -> None:
         out.success(f"Email template `{name}` " + ("updated" if change.changed else "unchanged"))
@@ -257,15 +221,12 @@ def validate(
     app_ctx = app_context(ctx)
     with app_ctx.output.progress("Connecting to the SMTP server..."):
         result = email_core.validate(app_ctx.store, app_ctx.secrets, account, check_only=check_only)
-    data = {
-        "account": result.account,
-        "server": result.server,
-        "credentials": "accepted",
-        # whether it is the channel's active account now, and whether this command made it so
-        "active": result.activated or result.previous_active == result.account,
-        "activated": result.activated,
-        "previous_active": result.previous_active,
-    }
+    # email templates are not reviewed by the server: there are no items to check
+    data = validation_data(
+        CHANNEL,
+        result,
+        server={"host": result.host, "port": result.port, "security": result.security},
+    )
 
     def human(out: Any) -> None:
         out.success(

@@ -54,7 +54,11 @@ def list_templates(
     check_scenario(scenario)
     kind = TEMPLATE_KIND[channel]
     key = id_key(channel, kind)
-    rows = item_rows(app_ctx.config(), channel, kind, account=account, scenario=scenario)
+    config = app_ctx.config()
+    rows = [
+        items.view(config, channel, kind, row[key])
+        for row in item_rows(config, channel, kind, account=account, scenario=scenario)
+    ]
 
     def human(out: Any) -> None:
         if not rows:
@@ -76,7 +80,7 @@ def list_templates(
             ],
             [
                 [
-                    r[key],
+                    r["name"],
                     r.get("account") or "(any)",
                     r.get("scenario") or "",
                     "yes" if r["enabled"] else "no",
@@ -89,6 +93,74 @@ def list_templates(
         )
 
     app_ctx.output.emit(rows, human)
+
+
+def show_template(app_ctx: AppContext, channel: str, name: str) -> None:
+    """`template show` of every channel: the item's view, with long bodies (an email's HTML and
+    text) printed below the fields."""
+    from smsctl.core.resolution import TEMPLATE_KIND
+
+    view = items.view(app_ctx.config(), channel, TEMPLATE_KIND[channel], name)
+
+    def human(out: Any) -> None:
+        if "html" not in view:
+            out.fields(view)
+            return
+        shown = {k: v for k, v in view.items() if k not in ("html", "text", "text_generated")}
+        shown["text"] = "(generated from the HTML)" if view["text_generated"] else "(below)"
+        out.fields(shown)
+        out.line()
+        out.line("--- HTML ---")
+        out.line(view["html"].rstrip("\n"))
+        if not view["text_generated"]:
+            out.line("--- text ---")
+            out.line(view["text"].rstrip("\n"))
+
+    app_ctx.output.emit(view, human)
+
+
+def render_template(
+    app_ctx: AppContext,
+    channel: str,
+    name: str,
+    values: dict[str, str],
+    *,
+    signature: str | None = None,
+) -> None:
+    """`template render` of every channel: what the recipient would get, computed locally."""
+    data = items.render_view(app_ctx.config(), channel, name, values, signature=signature)
+
+    def human(out: Any) -> None:
+        if "html" in data:
+            show_message(out, data)
+        elif data["text"] is None:
+            out.line(f"(voice file {name}: recorded audio, no text)")
+        else:
+            out.line(data["text"])
+        for warning in data["warnings"]:
+            out.warn(warning)
+
+    app_ctx.output.emit(data, human)
+
+
+def show_message(out: Any, message: dict[str, Any]) -> None:
+    """An email as it would be sent: subject, text part, HTML part."""
+    out.line(f"Subject: {message['subject']}")
+    out.line()
+    generated = " (generated from the HTML)" if message["text_generated"] else ""
+    out.line("--- text/plain" + generated)
+    out.line(message["text"].rstrip("\n"))
+    out.line("--- text/html")
+    out.line(message["html"].rstrip("\n"))
+
+
+def item_change_data(
+    app_ctx: AppContext, channel: str, kind: str, name: str, change: Any
+) -> dict[str, Any]:
+    """What `template add` and `edit` report on every channel: the item as it is now, whether
+    the command changed it, and which others stopped being their scenario's default."""
+    view = items.view(app_ctx.config(fresh=True), channel, kind, name)
+    return {**view, "changed": change.changed, "cleared_default": list(change.cleared_default)}
 
 
 def enable_command(app: typer.Typer, channel: str, kind: str) -> None:

@@ -74,23 +74,47 @@ def render_validation(
         out.check(check.status == "approved", f"{check.name}: {check.status}{reason}{note}")
 
 
-def validation_data(result: Any) -> dict[str, Any]:
+def validation_data(channel: str, result: Any, **extra: Any) -> dict[str, Any]:
+    """`validate --json`, the same keys on every channel: the account, how its credentials were
+    proved, whether it is the active one, and one entry per item the check looked at (`items`:
+    reviewed signatures, templates and voice files, WeChat push rules). Channel facts are passed
+    as `extra` keys, added to the common ones."""
     return {
+        "channel": channel,
         "account": result.account,
-        "credentials": "accepted",
+        "credentials": {"accepted": True, "via": result.via},
         # whether it is the channel's active account now, and whether this command made it so
         "active": result.activated or result.previous_active == result.account,
         "activated": result.activated,
         "previous_active": result.previous_active,
-        "items": [
-            {
-                "item": c.name,
-                "status": c.status,
-                "reason": c.reason,
-                "stored_status": c.previous,
-                "differs": c.changed,
-                "error": c.error.to_dict() if c.error else None,
-            }
-            for c in result.checks
-        ],
+        "items": [_validation_item(c) for c in getattr(result, "checks", [])],
+        **extra,
+    }
+
+
+def _validation_item(check: Any) -> dict[str, Any]:
+    ok = check.error is None and check.status == "approved"
+    return {
+        "kind": check.kind,
+        "name": check.item,
+        "ok": ok,
+        "status": check.status,
+        "reason": check.reason or None,
+        "stored_status": check.previous,
+        "differs": check.changed,
+        "error": check.error.to_dict() if check.error else None,
+    }
+
+
+def rule_validation_item(rule: dict[str, Any]) -> dict[str, Any]:
+    """A WeChat push rule checked by `wechat validate`, in the shape of every validate item."""
+    return {
+        "kind": "rule",
+        "name": rule["rule"],
+        "ok": rule["ok"],
+        "status": "ok" if rule["ok"] else "invalid",
+        "reason": rule["problem"],
+        "stored_status": None,
+        "differs": False,
+        "error": None,
     }

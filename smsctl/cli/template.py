@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 
 from smsctl.cli.context import app_context
-from smsctl.cli.items import delete_command, enable_command, list_templates, render_sync
+from smsctl.cli.items import (
+    delete_command,
+    enable_command,
+    item_change_data,
+    list_templates,
+    render_sync,
+    render_template,
+    show_template,
+)
 from smsctl.cli.options import (
     ACCOUNT_FILTER,
     ALLOW_PENDING,
@@ -50,17 +56,7 @@ def add(
         default=default,
         allow_pending=allow_pending,
     )
-    data = {
-        "code": code,
-        "account": account,
-        "scenario": scenario,
-        "status": info.status,
-        "content": info.content,
-        "variables": list(sms.variables(info.content)),
-        "type": info.type,
-        "related_signature": info.related_signature,
-        "changed": change.changed,
-    }
+    data = item_change_data(app_ctx, "sms", "templates", code, change)
 
     details = [f"content:   {info.content}", f"variables: {', '.join(data['variables']) or '-'}"]
     app_ctx.output.emit(
@@ -83,16 +79,14 @@ def list_(
         "sms",
         account=account,
         scenario=scenario,
-        extra=[("STATUS", lambda r: r["status"]), ("NAME", lambda r: r["name"])],
+        extra=[("STATUS", lambda r: r["status"]), ("NAME", lambda r: r["label"] or "")],
     )
 
 
 @app.command("show")
 def show(ctx: typer.Context, code: str = CODE) -> None:
     """Show one template, its content and variables."""
-    app_ctx = app_context(ctx)
-    item = {"code": code, **app_ctx.config().get("sms", "templates", code)}
-    app_ctx.output.emit(item, lambda out: out.fields(item))
+    show_template(app_context(ctx), "sms", code)
 
 
 @app.command("render")
@@ -106,23 +100,8 @@ def render(
     ),
 ) -> None:
     """Print the exact text a recipient would get, computed locally (nothing is sent)."""
-    app_ctx = app_context(ctx)
-    config = app_ctx.config()
-    item = config.get("sms", "templates", code)
     values = parse_params(param, params_json)
-    body = sms.render(item["content"], values)
-    if signature:
-        config.get("sms", "signatures", signature)
-    text = sms.full_text(signature, body) if signature else body
-    warnings = sms.value_warnings(values)
-    data = {"code": code, "text": text, "length": len(text), "warnings": warnings}
-
-    def human(out: Any) -> None:
-        out.line(text)
-        for warning in warnings:
-            out.warn(warning)
-
-    app_ctx.output.emit(data, human)
+    render_template(app_context(ctx), "sms", code, values, signature=signature)
 
 
 @app.command("edit")
@@ -150,7 +129,7 @@ def edit(
 
         raise UsageError("Nothing to change.", hint="Give --scenario, --name or --default.")
     change = items.update(app_ctx.store, "sms", "templates", code, changes, command="template edit")
-    data = {"code": code, "changed": change.changed, **changes}
+    data = item_change_data(app_ctx, "sms", "templates", code, change)
     app_ctx.output.emit(
         data,
         lambda out: out.success(

@@ -23,7 +23,7 @@ def validate(
     app_ctx = app_context(ctx)
     result = sms.validate(app_ctx.store, app_ctx.secrets, account, check_only=check_only)
     app_ctx.output.emit(
-        validation_data(result),
+        validation_data("sms", result),
         lambda out: render_validation(
             out, result, "SMS", lambda item: f"smsctl {item.split()[0]} sync"
         ),

@@ -9,7 +9,15 @@ import typer
 
 from smsctl.cli.account import make_account_app
 from smsctl.cli.context import app_context
-from smsctl.cli.items import delete_command, enable_command, list_templates, render_sync
+from smsctl.cli.items import (
+    delete_command,
+    enable_command,
+    item_change_data,
+    list_templates,
+    render_sync,
+    render_template,
+    show_template,
+)
 from smsctl.cli.options import (
     ACCOUNT_FILTER,
     ALLOW_PENDING,
@@ -92,7 +100,7 @@ def template_add(
         allow_pending=allow_pending,
     )
     item = app_ctx.config(fresh=True).get("voice", "templates", code)
-    data = {"code": code, **item, "changed": change.changed}
+    data = item_change_data(app_ctx, "voice", "templates", code, change)
 
     details = (
         [f"content:   {item['content']}", f"variables: {', '.join(item['variables']) or '-'}"]
@@ -133,9 +141,7 @@ def template_list(
 @template_app.command("show")
 def template_show(ctx: typer.Context, code: str = CODE) -> None:
     """Show one voice template, its content and variables."""
-    app_ctx = app_context(ctx)
-    item = {"code": code, **app_ctx.config().get("voice", "templates", code)}
-    app_ctx.output.emit(item, lambda out: out.fields(item))
+    show_template(app_context(ctx), "voice", code)
 
 
 @template_app.command("render")
@@ -146,19 +152,7 @@ def template_render(
     params_json: str = PARAMS_JSON,
 ) -> None:
     """Print the exact text the callee will hear (computed locally; nothing is called)."""
-    app_ctx = app_context(ctx)
-    item = app_ctx.config().get("voice", "templates", code)
-    values = parse_params(param, params_json)
-    text = voice.render(item, values)
-    data = {"code": code, "kind": item["kind"], "text": text}
-
-    def human(out: Any) -> None:
-        if text is None:
-            out.line(f"(voice file {code}: recorded audio, no text)")
-        else:
-            out.line(text)
-
-    app_ctx.output.emit(data, human)
+    render_template(app_context(ctx), "voice", code, parse_params(param, params_json))
 
 
 @template_app.command("edit")
@@ -180,7 +174,7 @@ def template_edit(
     change = voice.edit_template(
         app_ctx.store, code, scenario=scenario, name=name, content=content, default=default
     )
-    data = {"code": code, "changed": change.changed, **change.values}
+    data = item_change_data(app_ctx, "voice", "templates", code, change)
 
     def human(out: Any) -> None:
         out.success(f"Voice template `{code}` " + ("updated" if change.changed else "unchanged"))
@@ -230,7 +224,7 @@ def validate(
     app_ctx = app_context(ctx)
     result = voice.validate(app_ctx.store, app_ctx.secrets, account, check_only=check_only)
     app_ctx.output.emit(
-        validation_data(result),
+        validation_data("voice", result),
         lambda out: render_validation(
             out, result, "voice", lambda item: f"smsctl voice template sync {item.split()[-1]}"
         ),

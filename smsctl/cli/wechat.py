@@ -11,7 +11,9 @@ from smsctl.cli.account import (
     make_account_app,
 )
 from smsctl.cli.context import app_context
+from smsctl.cli.items import delete_command, item_change_data
 from smsctl.cli.options import CHECK_ONLY, SCENARIO_HELP, VALIDATE_ACCOUNT
+from smsctl.cli.render import rule_validation_item, validation_data
 from smsctl.core import wechat
 from smsctl.core.schema import check_scenario
 
@@ -116,23 +118,15 @@ def rule_add(
         default=default,
         note=note,
     )
-    data = {
-        "name": name,
-        "account": account,
-        "template_id": template_id,
-        "template_title": result.template.title,
-        "vars": values,
-        "placeholders": result.values["variables"],
-        "changed": result.change.changed,
-    }
+    data = item_change_data(app_ctx, "wechat", "rules", name, result.change)
 
     def human(out: Any) -> None:
         verb = "Added" if result.change.changed else "Already present, unchanged:"
         out.success(f"{verb} wechat rule `{name}` ({result.template.title}, account `{account}`)")
         for key, value in values.items():
             out.line(f"  {key}: {value}")
-        if data["placeholders"]:
-            out.line("  filled at send time: " + ", ".join(data["placeholders"]))
+        if data["variables"]:
+            out.line("  filled at send time: " + ", ".join(data["variables"]))
         for other in result.change.cleared_default:
             out.info(f"`{other}` is no longer the default.")
 
@@ -233,11 +227,11 @@ def rule_edit(
         default=default,
         note=note,
     )
-    data = {"name": name, "changed": result.change.changed, "fields": sorted(result.values)}
+    data = item_change_data(app_ctx, "wechat", "rules", name, result.change)
     app_ctx.output.emit(
         data,
         lambda out: out.success(
-            f"Updated wechat rule `{name}`: {', '.join(data['fields'])}"
+            f"Updated wechat rule `{name}`: {', '.join(sorted(result.values))}"
             if result.change.changed
             else f"wechat rule `{name}` already has these values"
         ),
@@ -269,23 +263,12 @@ def _set_rule_enabled(ctx: typer.Context, name: str, enabled: bool) -> None:
     )
 
 
-@rule_app.command("delete")
-def rule_delete(
-    ctx: typer.Context,
-    name: str = RULE,
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
-) -> None:
-    """Delete a push rule from smsctl (the template stays on the official account)."""
-    from smsctl.core import items
-
-    app_ctx = app_context(ctx)
-    app_ctx.config().get("wechat", "rules", name)
-    app_ctx.confirm(f"Delete wechat rule `{name}`?", yes=yes, what=f"Deleting wechat rule `{name}`")
-    items.remove(app_ctx.store, "wechat", "rules", name, command="wechat rule delete")
-    app_ctx.output.emit(
-        {"name": name, "deleted": True},
-        lambda out: out.success(f"Deleted wechat rule `{name}`"),
-    )
+delete_command(
+    rule_app,
+    "wechat",
+    "rules",
+    note="The template stays on the official account; only smsctl forgets the rule.",
+)
 
 
 # --- validate ---------------------------------------------------------------------------------
@@ -301,16 +284,8 @@ def validate(
     list); on success make it the active wechat account and check its push rules."""
     app_ctx = app_context(ctx)
     result = wechat.validate(app_ctx.store, app_ctx.secrets, account, check_only=check_only)
-    data = {
-        "account": result.account,
-        "token": "obtained (stable_token)",
-        "templates": result.templates,
-        # whether it is the channel's active account now, and whether this command made it so
-        "active": result.activated or result.previous_active == result.account,
-        "activated": result.activated,
-        "previous_active": result.previous_active,
-        "rules": result.rules,
-    }
+    data = validation_data("wechat", result, approved_templates=result.templates)
+    data["items"] = [rule_validation_item(rule) for rule in result.rules]
 
     def human(out: Any) -> None:
         out.success(

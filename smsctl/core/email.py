@@ -278,6 +278,10 @@ class Validation:
     server: str
     activated: bool
     previous_active: str | None
+    host: str = ""
+    port: int = 0
+    security: str = ""
+    via: str = "smtp_login"  # connected, TLS as configured, authenticated, quit: nothing sent
 
 
 def validate(
@@ -302,7 +306,9 @@ def validate(
     if not check_only:
         previous = accounts.activate(store, CHANNEL, name, command="email validate")
     server = f"{access.host}:{access.port} ({access.security})"
-    return Validation(name, server, not check_only, previous)
+    return Validation(
+        name, server, not check_only, previous, access.host, access.port, access.security
+    )
 
 
 # --- templates --------------------------------------------------------------------------------
@@ -451,6 +457,21 @@ class RenderedEmail:
     html: str
     text_generated: bool
     variables: list[str] = field(default_factory=list)
+
+
+def render_item(
+    config: Any, name: str, item: dict[str, Any], values: dict[str, str], *, signature: None
+) -> dict[str, Any]:
+    """`email template render`: subject, text and HTML exactly as they would be sent."""
+    rendered = render_template(name, item, values)
+    return {
+        "text": rendered.text,
+        "variables": rendered.variables,
+        "warnings": [],
+        "subject": rendered.subject,
+        "html": rendered.html,
+        "text_generated": rendered.text_generated,
+    }
 
 
 def render_template(name: str, item: dict[str, Any], values: dict[str, str]) -> RenderedEmail:

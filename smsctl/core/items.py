@@ -272,3 +272,81 @@ def revoke(store: ConfigStore, channel: str, kind: str, name: str, apps: list[st
         apps=apps,
     )
     return ItemChange(name, True, {"apps": remaining})
+
+
+# --- the --json view of a template or rule, and its rendering ---------------------------------
+
+# The keys every template and rule view has, on every channel, in this order; what follows them
+# is the channel's own (the SMS template's type, the email template's subject, the rule's
+# template_id, ...).
+VIEW_KEYS = (
+    "name",
+    "label",
+    "account",
+    "scenario",
+    "enabled",
+    "default",
+    "apps",
+    "note",
+    "variables",
+    "valid",
+    "invalid_reason",
+)
+
+
+def view(config: Any, channel: str, kind: str, name: str) -> dict[str, Any]:
+    """A template (or WeChat push rule) as `show`, `list`, `add` and `edit` report it: `name` is
+    what commands take (the provider's code for SMS and voice, which keep it as `code` too),
+    `label` the optional label shown in lists."""
+    item = dict(config.get(channel, kind, name))
+    own_label = "label" if "label" in item or channel == "email" else "name"
+    common = {
+        "name": name,
+        "label": item.pop(own_label, None) if own_label in item or kind != "rules" else None,
+        "account": item.pop("account", None),
+        "scenario": item.pop("scenario", None),
+        "enabled": item.pop("enabled", True),
+        "default": item.pop("default", False),
+        "apps": item.pop("apps", []),
+        "note": item.pop("note", None),
+        "variables": item.pop("variables", []),
+    }
+    reason = _invalid_reason(config, channel, kind, common, item)
+    view = {**common, "valid": reason is None, "invalid_reason": reason}
+    if channels.channel(channel).item(kind).id_key != "name":
+        view["code"] = name
+    if channel == "email" and kind == "templates":
+        item["text_generated"] = item.get("text") is None
+    return {**view, **item}
+
+
+def _invalid_reason(
+    config: Any, channel: str, kind: str, common: dict[str, Any], rest: dict[str, Any]
+) -> str | None:
+    """Why the item can never be used as it stands (its account is gone, the provider has not
+    approved it), or None."""
+    if kind == "rules":
+        from smsctl.core import wechat
+
+        return wechat.invalid_reason(config, {**common, **rest})
+    account = common["account"]
+    if account is not None and account not in config.accounts(channel):
+        return f"account `{account}` missing"
+    status = rest.get("status")
+    if status is not None and status != "approved":
+        return f"{status} at the provider"
+    return None
+
+
+def render_view(
+    config: Any, channel: str, name: str, values: dict[str, str], *, signature: str | None = None
+) -> dict[str, Any]:
+    """What `template render` reports on every channel: the item's `name`, the `text` the
+    recipient gets (None for recorded audio), its `variables` and `warnings` about the values,
+    then the channel's own keys (the SMS length, the email subject and HTML, ...). Computed
+    locally: nothing is sent."""
+    import importlib
+
+    module = importlib.import_module(f"smsctl.core.{channel}")
+    item = config.get(channel, "templates", name)
+    return {"name": name, **module.render_item(config, name, item, values, signature=signature)}

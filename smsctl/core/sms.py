@@ -50,6 +50,24 @@ def value_warnings(values: dict[str, str]) -> list[str]:
     return warnings
 
 
+def render_item(
+    config: Any, code: str, item: dict[str, Any], values: dict[str, str], *, signature: str | None
+) -> dict[str, Any]:
+    """`template render`: the text as the phone shows it (with the signature when one is
+    given), its length, and warnings about the values."""
+    body = render(item["content"], values)
+    if signature:
+        config.get("sms", "signatures", signature)
+    text = full_text(signature, body) if signature else body
+    return {
+        "text": text,
+        "variables": list(item.get("variables") or variables(item["content"])),
+        "warnings": value_warnings(values),
+        "code": code,
+        "length": len(text),
+    }
+
+
 def full_text(signature: str, body: str) -> str:
     return f"【{signature}】{body}"
 
@@ -63,6 +81,8 @@ class StatusCheck:
     previous: str | None = None
     error: SmsctlError | None = None
     info: Any = None
+    kind: str = ""  # what the item is (signature, template, voice_file), for --json
+    item: str = ""  # its name or code, for --json
 
 
 def add_signature(
@@ -179,6 +199,7 @@ class Validation:
     activated: bool
     previous_active: str | None
     checks: list[StatusCheck] = field(default_factory=list)
+    via: str = "QuerySmsSignList"  # the read-only call that proved the credentials
 
 
 def validate(
@@ -205,13 +226,26 @@ def validate(
         for item_name, info in provider_items(client, kind, list(items)).items():
             label = f"{kind[:-1]} {item_name}"
             if isinstance(info, SmsctlError):
-                checks.append(StatusCheck(label, "error", info.message, error=info))
+                checks.append(
+                    StatusCheck(
+                        label, "error", info.message, error=info, kind=kind[:-1], item=item_name
+                    )
+                )
                 continue
             previous_status = items[item_name]["status"]
+            changed = info.status != previous_status
             checks.append(
                 StatusCheck(
-                    label, info.status, info.reason, info.status != previous_status, previous_status
-                )
+                    label,
+                    info.status,
+                    info.reason,
+                    changed,
+                    previous_status,
+                    None,
+                    None,
+                    kind[:-1],
+                    item_name,
+                )  # fmt: skip
             )
     return Validation(name, activated, previous, checks)
 

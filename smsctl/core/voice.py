@@ -126,6 +126,19 @@ def edit_template(
     return items.update(store, CHANNEL, "templates", code, changes, command="voice template edit")
 
 
+def render_item(
+    config: Any, code: str, item: dict[str, Any], values: dict[str, str], *, signature: None
+) -> dict[str, Any]:
+    """`voice template render`: the text the callee hears (None for a recorded voice file)."""
+    return {
+        "text": render(item, values),
+        "variables": list(item.get("variables") or []),
+        "warnings": [],
+        "code": code,
+        "kind": item["kind"],
+    }
+
+
 def render(item: dict[str, Any], values: dict[str, str]) -> str | None:
     """The exact text the callee hears for a TTS template; None for a voice file (which takes
     no variables). Missing or unknown variables are a UsageError naming them."""
@@ -151,9 +164,14 @@ def _review_fields(info: Any) -> dict[str, Any]:
     return items.review_fields(info.status, info.reason)
 
 
-def _compare(name: str, fields: dict[str, Any], item: dict[str, Any]) -> StatusCheck:
+def _compare(
+    name: str, fields: dict[str, Any], item: dict[str, Any], code: str = ""
+) -> StatusCheck:
     changed = fields["status"] != item["status"]
-    return StatusCheck(name, fields["status"], fields["reason"], changed, item["status"])
+    return StatusCheck(
+        name, fields["status"], fields["reason"], changed, item["status"],
+        kind="voice_file", item=code or name,
+    )  # fmt: skip
 
 
 def sync(store: ConfigStore, secrets: Any, codes: list[str] | None = None) -> list[StatusCheck]:
@@ -206,6 +224,10 @@ def sync(store: ConfigStore, secrets: Any, codes: list[str] | None = None) -> li
     return results
 
 
+# The read-only call that proves a voice account's credentials (no call is placed).
+VALIDATE_VIA = "QueryCallDetailByCallId"
+
+
 def validate(
     store: ConfigStore, secrets: Any, account: str | None, *, check_only: bool
 ) -> Validation:
@@ -219,10 +241,10 @@ def validate(
     with for_account(name):
         client.check_credentials()
     if check_only:
-        result = Validation(name, False, config.active_account(CHANNEL))
+        result = Validation(name, False, config.active_account(CHANNEL), via=VALIDATE_VIA)
     else:
         previous = accounts.activate(store, CHANNEL, name, command="voice validate")
-        result = Validation(name, True, previous)
+        result = Validation(name, True, previous, via=VALIDATE_VIA)
     stored = config.collection(CHANNEL, "templates")
     files = [
         code
@@ -236,11 +258,15 @@ def validate(
             infos = client.voice_files(files)
     except SmsctlError as err:
         result.checks = [
-            StatusCheck(f"voice file {code}", "error", err.message, error=err) for code in files
+            StatusCheck(
+                f"voice file {code}", "error", err.message, error=err, kind="voice_file", item=code
+            )
+            for code in files
         ]
         return result
     result.checks = [
-        _compare(f"voice file {code}", _review_fields(infos[code]), stored[code]) for code in files
+        _compare(f"voice file {code}", _review_fields(infos[code]), stored[code], code)
+        for code in files
     ]
     return result
 

@@ -230,6 +230,7 @@ class Validation:
     previous_active: str | None
     templates: int
     rules: list[dict[str, Any]] = field(default_factory=list)
+    via: str = "stable_token"  # how the token was obtained (never the legacy token call)
 
 
 def validate(
@@ -427,9 +428,10 @@ def _rule_fields(values: dict[str, str], url: str | None, miniprogram: str | Non
 
 
 def rule_view(config: Config, name: str, item: dict[str, Any]) -> dict[str, Any]:
-    reason = invalid_reason(config, item)
-    view = {"name": name, **item, "valid": reason is None, "invalid_reason": reason}
-    return view
+    """A rule as `rule list` and `rule show` report it: the keys of every template view."""
+    from smsctl.core import items
+
+    return items.view(config, CHANNEL, "rules", name)
 
 
 # --- test sends -------------------------------------------------------------------------------

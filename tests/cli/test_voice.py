@@ -208,7 +208,10 @@ def test_render_exact_text_and_variable_errors(ready) -> None:
     assert "unknown variable x" in unknown.stderr
     audio = invoke("--json", "voice", "template", "render", VOICE_FILE)
     assert audio.exit_code == 0
-    assert audio.json() == {"code": VOICE_FILE, "kind": "voice-file", "text": None}
+    assert audio.json() == {
+        "name": VOICE_FILE, "text": None, "variables": [], "warnings": [], "code": VOICE_FILE,
+        "kind": "voice-file",
+    }  # fmt: skip
     assert invoke("voice", "template", "render", VOICE_FILE, "--param", "a=1").exit_code == 2
 
 
@@ -220,7 +223,7 @@ def test_edit_content_recomputes_variables(ready) -> None:
     assert edited.exit_code == 0, edited.all_output
     item = invoke("--json", "voice", "template", "show", TTS).json()
     assert item["variables"] == ["code", "minutes"]
-    assert item["name"] == "Login call"
+    assert (item["name"], item["label"]) == (TTS, "Login call")
     assert invoke("voice", "template", "edit", VOICE_FILE, "--content", "x").exit_code == 2
     assert invoke("voice", "template", "edit", TTS, "--content", "bad $").exit_code == 2
     assert invoke("voice", "template", "edit", TTS).exit_code == 2
@@ -442,7 +445,9 @@ def test_validate_reports_voice_files_the_provider_no_longer_approves(ready, con
     assert result.exit_code == 0, result.all_output
     assert result.json()["items"] == [
         {
-            "item": f"voice file {VOICE_FILE}",
+            "kind": "voice_file",
+            "name": VOICE_FILE,
+            "ok": False,
             "status": "rejected",
             "reason": "录音不清晰",
             "stored_status": "approved",

@@ -198,7 +198,7 @@ def test_rule_add_stores_values_and_placeholders(wechat_server, config_file):
     assert add_account(wechat_server).exit_code == 0
     result = add_rule("login", "--url", "https://example.com/a", "--scenario", "login", "--json")
     assert result.exit_code == 0, result.all_output
-    assert result.json()["placeholders"] == ["code"]
+    assert result.json()["variables"] == ["code"]
     shown = invoke("--json", "wechat", "rule", "show", "login").json()
     assert shown["vars"]["keyword1"] == "${code}"
     assert shown["template_title"] == "验证码通知"
@@ -279,7 +279,8 @@ def test_validate_makes_the_account_active_unless_check_only(wechat_server, conf
     assert "active_account" not in config_file.read_text()
     result = invoke("--json", "wechat", "validate")
     assert result.json()["active"] is True
-    assert result.json()["templates"] == 2
+    assert result.json()["approved_templates"] == 2
+    assert result.json()["credentials"] == {"accepted": True, "via": "stable_token"}
     assert 'active_account = "oa"' in config_file.read_text()
 
 

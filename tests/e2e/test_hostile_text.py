@@ -319,7 +319,7 @@ def test_hostile_text_in_json_is_escaped_and_decodes_back_exactly(
     code, out, _ = run("template", "show", CODE)
     assert code == 0
     shown = json.loads(out)
-    assert (shown["name"], shown["content"]) == (
+    assert (shown["label"], shown["content"]) == (
         "Login " + ATTACK,
         "Your code is ${code}. " + ATTACK,
     )

@@ -270,8 +270,9 @@ def test_validate(
         assert "wrong-secret-for-ci" not in result.stderr
     else:
         assert result.json() == {
+            "channel": "voice",
             "account": "ci",
-            "credentials": "accepted",
+            "credentials": {"accepted": True, "via": "QueryCallDetailByCallId"},
             "active": True,
             "activated": True,
             "previous_active": None,
