@@ -205,27 +205,6 @@ def edited_account_values(
     return changes
 
 
-def smtp_access(config: Config, secrets: Any, account: str, *, timeout: float | None = None):
-    """The adapter's view of an account, with its secret (env var first, then the keyring)."""
-    from smsctl.providers.smtp import SmtpAccess
-
-    item = config.get(CHANNEL, "accounts", account)
-    check_plain_allowed_config(account, item)
-    _, default_read = config.timeouts()
-    return SmtpAccess(
-        host=item["host"],
-        port=int(item["port"]),
-        security=item["security"],
-        username=item["username"],
-        password=secrets.require(CHANNEL, account),
-        from_address=item["from_address"],
-        from_name=item.get("from_name") or None,
-        ca_file=item.get("ca_file") or None,
-        timeout=float(timeout or item.get("timeout") or default_read),
-        deadline=config.deadline(),
-    )
-
-
 def check_plain_allowed_config(account: str, item: dict[str, Any]) -> None:
     """The same rule for a hand-edited config: refused at use, as a configuration error."""
     if (
@@ -276,7 +255,7 @@ def validate(
 ) -> Validation:
     """Connect, negotiate TLS as configured, authenticate and quit (nothing is sent); on
     success make the account the active email account unless check_only."""
-    from smsctl.providers import smtp
+    from smsctl.core import connect
 
     config = store.load()
     name = pick_account(config, account)
@@ -287,12 +266,11 @@ def validate(
             hint=f"`smsctl email account enable {name}` first, or use --check-only.",
             code="account_disabled",
         )
-    access = smtp_access(config, secrets, name)
-    smtp.check(access)
+    connect.adapter(config, secrets, CHANNEL, name).check_credentials()
     previous = config.active_account(CHANNEL)  # stays so with --check-only
     if not check_only:
         previous = accounts.activate(store, CHANNEL, name, command="email validate")
-    server = f"{access.host}:{access.port} ({access.security})"
+    server = f"{item['host']}:{item['port']} ({item['security']})"
     return Validation(name, server, not check_only, previous)
 
 
@@ -536,23 +514,16 @@ class SendResult:
 def send(config: Config, secrets: Any, plan: testsend.Plan, *, timeout: float | None = None):
     """The secret, then the guard, then one SMTP transaction, recorded in the audit log
     whatever happens (with the Message-ID, also when the outcome is unknown)."""
-    from smsctl.providers import smtp
+    from smsctl.core import connect
 
-    access = smtp_access(config, secrets, plan.account, timeout=timeout)
-    message = smtp.build_message(
-        access.from_address,
-        access.from_name,
-        plan.target,
-        plan.extra["subject"],
-        plan.text,
-        plan.extra["html"],
-    )
+    adapter = connect.adapter(config, secrets, CHANNEL, plan.account, timeout=timeout)
+    message = adapter.compose(plan.target, plan.extra["subject"], plan.text, plan.extra["html"])
     message["X-Smsctl-Out-Id"] = plan.out_id
     message_id = str(message["Message-ID"])
     testsend.admit(config, plan)
     outcome = testsend.send_recorded(
         plan,
-        lambda: smtp.send(access, message),
+        lambda: adapter.send(message),
         lambda sent: {"message_id": sent.message_id, "server": plan.extra["server"]},
         context={"message_id": message_id},
     )

@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from smsctl.core import audit, channels, clock
+from smsctl.core import audit, channels, clock, connect
 from smsctl.core.config import Config, ConfigStore
-from smsctl.core.connect import for_account, sms_client
 from smsctl.core.errors import SmsctlError, UsageError
 from smsctl.core.names import check_provider_name
 
@@ -71,8 +70,7 @@ def add_signature(
     check_provider_name(name, "signature name")
     config = store.load()
     config.get("sms", "accounts", account)
-    with for_account(account):
-        info = sms_client(config, secrets, account).get_signature(name)
+    info = connect.adapter(config, secrets, "sms", account).get_signature(name)
     from smsctl.core import items
 
     items.refuse_unapproved(
@@ -96,8 +94,7 @@ def add_template(
     check_provider_name(code, "template code")
     config = store.load()
     config.get("sms", "accounts", account)
-    with for_account(account):
-        info = sms_client(config, secrets, account).get_template(code)
+    info = connect.adapter(config, secrets, "sms", account).get_template(code)
     from smsctl.core import items
 
     items.refuse_unapproved(
@@ -135,14 +132,14 @@ def sync(
         by_account.setdefault(collection[name]["account"], []).append(name)
     answers: dict[str, Any] = {}
     for account, names in by_account.items():
-        answers.update(provider_items(sms_client(config, secrets, account), kind, names))
+        client = connect.adapter(config, secrets, "sms", account)
+        answers.update(provider_items(client, kind, names))
     for name in wanted:
         item = collection[name]
         info = answers[name]
         if isinstance(info, SmsctlError):
             if info.exit_code == 4 or info.exit_code == 7:
-                with for_account(item["account"]):
-                    raise info
+                raise info
             results.append(StatusCheck(name, item["status"], item.get("reason", ""), error=info))
             continue
         fields = review_fields(info.status, info.reason)
@@ -189,9 +186,8 @@ def validate(
     config = store.load()
     name = account or config.active_account(channel) or _only_account(config, channel)
     config.get(channel, "accounts", name)
-    client = sms_client(config, secrets, name)
-    with for_account(name):
-        client.check_credentials()
+    client = connect.adapter(config, secrets, "sms", name)
+    client.check_credentials()
     previous = config.active_account(channel)  # stays so with --check-only
     activated = False
     if not check_only:
@@ -303,9 +299,9 @@ def send(config: Config, secrets: Any, plan: Any, *, read_timeout: float | None 
     """Guard, then one SendSms, recorded in the audit log whatever happens."""
     from smsctl.core import testsend
 
-    client = sms_client(config, secrets, plan.account, read_timeout=read_timeout)
+    client = connect.adapter(config, secrets, "sms", plan.account, timeout=read_timeout)
     testsend.admit(config, plan)
-    with for_account(plan.account), _how_to_find(plan):
+    with _how_to_find(plan):
         result = testsend.send_recorded(
             plan,
             lambda: client.send(

@@ -27,7 +27,6 @@ from smsctl.core.errors import ConfigError, SmsctlError, UsageError
 from smsctl.core.names import check_identifier
 
 CHANNEL = "wechat"
-DEFAULT_ENDPOINT = "https://api.weixin.qq.com"
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _APP_ID = re.compile(r"^[A-Za-z0-9_-]{4,64}$")
 # A code whose failure means the answer to a send may have been lost after it went out.
@@ -111,34 +110,12 @@ def placeholders(values: dict[str, str]) -> list[str]:
 # --- the API ----------------------------------------------------------------------------------
 
 
-def access(
-    config: Config,
-    secrets: Any,
-    account: str,
-    *,
-    timeout: float | None = None,
-    secret: str | None = None,
-) -> Any:
-    """The adapter's WechatAccess for a configured account (secret from env or keyring)."""
-    from smsctl.providers.wechat import WechatAccess
-
-    item = config.get(CHANNEL, "accounts", account)
-    return WechatAccess(
-        app_id=item["app_id"],
-        app_secret=secret if secret is not None else secrets.require(CHANNEL, account),
-        endpoint=item.get("endpoint") or DEFAULT_ENDPOINT,
-        timeout=timeout or config.timeouts()[1],
-        allow_insecure_endpoint=bool(item.get("allow_insecure_endpoint")),
-        deadline=config.deadline(),
-    )
-
-
 def fetch_templates(
     config: Config, secrets: Any, account: str, *, timeout: float | None = None
 ) -> list[Any]:
-    from smsctl.providers import wechat as api
+    from smsctl.core import connect
 
-    return api.list_templates(access(config, secrets, account, timeout=timeout))
+    return connect.adapter(config, secrets, CHANNEL, account, timeout=timeout).list_templates()
 
 
 def find_template(templates: list[Any], template_id: str, account: str) -> Any:
@@ -201,23 +178,15 @@ def add_account(
         if allow_insecure:
             values["allow_insecure_endpoint"] = True
     config = store.load()
-    timeout, deadline = config.timeouts()[1], config.deadline()
 
     def verify(secret: str) -> None:
+        from smsctl.core import connect
         from smsctl.core.redaction import register_secret
-        from smsctl.providers import wechat as api
 
         register_secret(secret)
-        api.verify(
-            api.WechatAccess(
-                app_id=app_id,
-                app_secret=secret,
-                endpoint=values.get("endpoint") or DEFAULT_ENDPOINT,
-                timeout=timeout,
-                allow_insecure_endpoint=allow_insecure,
-                deadline=deadline,
-            )
-        )
+        unsaved = {**values, "allow_insecure_endpoint": allow_insecure}
+        account = connect.account_of(config, secrets, CHANNEL, name, values=unsaved, secret=secret)
+        connect.adapter_for(account).check_credentials()
 
     try:
         return accounts.add(
@@ -317,7 +286,7 @@ def validate(
     store: ConfigStore, secrets: Any, account: str | None, *, check_only: bool
 ) -> Validation:
     """Token obtainable (stable_token), templates readable; on success the active account."""
-    from smsctl.providers import wechat as api
+    from smsctl.core import connect
 
     config = store.load()
     name = account or config.active_account(CHANNEL) or _only_account(config)
@@ -328,9 +297,9 @@ def validate(
             hint=f"Enable it with `smsctl wechat account enable {name}`, or add --check-only.",
             code="account_disabled",
         )
-    target = access(config, secrets, name)
-    api.verify(target)
-    templates = api.list_templates(target)
+    target = connect.adapter(config, secrets, CHANNEL, name)
+    target.check_credentials()
+    templates = target.list_templates()
     previous = config.active_account(CHANNEL)  # stays so with --check-only
     if not check_only:
         previous = accounts.activate(store, CHANNEL, name, command="wechat validate")
@@ -588,17 +557,15 @@ def render_data(rule_values: dict[str, str], given: dict[str, str]) -> dict[str,
 
 def send(config: Config, secrets: Any, plan: Any, *, timeout: float | None = None) -> Any:
     """Guard, then one template send, recorded in the audit log whatever happens."""
-    from smsctl.core import testsend
-    from smsctl.providers import wechat as api
+    from smsctl.core import connect, testsend
 
-    target = access(config, secrets, plan.account, timeout=timeout)
+    target = connect.adapter(config, secrets, CHANNEL, plan.account, timeout=timeout)
     testsend.admit(config, plan)
     mini = plan.extra.get("miniprogram")
     try:
         return testsend.send_recorded(
             plan,
-            lambda: api.send_template(
-                target,
+            lambda: target.send(
                 plan.target,
                 plan.extra["template_id"],
                 plan.extra["data"],
