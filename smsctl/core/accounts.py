@@ -53,6 +53,7 @@ def add(
 ) -> AccountChange:
     """Add an account. The same values again is success without change (idempotent)."""
     values = {k: v for k, v in values.items() if v is not None}
+    values = {"provider": channels.channel(channel).provider, **values}  # the file says it
     existing = store.load().find(channel, "accounts", name)
     if existing is not None:
         return _same_or_conflict(channel, name, existing, values)

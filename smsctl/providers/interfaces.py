@@ -22,10 +22,10 @@ if TYPE_CHECKING:
     from datetime import date, datetime
     from email.message import EmailMessage
 
+    from smsctl.providers import wechat
     from smsctl.providers.alibaba_sms import Receipt, SendResult, SignatureInfo, TemplateInfo
     from smsctl.providers.alibaba_voice import CallDetail, CallResult, VoiceFileInfo
     from smsctl.providers.smtp import SendOutcome
-    from smsctl.providers.wechat import SendResult as WechatSendResult
     from smsctl.providers.wechat import WechatTemplate
 
 
@@ -119,4 +119,4 @@ class WechatAdapter(Protocol):
         url: str | None = None,
         miniprogram: tuple[str, str] | None = None,
         client_msg_id: str | None = None,
-    ) -> WechatSendResult: ...
+    ) -> wechat.SendResult: ...

@@ -134,7 +134,7 @@ def build_message(
 
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients:
-        raise UsageError("No recipient given", hint="Give --to ADDRESS.")
+        raise UsageError("No recipient given")
     if text is None and html is None:
         raise UsageError("The message has neither a text nor an HTML body")
     message = EmailMessage(policy=policy.default.clone(cte_type="7bit"))

@@ -346,7 +346,9 @@ def _parse(response: transport.Answer, path: str) -> dict[str, Any]:
 
 
 def _network_error(code: str, access: WechatAccess, reason: str) -> SmsctlError:
-    return to_error("wechat", code, f"{reason} ({_base_url(access)})")
+    return to_error(
+        "wechat", code, f"{reason} ({_base_url(access)})", details={"check": "endpoint"}
+    )
 
 
 def _reason(exc: BaseException) -> str:
