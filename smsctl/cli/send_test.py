@@ -182,7 +182,7 @@ def receipt(
     account: str = typer.Option(None, "--account", help="Default: the active account."),
 ) -> None:
     """Look up the delivery receipt of an SMS sent earlier (exit 0 delivered, 8 otherwise)."""
-    from smsctl.core.connect import sms_client
+    from smsctl.core import connect
     from smsctl.core.recipients import parse_phone
     from smsctl.core.resolution import resolve_account
 
@@ -194,7 +194,7 @@ def receipt(
         clock.parse_date(date)
     config = app_ctx.config()
     chosen = resolve_account(config, "sms", account)
-    client = sms_client(config, app_ctx.secrets, chosen.name)
+    client = connect.adapter(config, app_ctx.secrets, "sms", chosen.name)
     found, days, asked = sms.find_receipt(client, phone.e164, biz_id, out_id, date)
     data = {
         "channel": "sms",

@@ -57,6 +57,7 @@ def add(
     before anything is written."""
     values = {k: v for k, v in values.items() if v is not None}
     config = store.load()
+    values = {"provider": channels.channel(channel).provider, **values}  # the file says it
     existing = config.find(channel, "accounts", name)
     if existing is not None:
         return _same_or_conflict(channel, name, existing, values)
@@ -76,7 +77,7 @@ def add(
         )
     verify = provider_rules(provider_of(channel, values)).verify
     if verify is not None:
-        verify(config, values, secret)  # a live check, before anything is written
+        verify(config, name, values, secret)  # a live check, before anything is written
 
     stored_in_keyring = False
     try:
@@ -441,13 +442,14 @@ class ProviderRules:
 
     `new_values(channel, options)` and `edited_values(config, channel, name, options)` check the
     options given (`note` and `allow_insecure` among them; None: not given) and return the
-    account's fields (for an edit: the changes, None removing a field). `verify(config, values,
-    secret)`, when there is one, checks the credentials live before a new account is saved.
+    account's fields (for an edit: the changes, None removing a field).
+    `verify(config, name, values, secret)`, when there is one, checks the credentials live before
+    a new account is saved.
     """
 
     new_values: Callable[[channels.Channel, dict[str, Any]], dict[str, Any]]
     edited_values: Callable[[Config, channels.Channel, str, dict[str, Any]], dict[str, Any]] | None
-    verify: Callable[[Config, dict[str, Any], str], None] | None = None
+    verify: Callable[[Config, str, dict[str, Any], str], None] | None = None
 
 
 def provider_of(channel: str, item: dict[str, Any]) -> str:
@@ -551,10 +553,10 @@ def _wechat_new(channel: channels.Channel, options: dict[str, Any]) -> dict[str,
     return wechat.new_account_values(**options)
 
 
-def _wechat_verify(config: Config, values: dict[str, Any], secret: str) -> None:
+def _wechat_verify(config: Config, name: str, values: dict[str, Any], secret: str) -> None:
     from smsctl.core import wechat
 
-    wechat.verify_new_account(config, values, secret)
+    wechat.verify_new_account(config, name, values, secret)
 
 
 _PROVIDER_RULES: dict[str, ProviderRules] = {

@@ -1,81 +1,281 @@
-"""From a configured account to the provider adapter that talks for it.
+"""From a configured account to the provider adapter that talks for it: the one place where
+every channel gets its adapter.
 
-The adapters' modules are imported inside these functions, so nothing here costs anything until
-a command really calls a provider.
+`adapter(config, secrets, channel, account)` reads the account's `provider` (the channel's
+default provider when the config does not name one), looks the pair (channel, provider) up in
+ADAPTERS and lets that factory build the adapter (smsctl.providers.interfaces) from the account's
+access data. The adapter is handed out wrapped, so that every error it raises has its hint worded
+for this channel and this account (smsctl.core.catalog.word): adapters know nothing of command
+names. The adapters' modules are imported inside the factories, so nothing here costs anything
+until a command really calls a provider.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol, cast, overload
 
 from smsctl.core.config import Config
 from smsctl.core.debug import debug
-from smsctl.core.errors import SmsctlError
+from smsctl.core.errors import ConfigError, SmsctlError
 
 if TYPE_CHECKING:
-    from smsctl.providers.interfaces import SmsAdapter, VoiceAdapter
-
-
-def alibaba_access(
-    config: Config, secrets: Any, channel: str, account: str, *, read_timeout: float | None = None
-) -> Any:
     from smsctl.providers.alibaba_common import AlibabaAccess
-
-    item = config.get(channel, "accounts", account)
-    connect_timeout, default_read = config.timeouts()
-    from smsctl.core.masking import mask_access_key_id
-
-    debug(
-        f"{channel} account {account}: endpoint {item.get('endpoint') or 'provider default'}, "
-        f"AccessKey ID {mask_access_key_id(item['access_key_id'])}, timeouts "
-        f"{connect_timeout:g}s connect / {read_timeout or default_read:g}s read, "
-        f"{config.deadline():g}s deadline"
+    from smsctl.providers.interfaces import (
+        EmailAdapter,
+        SmsAdapter,
+        VoiceAdapter,
+        WechatAdapter,
     )
-    return AlibabaAccess(
-        access_key_id=item["access_key_id"],
-        access_key_secret=secrets.require(channel, account),
-        endpoint=item.get("endpoint") or None,
-        region=item.get("region") or None,
+    from smsctl.providers.smtp import SmtpAccess
+    from smsctl.providers.wechat import WechatAccess
+
+    Adapter = SmsAdapter | VoiceAdapter | EmailAdapter | WechatAdapter
+
+
+class Secrets(Protocol):
+    """Where an account's secret comes from (smsctl.core.secrets.SecretStore)."""
+
+    def require(self, channel: str, account: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Account:
+    """What a factory builds an adapter from: one account's config values, its secret (read
+    only when the factory asks, so that a config problem is reported first) and the settings."""
+
+    channel: str
+    name: str
+    values: Mapping[str, object]
+    secret: Callable[[], str] = field(repr=False)
+    timeout: float | None  # the command's own read timeout, if it gave one
+    connect_timeout: float
+    read_timeout: float  # [defaults] timeout
+    deadline: float
+
+    def text(self, key: str) -> str | None:
+        value = self.values.get(key)
+        return str(value) if value not in (None, "") else None
+
+
+def account_of(
+    config: Config,
+    secrets: Secrets,
+    channel: str,
+    name: str,
+    *,
+    timeout: float | None = None,
+    values: Mapping[str, object] | None = None,
+    secret: str | None = None,
+) -> Account:
+    """The configured account `name` of `channel`; with `values` and `secret`, an account that is
+    not in the config yet (checked live before `account add` writes it)."""
+    connect_timeout, read_timeout = config.timeouts()
+    found = config.get(channel, "accounts", name) if values is None else values
+    return Account(
+        channel=channel,
+        name=name,
+        values=found,
+        secret=(lambda: secret) if secret is not None else (lambda: secrets.require(channel, name)),
+        timeout=timeout,
         connect_timeout=connect_timeout,
-        read_timeout=read_timeout or default_read,
-        allow_insecure_endpoint=bool(item.get("allow_insecure_endpoint")),
+        read_timeout=read_timeout,
         deadline=config.deadline(),
     )
 
 
-def sms_client(
-    config: Config, secrets: Any, account: str, *, read_timeout: float | None = None
-) -> SmsAdapter:
-    return _alibaba_client(config, secrets, "sms", account, read_timeout)
+@overload
+def adapter(
+    config: Config,
+    secrets: Secrets,
+    channel: Literal["sms"],
+    account: str,
+    *,
+    timeout: float | None = None,
+) -> SmsAdapter: ...
+@overload
+def adapter(
+    config: Config,
+    secrets: Secrets,
+    channel: Literal["voice"],
+    account: str,
+    *,
+    timeout: float | None = None,
+) -> VoiceAdapter: ...
+@overload
+def adapter(
+    config: Config,
+    secrets: Secrets,
+    channel: Literal["email"],
+    account: str,
+    *,
+    timeout: float | None = None,
+) -> EmailAdapter: ...
+@overload
+def adapter(
+    config: Config,
+    secrets: Secrets,
+    channel: Literal["wechat"],
+    account: str,
+    *,
+    timeout: float | None = None,
+) -> WechatAdapter: ...
+@overload
+def adapter(
+    config: Config, secrets: Secrets, channel: str, account: str, *, timeout: float | None = None
+) -> Adapter: ...
+def adapter(
+    config: Config, secrets: Secrets, channel: str, account: str, *, timeout: float | None = None
+) -> Adapter:
+    """The adapter of a configured account, picked by its `provider`."""
+    return adapter_for(account_of(config, secrets, channel, account, timeout=timeout))
 
 
-def voice_client(
-    config: Config, secrets: Any, account: str, *, read_timeout: float | None = None
-) -> VoiceAdapter:
-    return _alibaba_client(config, secrets, "voice", account, read_timeout)
+def adapter_for(account: Account) -> Adapter:
+    """The adapter of `account` (see account_of), picked by its `provider` from ADAPTERS."""
+    from smsctl.core import channels
+    from smsctl.core.catalog import word
+
+    provider = account.text("provider") or channels.channel(account.channel).provider
+    factory = ADAPTERS.get((account.channel, provider))
+    if factory is None:
+        known = [name for channel, name in ADAPTERS if channel == account.channel]
+        raise ConfigError(
+            f"{account.channel} account `{account.name}` names provider {provider!r}, which "
+            f"smsctl has no {account.channel} adapter for (known: {', '.join(known)}).",
+            hint=f'Set `provider = "{known[0]}"` in [{account.channel}.accounts.{account.name}] '
+            "or remove the key.",
+            code="unknown_provider",
+            details={"provider": provider, "choices": known},
+        )
+    try:
+        made = factory(account)
+    except SmsctlError as error:
+        word(error, account.channel, account.name)
+        raise
+    return cast("Adapter", _Worded(made, account.channel, account.name))
 
 
-def _alibaba_client(
-    config: Config, secrets: Any, channel: str, account: str, read_timeout: float | None
-) -> Any:
-    """The channel's adapter (providers.interfaces): its stand-in whose calls run in the
+class _Worded:
+    """An adapter whose errors leave with their hints worded for its channel and account."""
+
+    def __init__(self, adapter: object, channel: str, account: str) -> None:
+        self._adapter = adapter
+        self._channel = channel
+        self._account = account
+
+    def __repr__(self) -> str:
+        return repr(self._adapter)
+
+    def __getattr__(self, name: str) -> object:
+        attribute = getattr(self._adapter, name)
+        if not callable(attribute):
+            return attribute
+
+        @functools.wraps(attribute)
+        def call(*args: object, **kwargs: object) -> object:
+            from smsctl.core.catalog import word
+
+            try:
+                return attribute(*args, **kwargs)
+            except SmsctlError as error:
+                word(error, self._channel, self._account)
+                raise
+
+        return call
+
+
+# --- the factories: one per provider adapter ----------------------------------------------------
+
+
+def alibaba_access(account: Account) -> AlibabaAccess:
+    from smsctl.core.masking import mask_access_key_id
+    from smsctl.providers.alibaba_common import AlibabaAccess
+
+    read_timeout = account.timeout or account.read_timeout
+    access_key_id = account.text("access_key_id") or ""
+    debug(
+        f"{account.channel} account {account.name}: endpoint "
+        f"{account.text('endpoint') or 'provider default'}, "
+        f"AccessKey ID {mask_access_key_id(access_key_id)}, timeouts "
+        f"{account.connect_timeout:g}s connect / {read_timeout:g}s read, "
+        f"{account.deadline:g}s deadline"
+    )
+    return AlibabaAccess(
+        access_key_id=access_key_id,
+        access_key_secret=account.secret(),
+        endpoint=account.text("endpoint"),
+        region=account.text("region"),
+        connect_timeout=account.connect_timeout,
+        read_timeout=read_timeout,
+        allow_insecure_endpoint=bool(account.values.get("allow_insecure_endpoint")),
+        deadline=account.deadline,
+    )
+
+
+def _alibaba(account: Account) -> SmsAdapter | VoiceAdapter:
+    """The Alibaba Cloud adapter of the account's channel: its stand-in whose calls run in the
     provider worker when the console script started one (see providers.worker), else the
     adapter itself."""
     from smsctl.providers import worker
 
-    access = alibaba_access(config, secrets, channel, account, read_timeout=read_timeout)
-    return worker.adapter(channel, access) or worker.local_adapter(channel, access)
+    access = alibaba_access(account)
+    remote = worker.adapter(account.channel, access)
+    return remote if remote is not None else worker.local_adapter(account.channel, access)
 
 
-@contextmanager
-def for_account(account: str | None) -> Iterator[None]:
-    """Provider errors raised inside name the account in their hints (the catalog says
-    `ACCOUNT` where it cannot know the name)."""
-    try:
-        yield
-    except SmsctlError as err:
-        if account and err.hint:
-            err.hint = err.hint.replace(" ACCOUNT", f" {account}")
-        raise
+def smtp_access(account: Account) -> SmtpAccess:
+    from smsctl.core.email import check_plain_allowed_config
+    from smsctl.providers.smtp import SmtpAccess
+
+    values = dict(account.values)
+    check_plain_allowed_config(account.name, values)
+    return SmtpAccess(
+        host=str(values["host"]),
+        port=int(str(values["port"])),
+        security=str(values["security"]),
+        username=str(values["username"]),
+        password=account.secret(),
+        from_address=str(values["from_address"]),
+        from_name=account.text("from_name"),
+        ca_file=account.text("ca_file"),
+        timeout=float(account.timeout or account.text("timeout") or account.read_timeout),
+        deadline=account.deadline,
+    )
+
+
+def _smtp(account: Account) -> EmailAdapter:
+    from smsctl.providers.smtp import SmtpEmail
+
+    return SmtpEmail(smtp_access(account))
+
+
+def wechat_access(account: Account) -> WechatAccess:
+    from smsctl.providers.wechat import DEFAULT_ENDPOINT, WechatAccess
+
+    return WechatAccess(
+        app_id=account.text("app_id") or "",
+        app_secret=account.secret(),
+        endpoint=account.text("endpoint") or DEFAULT_ENDPOINT,
+        timeout=account.timeout or account.read_timeout,
+        allow_insecure_endpoint=bool(account.values.get("allow_insecure_endpoint")),
+        deadline=account.deadline,
+    )
+
+
+def _wechat(account: Account) -> WechatAdapter:
+    from smsctl.providers.wechat import WechatApi
+
+    return WechatApi(wechat_access(account))
+
+
+# (channel, provider) -> the factory that makes that provider's adapter for an account of the
+# channel. A provider an account may name is in its channel's `providers` (core.channels).
+ADAPTERS: dict[tuple[str, str], Callable[[Account], Adapter]] = {
+    ("sms", "alibaba"): _alibaba,
+    ("voice", "alibaba"): _alibaba,
+    ("email", "smtp"): _smtp,
+    ("wechat", "wechat"): _wechat,
+}

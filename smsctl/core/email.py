@@ -214,27 +214,6 @@ def edited_values(config: Config, name: str, options: dict[str, Any]) -> dict[st
     return edited_account_values(config, name, changes, bool(options.get("allow_insecure")))
 
 
-def smtp_access(config: Config, secrets: Any, account: str, *, timeout: float | None = None):
-    """The adapter's view of an account, with its secret (env var first, then the keyring)."""
-    from smsctl.providers.smtp import SmtpAccess
-
-    item = config.get(CHANNEL, "accounts", account)
-    check_plain_allowed_config(account, item)
-    _, default_read = config.timeouts()
-    return SmtpAccess(
-        host=item["host"],
-        port=int(item["port"]),
-        security=item["security"],
-        username=item["username"],
-        password=secrets.require(CHANNEL, account),
-        from_address=item["from_address"],
-        from_name=item.get("from_name") or None,
-        ca_file=item.get("ca_file") or None,
-        timeout=float(timeout or item.get("timeout") or default_read),
-        deadline=config.deadline(),
-    )
-
-
 def check_plain_allowed_config(account: str, item: dict[str, Any]) -> None:
     """The same rule for a hand-edited config: refused at use, as a configuration error."""
     if (
@@ -289,7 +268,7 @@ def validate(
 ) -> Validation:
     """Connect, negotiate TLS as configured, authenticate and quit (nothing is sent); on
     success make the account the active email account unless check_only."""
-    from smsctl.providers import smtp
+    from smsctl.core import connect
 
     config = store.load()
     name = pick_account(config, account)
@@ -300,15 +279,13 @@ def validate(
             hint=f"`smsctl email account enable {name}` first, or use --check-only.",
             code="account_disabled",
         )
-    access = smtp_access(config, secrets, name)
-    smtp.check(access)
+    connect.adapter(config, secrets, CHANNEL, name).check_credentials()
     previous = config.active_account(CHANNEL)  # stays so with --check-only
     if not check_only:
         previous = accounts.activate(store, CHANNEL, name, command="email validate")
-    server = f"{access.host}:{access.port} ({access.security})"
-    return Validation(
-        name, server, not check_only, previous, access.host, access.port, access.security
-    )
+    host, port, security = item["host"], int(item["port"]), item["security"]
+    server = f"{host}:{port} ({security})"
+    return Validation(name, server, not check_only, previous, host, port, security)
 
 
 # --- templates --------------------------------------------------------------------------------
@@ -575,31 +552,22 @@ class EmailSend(testsend.ChannelSend):
     def connect(
         self, config: Config, secrets: Any, plan: testsend.Plan, timeout: float | None
     ) -> Any:
-        """The SMTP access and the message, its Message-ID made before anything is sent (so
-        that every record of the send has it, also when the outcome is unknown)."""
-        from smsctl.providers import smtp
+        """The adapter and the message, its Message-ID made before anything is sent (so that
+        every record of the send has it, also when the outcome is unknown)."""
+        from smsctl.core import connect
 
-        access = smtp_access(config, secrets, plan.account, timeout=timeout)
-        message = smtp.build_message(
-            access.from_address,
-            access.from_name,
-            plan.target,
-            plan.extra["subject"],
-            plan.text,
-            plan.extra["html"],
-        )
+        adapter = connect.adapter(config, secrets, CHANNEL, plan.account, timeout=timeout)
+        message = adapter.compose(plan.target, plan.extra["subject"], plan.text, plan.extra["html"])
         message["X-Smsctl-Out-Id"] = plan.out_id
-        return access, message
+        return adapter, message
 
     def context(self, adapter: Any, plan: testsend.Plan) -> dict[str, Any]:
-        _access, message = adapter
+        _adapter, message = adapter
         return {"message_id": str(message["Message-ID"])}
 
     def deliver(self, adapter: Any, plan: testsend.Plan) -> Any:
-        from smsctl.providers import smtp
-
-        access, message = adapter
-        return smtp.send(access, message)
+        smtp, message = adapter
+        return smtp.send(message)
 
     def answer(self, raw: Any, plan: testsend.Plan, adapter: Any) -> testsend.Sent:
         return testsend.Sent(

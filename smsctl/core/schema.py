@@ -145,6 +145,15 @@ COLLECTIONS: dict[tuple[str, str], dict[str, Field]] = {
 
 CHANNEL_COLLECTIONS = {name: model.collections for name, model in _MODEL.items()}
 
+# Every account says which provider's adapter talks for it (smsctl.core.connect.ADAPTERS); one
+# written before accounts said so is read with its channel's default provider.
+for _name, _channel in _MODEL.items():
+    COLLECTIONS[(_name, "accounts")] = {
+        "provider": _str(_channel.provider, _channel.providers),
+        **COLLECTIONS[(_name, "accounts")],
+    }
+del _name, _channel
+
 # Fields each item must have to be usable.
 REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
     ("sms", "accounts"): ("access_key_id",),

@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from smsctl.core import audit, channels, clock, testsend
+from smsctl.core import audit, channels, clock, connect, testsend
 from smsctl.core.config import Config, ConfigStore
-from smsctl.core.connect import for_account, sms_client
 from smsctl.core.errors import SmsctlError, UsageError
 from smsctl.core.names import check_provider_name
 
@@ -91,8 +90,7 @@ def add_signature(
     check_provider_name(name, "signature name")
     config = store.load()
     config.get("sms", "accounts", account)
-    with for_account(account):
-        info = sms_client(config, secrets, account).get_signature(name)
+    info = connect.adapter(config, secrets, "sms", account).get_signature(name)
     from smsctl.core import items
 
     items.refuse_unapproved(
@@ -116,8 +114,7 @@ def add_template(
     check_provider_name(code, "template code")
     config = store.load()
     config.get("sms", "accounts", account)
-    with for_account(account):
-        info = sms_client(config, secrets, account).get_template(code)
+    info = connect.adapter(config, secrets, "sms", account).get_template(code)
     from smsctl.core import items
 
     items.refuse_unapproved(
@@ -155,14 +152,14 @@ def sync(
         by_account.setdefault(collection[name]["account"], []).append(name)
     answers: dict[str, Any] = {}
     for account, names in by_account.items():
-        answers.update(provider_items(sms_client(config, secrets, account), kind, names))
+        client = connect.adapter(config, secrets, "sms", account)
+        answers.update(provider_items(client, kind, names))
     for name in wanted:
         item = collection[name]
         info = answers[name]
         if isinstance(info, SmsctlError):
             if info.exit_code == 4 or info.exit_code == 7:
-                with for_account(item["account"]):
-                    raise info
+                raise info
             results.append(StatusCheck(name, item["status"], item.get("reason", ""), error=info))
             continue
         fields = review_fields(info.status, info.reason)
@@ -210,9 +207,8 @@ def validate(
     config = store.load()
     name = account or config.active_account(channel) or _only_account(config, channel)
     config.get(channel, "accounts", name)
-    client = sms_client(config, secrets, name)
-    with for_account(name):
-        client.check_credentials()
+    client = connect.adapter(config, secrets, "sms", name)
+    client.check_credentials()
     previous = config.active_account(channel)  # stays so with --check-only
     activated = False
     if not check_only:
@@ -401,12 +397,10 @@ class SmsSend(testsend.ChannelSend):
         return prepare_send(config, **request)
 
     def connect(self, config: Config, secrets: Any, plan: Any, timeout: float | None) -> Any:
-        return sms_client(config, secrets, plan.account, read_timeout=timeout)
+        return connect.adapter(config, secrets, "sms", plan.account, timeout=timeout)
 
-    @contextmanager
-    def errors(self, plan: Any) -> Iterator[None]:
-        with for_account(plan.account), _how_to_find(plan):
-            yield
+    def errors(self, plan: Any) -> Any:
+        return _how_to_find(plan)
 
     def deliver(self, adapter: Any, plan: Any) -> Any:
         return adapter.send(

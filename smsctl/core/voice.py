@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from smsctl.core import accounts, audit, clock, items, templating, testsend
+from smsctl.core import accounts, audit, clock, connect, items, templating, testsend
 from smsctl.core.config import Config, ConfigStore
-from smsctl.core.connect import for_account, voice_client
 from smsctl.core.errors import ConfigError, DeliveryFailed, SmsctlError, UsageError
 from smsctl.core.names import check_provider_name
 from smsctl.core.sms import StatusCheck, Validation
@@ -81,8 +80,7 @@ def add_template(
     if voice_file:
         config = store.load()
         config.get(CHANNEL, "accounts", account)
-        with for_account(account):
-            info = voice_client(config, secrets, account).voice_files([code])[code]
+        info = connect.adapter(config, secrets, CHANNEL, account).voice_files([code])[code]
         items.refuse_unapproved(
             "voice file", code, info.status, info.reason, allow_pending,
             sync="smsctl voice template sync", console=CONSOLE,
@@ -197,8 +195,7 @@ def sync(store: ConfigStore, secrets: Any, codes: list[str] | None = None) -> li
     updates: dict[str, dict[str, Any]] = {}
     for account, account_codes in by_account.items():
         try:
-            with for_account(account):
-                infos = voice_client(config, secrets, account).voice_files(account_codes)
+            infos = connect.adapter(config, secrets, CHANNEL, account).voice_files(account_codes)
         except SmsctlError as err:
             if err.exit_code in (4, 7):
                 raise
@@ -237,9 +234,8 @@ def validate(
     config = store.load()
     name = account or config.active_account(CHANNEL) or _only_account(config)
     config.get(CHANNEL, "accounts", name)
-    client = voice_client(config, secrets, name)
-    with for_account(name):
-        client.check_credentials()
+    client = connect.adapter(config, secrets, CHANNEL, name)
+    client.check_credentials()
     if check_only:
         result = Validation(name, False, config.active_account(CHANNEL), via=VALIDATE_VIA)
     else:
@@ -254,8 +250,7 @@ def validate(
     if not files:
         return result
     try:
-        with for_account(name):
-            infos = client.voice_files(files)
+        infos = client.voice_files(files)
     except SmsctlError as err:
         result.checks = [
             StatusCheck(
@@ -366,10 +361,7 @@ class VoiceSend(testsend.ChannelSend):
     def connect(
         self, config: Config, secrets: Any, plan: testsend.Plan, timeout: float | None
     ) -> Any:
-        return voice_client(config, secrets, plan.account, read_timeout=timeout)
-
-    def errors(self, plan: testsend.Plan) -> Any:
-        return for_account(plan.account)
+        return connect.adapter(config, secrets, CHANNEL, plan.account, timeout=timeout)
 
     def deliver(self, adapter: Any, plan: testsend.Plan) -> Any:
         extra = plan.extra
@@ -505,14 +497,13 @@ def wait_call(
     """Poll QueryCallDetailByCallId until the call has a final state or the wait runs out."""
     kind = plan.extra["kind"]
     moments = query_moments(clock.days_to_ask(None, placed.placed_at))
-    with for_account(plan.account):
-        outcome = testsend.poll_until(
-            lambda: _first_final(placed.client, placed.call_id, kind, moments),
-            lambda detail: detail.final,
-            wait_seconds,
-            interval=min(1.0, max(0.2, wait_seconds / 10)),
-            on_tick=on_tick,
-        )
+    outcome = testsend.poll_until(
+        lambda: _first_final(placed.client, placed.call_id, kind, moments),
+        lambda detail: detail.final,
+        wait_seconds,
+        interval=min(1.0, max(0.2, wait_seconds / 10)),
+        on_tick=on_tick,
+    )
     detail = outcome.state
     audit.record(
         "send.call_result",
@@ -566,9 +557,8 @@ def query_call(
 
     days = clock.days_to_ask(date_option, audit.sent_at(CHANNEL, call_id=call_id))
     chosen = resolve_account(config, CHANNEL, account)
-    with for_account(chosen.name):
-        client = voice_client(config, secrets, chosen.name)
-        return _first_final(client, call_id, kind, query_moments(days)), days
+    client = connect.adapter(config, secrets, CHANNEL, chosen.name)
+    return _first_final(client, call_id, kind, query_moments(days)), days
 
 
 def pending_error(call_id: str, kind: str, days: clock.ChinaDays, details: dict) -> SmsctlError:

@@ -30,7 +30,6 @@ from smsctl.core.errors import ConfigError, SmsctlError, UsageError
 from smsctl.core.names import check_identifier
 
 CHANNEL = "wechat"
-DEFAULT_ENDPOINT = "https://api.weixin.qq.com"
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _APP_ID = re.compile(r"^[A-Za-z0-9_-]{4,64}$")
 # A code whose failure means the answer to a send may have been lost after it went out.
@@ -114,34 +113,12 @@ def placeholders(values: dict[str, str]) -> list[str]:
 # --- the API ----------------------------------------------------------------------------------
 
 
-def access(
-    config: Config,
-    secrets: Any,
-    account: str,
-    *,
-    timeout: float | None = None,
-    secret: str | None = None,
-) -> Any:
-    """The adapter's WechatAccess for a configured account (secret from env or keyring)."""
-    from smsctl.providers.wechat import WechatAccess
-
-    item = config.get(CHANNEL, "accounts", account)
-    return WechatAccess(
-        app_id=item["app_id"],
-        app_secret=secret if secret is not None else secrets.require(CHANNEL, account),
-        endpoint=item.get("endpoint") or DEFAULT_ENDPOINT,
-        timeout=timeout or config.timeouts()[1],
-        allow_insecure_endpoint=bool(item.get("allow_insecure_endpoint")),
-        deadline=config.deadline(),
-    )
-
-
 def fetch_templates(
     config: Config, secrets: Any, account: str, *, timeout: float | None = None
 ) -> list[Any]:
-    from smsctl.providers import wechat as api
+    from smsctl.core import connect
 
-    return api.list_templates(access(config, secrets, account, timeout=timeout))
+    return connect.adapter(config, secrets, CHANNEL, account, timeout=timeout).list_templates()
 
 
 def find_template(templates: list[Any], template_id: str, account: str) -> Any:
@@ -198,23 +175,15 @@ def new_account_values(
     return values
 
 
-def verify_new_account(config: Config, values: dict[str, Any], secret: str) -> None:
+def verify_new_account(config: Config, name: str, values: dict[str, Any], secret: str) -> None:
     """The AppSecret obtains a token for the AppID (stable_token, force_refresh=false), or
     nothing is saved."""
+    from smsctl.core import connect
     from smsctl.core.redaction import register_secret
-    from smsctl.providers import wechat as api
 
     register_secret(secret)
-    api.verify(
-        api.WechatAccess(
-            app_id=values["app_id"],
-            app_secret=secret,
-            endpoint=values.get("endpoint") or DEFAULT_ENDPOINT,
-            timeout=config.timeouts()[1],
-            allow_insecure_endpoint=bool(values.get("allow_insecure_endpoint")),
-            deadline=config.deadline(),
-        )
-    )
+    account = connect.account_of(config, None, CHANNEL, name, values=values, secret=secret)
+    connect.adapter_for(account).check_credentials()
 
 
 def rules_of(config: Config, account: str) -> list[str]:
@@ -237,7 +206,7 @@ def validate(
     store: ConfigStore, secrets: Any, account: str | None, *, check_only: bool
 ) -> Validation:
     """Token obtainable (stable_token), templates readable; on success the active account."""
-    from smsctl.providers import wechat as api
+    from smsctl.core import connect
 
     config = store.load()
     name = account or config.active_account(CHANNEL) or _only_account(config)
@@ -248,9 +217,9 @@ def validate(
             hint=f"Enable it with `smsctl wechat account enable {name}`, or add --check-only.",
             code="account_disabled",
         )
-    target = access(config, secrets, name)
-    api.verify(target)
-    templates = api.list_templates(target)
+    target = connect.adapter(config, secrets, CHANNEL, name)
+    target.check_credentials()
+    templates = target.list_templates()
     previous = config.active_account(CHANNEL)  # stays so with --check-only
     if not check_only:
         previous = accounts.activate(store, CHANNEL, name, command="wechat validate")
@@ -523,7 +492,9 @@ class WechatSend(testsend.ChannelSend):
         return prepare_send(config, **request)
 
     def connect(self, config: Config, secrets: Any, plan: Any, timeout: float | None) -> Any:
-        return access(config, secrets, plan.account, timeout=timeout)
+        from smsctl.core import connect
+
+        return connect.adapter(config, secrets, CHANNEL, plan.account, timeout=timeout)
 
     def context(self, adapter: Any, plan: Any) -> dict[str, Any]:
         return {"template_id": plan.extra["template_id"]}
@@ -541,11 +512,8 @@ class WechatSend(testsend.ChannelSend):
             raise
 
     def deliver(self, adapter: Any, plan: Any) -> Any:
-        from smsctl.providers import wechat as api
-
         mini = plan.extra.get("miniprogram")
-        return api.send_template(
-            adapter,
+        return adapter.send(
             plan.target,
             plan.extra["template_id"],
             plan.extra["data"],

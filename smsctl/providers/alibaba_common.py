@@ -256,26 +256,25 @@ def _from_transport_limit(
     if limit.kind == "redirect":
         return ProviderUnavailable(
             f"The endpoint answered {action} with {limit.message}: nothing was resent.",
-            hint="Alibaba Cloud's API never redirects: check the account's endpoint "
-            "(`{cli} account show ACCOUNT`) and any gateway or proxy in front of it.",
+            hint="Alibaba Cloud's API never redirects: check the account's endpoint and any "
+            "gateway or proxy in front of it.",
             code=REDIRECTED,
-            details=details,
+            details={**details, "check": "endpoint"},
         )
     if limit.kind == "insecure":  # build_config refuses such an endpoint first
         return ConfigError(
             f"{limit.message} The request was not sent.",
-            hint="Use an https:// endpoint (`{cli} account show ACCOUNT`).",
+            hint="Use an https:// endpoint.",
             code="insecure_endpoint",
-            details=details,
+            details={**details, "check": "endpoint"},
         )
     if is_send:
         return ProviderUnavailable(
             f"The answer to {action} was lost ({limit.message}) after the request was sent: the "
             "message MAY have been delivered. smsctl did not retry it, to avoid a duplicate.",
-            hint="Check before sending again: `smsctl log --sends` shows the OutId of this "
-            "attempt; look it up in the {records}, or wait for its receipt.",
+            hint="Look the OutId up in the {records}, or wait for its receipt.",
             code=RESPONSE_LOST,
-            details=details,
+            details={**details, "maybe_sent": True},
         )
     if limit.kind == "deadline":
         return ProviderUnavailable(
@@ -286,9 +285,9 @@ def _from_transport_limit(
         )
     return ProviderUnavailable(
         f"The endpoint's answer to {action} is not an API response: {limit.message}.",
-        hint="Check the account's endpoint (`{cli} account show ACCOUNT`) and any proxy.",
+        hint="Check the account's endpoint and any proxy.",
         code=BAD_RESPONSE,
-        details=details,
+        details={**details, "check": "endpoint"},
     )
 
 
@@ -304,10 +303,9 @@ def _from_transport_failure(
         return ProviderUnavailable(
             f"Could not connect to Alibaba Cloud ({_connect_reason(inner)}); "
             "the request was not sent.",
-            hint="Check the network, DNS, proxy settings and the account's endpoint "
-            "(`{cli} account show ACCOUNT`), then retry.",
+            hint="Check the network, DNS, proxy settings and the account's endpoint, then retry.",
             code=NEVER_CONNECTED,
-            details=details,
+            details={**details, "check": "endpoint"},
         )
     if kind == "tls":
         return ProviderUnavailable(
@@ -332,10 +330,9 @@ def _from_transport_failure(
             f"The response to {action} was lost (timeout or connection dropped after the request "
             "was sent): the message MAY have been delivered. smsctl did not retry it, to avoid a "
             "duplicate.",
-            hint="Check before sending again: `smsctl log --sends` shows the OutId of this "
-            "attempt; look it up in the {records}, or wait for its receipt.",
+            hint="Look the OutId up in the {records}, or wait for its receipt.",
             code=RESPONSE_LOST,
-            details=details,
+            details={**details, "maybe_sent": True},
         )
     return ProviderUnavailable(
         f"Alibaba Cloud did not answer {action} in time (or dropped the connection).",
@@ -602,8 +599,7 @@ class AlibabaAdapter:
     """One lazily built SDK client per adapter; every call goes through ``invoke``."""
 
     default_host = SMS_ENDPOINT
-    cli = "smsctl"  # the command prefix of this product's channel, for hints
-    records = "SMS console's send records"
+    records = "SMS console's send records"  # where the console lists what was sent
 
     def __init__(
         self,
@@ -646,8 +642,8 @@ class AlibabaAdapter:
         return self._sdk_client
 
     def localize(self, error: SmsctlError) -> SmsctlError:
-        """Fill the catalog's placeholders with this product's commands and names."""
-        values = {"{cli}": self.cli, "{host}": self.default_host, "{records}": self.records}
+        """Name this product's console in what the adapter says (`{records}`)."""
+        values = {"{records}": self.records}
 
         def fill(text: Any) -> Any:
             if isinstance(text, str):

@@ -97,7 +97,6 @@ def voice_file_status(state: Any) -> str:
 
 class AlibabaVoice(AlibabaAdapter):
     default_host = VOICE_ENDPOINT
-    cli = "smsctl voice"
     records = "voice console's call records"
 
     @staticmethod

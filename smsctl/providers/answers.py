@@ -82,18 +82,19 @@ class Answer:
             "persists, check that the account's endpoint is the provider's API (not a proxy "
             "or another service)."
         )
+        details: dict[str, Any] = {"field": field, "expected": expected, "got": type_name(value)}
         if self.is_send:
             hint = (
-                "The request reached the provider, so the message MAY have been delivered: "
-                "check `smsctl log --sends` (its OutId) before sending again. " + hint
+                "The request reached the provider, so the message MAY have been delivered. " + hint
             )
+            details["maybe_sent"] = True
         return ProviderUnavailable(
             f"{self.source} answered with a malformed response: {field} is "
             f"{got or describe(value)}, "
             f"expected {expected}.",
             hint=hint,
             code=self.code,
-            details={"field": field, "expected": expected, "got": type_name(value)},
+            details=details,
         )
 
     def _name(self, key: str) -> str:

@@ -1,10 +1,17 @@
-"""What callers may ask of the Alibaba Cloud adapters, as types.
+"""What callers may ask of a provider adapter, one Protocol per channel, as types.
 
-`smsctl.core.connect` hands out either the adapter itself (alibaba_sms.AlibabaSms,
-alibaba_voice.AlibabaVoice) or its stand-in whose calls run in the provider worker
-(providers.worker.RemoteSms, RemoteVoice). Both have exactly these methods, with the same
-signatures; tests/reliability/test_provider_worker.py fails when one of the four drifts.
-Importing this module costs nothing: the result types are only named for type checkers.
+Every adapter is made by `smsctl.core.connect.adapter` from the account's access data, picked by
+the account's `provider` from connect's registry: SmsAdapter (alibaba_sms.AlibabaSms),
+VoiceAdapter (alibaba_voice.AlibabaVoice), EmailAdapter (smtp.SmtpEmail), WechatAdapter
+(wechat.WechatApi). For Alibaba Cloud, connect may hand out the stand-in whose calls run in the
+provider worker instead (providers.worker.RemoteSms, RemoteVoice), with exactly the same methods
+and signatures; tests/reliability/test_provider_worker.py fails when one of them drifts, and
+tests/providers/test_interfaces.py when an adapter drifts from its Protocol.
+
+An adapter knows nothing of command names: its errors carry structured data (the error code,
+the provider in `details["provider"]`, what the operator should look at), and the core words
+the hint (smsctl.core.catalog.word). Importing this module costs nothing: the result types are
+only named for type checkers.
 """
 
 from __future__ import annotations
@@ -13,9 +20,13 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from datetime import date, datetime
+    from email.message import EmailMessage
 
+    from smsctl.providers import wechat
     from smsctl.providers.alibaba_sms import Receipt, SendResult, SignatureInfo, TemplateInfo
     from smsctl.providers.alibaba_voice import CallDetail, CallResult, VoiceFileInfo
+    from smsctl.providers.smtp import SendOutcome
+    from smsctl.providers.wechat import WechatTemplate
 
 
 class SmsAdapter(Protocol):
@@ -78,3 +89,34 @@ class VoiceAdapter(Protocol):
     ) -> CallResult: ...
 
     def query_call(self, call_id: str, kind: str, query_date: datetime) -> CallDetail: ...
+
+
+class EmailAdapter(Protocol):
+    """An SMTP submission server for one account."""
+
+    def check_credentials(self) -> None: ...
+
+    def compose(
+        self, to: str | list[str], subject: str, text: str | None, html: str | None
+    ) -> EmailMessage: ...
+
+    def send(self, message: EmailMessage) -> SendOutcome: ...
+
+
+class WechatAdapter(Protocol):
+    """The WeChat official-account API for one account."""
+
+    def check_credentials(self) -> None: ...
+
+    def list_templates(self) -> list[WechatTemplate]: ...
+
+    def send(
+        self,
+        openid: str,
+        template_id: str,
+        data: dict[str, str],
+        *,
+        url: str | None = None,
+        miniprogram: tuple[str, str] | None = None,
+        client_msg_id: str | None = None,
+    ) -> wechat.SendResult: ...

@@ -49,8 +49,7 @@ class SmtpAccess:
     def __post_init__(self) -> None:
         if self.security not in SECURITY_MODES:
             raise UsageError(
-                f"Unknown SMTP security mode {self.security!r}",
-                hint="Use --security starttls, ssl or none.",
+                f"Unknown SMTP security mode {self.security!r} (one of {', '.join(SECURITY_MODES)})"
             )
 
 
@@ -58,6 +57,30 @@ class SmtpAccess:
 class SendOutcome:
     message_id: str
     refused: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+
+class SmtpEmail:
+    """The email adapter (interfaces.EmailAdapter) of one account: its SMTP server."""
+
+    def __init__(self, access: SmtpAccess, *, clock: Clock = time.monotonic) -> None:
+        self._access = access
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"SmtpEmail({self._access!r})"
+
+    def check_credentials(self) -> None:
+        check(self._access, clock=self._clock)
+
+    def compose(
+        self, to: str | list[str], subject: str, text: str | None, html: str | None
+    ) -> EmailMessage:
+        """A message from the account's address (build_message)."""
+        access = self._access
+        return build_message(access.from_address, access.from_name, to, subject, text, html)
+
+    def send(self, message: EmailMessage) -> SendOutcome:
+        return send(self._access, message, clock=self._clock)
 
 
 def check(access: SmtpAccess, *, clock: Clock = time.monotonic) -> None:
@@ -111,7 +134,7 @@ def build_message(
 
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients:
-        raise UsageError("No recipient given", hint="Give --to ADDRESS.")
+        raise UsageError("No recipient given")
     if text is None and html is None:
         raise UsageError("The message has neither a text nor an HTML body")
     message = EmailMessage(policy=policy.default.clone(cte_type="7bit"))

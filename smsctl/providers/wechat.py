@@ -141,6 +141,42 @@ def send_template(
     return SendResult(msgid=_msgid(answer), rid=_rid(answer.get("errmsg")))
 
 
+class WechatApi:
+    """The WeChat adapter (interfaces.WechatAdapter) of one official account."""
+
+    def __init__(self, access: WechatAccess) -> None:
+        self._access = access
+
+    def __repr__(self) -> str:
+        return f"WechatApi({self._access!r})"
+
+    def check_credentials(self) -> None:
+        verify(self._access)
+
+    def list_templates(self) -> list[WechatTemplate]:
+        return list_templates(self._access)
+
+    def send(
+        self,
+        openid: str,
+        template_id: str,
+        data: dict[str, str],
+        *,
+        url: str | None = None,
+        miniprogram: tuple[str, str] | None = None,
+        client_msg_id: str | None = None,
+    ) -> SendResult:
+        return send_template(
+            self._access,
+            openid,
+            template_id,
+            data,
+            url=url,
+            miniprogram=miniprogram,
+            client_msg_id=client_msg_id,
+        )
+
+
 # -- calls ------------------------------------------------------------------------------------
 
 
@@ -310,7 +346,9 @@ def _parse(response: transport.Answer, path: str) -> dict[str, Any]:
 
 
 def _network_error(code: str, access: WechatAccess, reason: str) -> SmsctlError:
-    return to_error("wechat", code, f"{reason} ({_base_url(access)})")
+    return to_error(
+        "wechat", code, f"{reason} ({_base_url(access)})", details={"check": "endpoint"}
+    )
 
 
 def _reason(exc: BaseException) -> str:
@@ -373,10 +411,6 @@ def _translate(answer: dict[str, Any]) -> SmsctlError:
         if ip_match:
             ip = ip_match.group(1)
             error.message = f"This machine's IP {ip} is not in the account's IP whitelist (40164)"
-            error.hint = (
-                f"Add {ip} to the IP whitelist (Settings and Development > Basic "
-                "configuration > IP whitelist), then retry."
-            )
             error.details["ip"] = ip
     elif errcode == "47003":
         field_match = _FIELD.search(errmsg)

@@ -346,14 +346,14 @@ class Worker:
             return ProviderUnavailable(
                 f"smsctl's provider process {what}: the request may have reached the provider "
                 "(a send MAY have been delivered). smsctl did not retry it, to avoid a duplicate.",
-                hint="Check before sending again: `smsctl log --sends` shows the OutId of this "
-                "attempt; look it up in the provider console's records, or wait for its receipt.",
+                hint="Look the OutId up in the provider console's records, or wait for its "
+                "receipt.",
                 code=RESPONSE_LOST,
-                details={"action": method},
+                details={"action": method, "maybe_sent": True},
             )
         return ProviderUnavailable(
             f"smsctl's provider process {what}.",
-            hint="Retry; with SMSCTL_DEBUG=1 smsctl says what happened to it, and "
+            hint="Retry; SMSCTL_DEBUG=1 tells what happened to the process, and "
             "SMSCTL_PROVIDER_WORKER=0 makes the calls in smsctl's own process.",
             code=RESPONSE_LOST,
             details={"action": method},

@@ -35,6 +35,7 @@ CONFIG = """\
 active_account = "prod"
 
 [voice.accounts.prod]
+provider = "alibaba"
 access_key_id = "{key}"
 endpoint = "{endpoint}"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smsctl.core.catalog import explain, to_error
+from smsctl.core.catalog import explain, to_error, word
 from smsctl.core.catalog.alibaba import CODES, flow_control_sentence, flow_control_window
 from smsctl.core.catalog.receipts import (
     call_answered,
@@ -117,13 +117,15 @@ def test_to_error_builds_the_class_of_the_exit_code(code, cls):
     assert type(error) is cls
     assert error.code == code and error.request_id == "RID-1"
     assert "provider says" in error.message
-    assert "Next:" in error.hint
+    assert error.hint is None  # worded by the core, for the channel and account
+    assert error.details["provider"] == "alibaba"
+    assert "Next:" in word(error, "sms", "prod").hint
 
 
 def test_next_steps_name_smsctl_commands_where_there_is_one():
     assert "smsctl signature sync" in CODES["isv.SMS_SIGNATURE_ILLEGAL"].next_step
     assert "smsctl template sync" in CODES["isv.SMS_TEMPLATE_ILLEGAL"].next_step
-    # `{cli}` becomes `smsctl` or `smsctl voice` in the adapter that raised the error.
+    # `{cli}` becomes `smsctl` or `smsctl voice` when the core words the hint (catalog.word).
     assert "{cli} validate" in CODES["InvalidAccessKeyId.NotFound"].next_step
     assert "--rotate-secret" in CODES["SignatureDoesNotMatch"].next_step
 
@@ -184,3 +186,31 @@ def test_unknown_call_state_is_a_final_failure_kept_verbatim():
     entry = explain_call_state("123456")
     assert entry.exit_code == 8 and "123456" in entry.meaning
     assert explain_call_state(None) is None
+
+
+def test_word_names_the_channels_commands_and_the_real_account() -> None:
+    sms = word(to_error("alibaba", "SignatureDoesNotMatch", "no"), "sms", "prod")
+    assert "`smsctl account edit prod --rotate-secret`" in sms.hint
+    assert "`smsctl validate prod`" in sms.details["next_step"]
+    voice = word(to_error("alibaba", "SignatureDoesNotMatch", "no"), "voice", "calls")
+    assert "`smsctl voice account edit calls --rotate-secret`" in voice.hint
+    assert "ACCOUNT" not in voice.hint and "{" not in voice.hint
+
+
+def test_word_keeps_the_adapters_own_sentence_and_what_a_lost_send_needs() -> None:
+    from smsctl.core.errors import ProviderUnavailable
+
+    lost = ProviderUnavailable(
+        "lost", hint="Look the OutId up.", code="ResponseLost", details={"maybe_sent": True}
+    )
+    assert word(lost, "sms", "prod").hint == (
+        "Check before sending again: `smsctl log --sends` shows the OutId of this attempt. "
+        "Look the OutId up."
+    )
+    unreachable = ProviderUnavailable("x", hint="Check it.", details={"check": "endpoint"})
+    assert "`smsctl voice account show calls`" in word(unreachable, "voice", "calls").hint
+
+
+def test_word_leaves_a_templates_dollar_variable_as_it_is() -> None:
+    error = word(to_error("alibaba", "isv.TEMPLATE_MISSING_PARAMETERS", "m"), "sms", "prod")
+    assert "${var}" in error.hint

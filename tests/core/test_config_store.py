@@ -268,3 +268,46 @@ def test_a_lock_nobody_holds_is_taken_at_once_however_fresh(tmp_path: Path, caps
         assert not released(lock)
     assert released(lock)
     assert capsys.readouterr().err == ""
+
+
+# --- the account's provider --------------------------------------------------------------------
+
+
+def _write(config_file, text: str) -> None:
+    config_file.parent.mkdir(mode=0o700, exist_ok=True)
+    config_file.write_text(text)
+    config_file.chmod(0o600)
+
+
+def test_an_account_without_provider_is_read_with_its_channels_default(config_file) -> None:
+    from smsctl.core.config import ConfigStore
+
+    _write(config_file, '[voice.accounts.a]\naccess_key_id = "LTAI5tAAAA0001"\n'
+           '[wechat.accounts.oa]\napp_id = "wx0123456789abcdef"\n')  # fmt: skip
+    config = ConfigStore(config_file).load()
+    assert config.get("voice", "accounts", "a")["provider"] == "alibaba"
+    assert config.get("wechat", "accounts", "oa")["provider"] == "wechat"
+
+
+def test_a_named_provider_is_accepted(config_file) -> None:
+    from smsctl.core.config import ConfigStore
+
+    _write(config_file, '[email.accounts.m]\nprovider = "smtp"\nhost = "h"\nport = 25\n'
+           'security = "starttls"\nusername = "u"\nfrom_address = "a@b.test"\n')  # fmt: skip
+    assert ConfigStore(config_file).load().get("email", "accounts", "m")["provider"] == "smtp"
+
+
+def test_a_wrong_provider_is_a_config_error_with_the_choices_and_the_line(config_file) -> None:
+    import pytest
+
+    from smsctl.core.config import ConfigStore
+    from smsctl.core.errors import ConfigError
+
+    _write(config_file, '[sms.accounts.prod]\naccess_key_id = "LTAI5tAAAA0001"\n'
+           'provider = "twilio"\n')  # fmt: skip
+    with pytest.raises(ConfigError) as caught:
+        ConfigStore(config_file).load()
+    text = f"{caught.value.message} {caught.value.hint} {caught.value.details}"
+    assert caught.value.exit_code == 3
+    assert "provider" in text and "alibaba" in text and "twilio" in text
+    assert "line 3" in text

@@ -30,6 +30,7 @@ from smsctl.providers.alibaba_common import (
     seconds_to_ms,
     translate,
 )
+from tests.support.worded import worded_hint
 
 SECRET = "CANARY-s3cr3t-7f1e9a"
 
@@ -149,7 +150,7 @@ def test_throttling_exception_carries_retry_after_seconds():
     )
     assert isinstance(error, RateLimited)
     assert error.details["retry_after_seconds"] == 1.5
-    assert "1.5 s" in error.hint
+    assert "1.5 s" in worded_hint(error, "sms")
 
 
 def test_http_200_with_error_code():
@@ -159,7 +160,7 @@ def test_http_200_with_error_code():
     assert error.request_id == "R3"
     assert error.details["limit_window"] == "hour"
     assert error.details["limit_permits"] == 5
-    assert "per-hour limit" in error.hint
+    assert "per-hour limit" in worded_hint(error, "sms")
 
 
 def test_sdk_none_strings_are_not_codes():
@@ -237,7 +238,7 @@ def test_read_timeout_on_a_send_is_response_lost_and_says_it_may_have_been_deliv
     assert isinstance(error, ProviderUnavailable)
     assert error.code == "ResponseLost"
     assert "MAY have been delivered" in error.message
-    assert "smsctl log" in error.hint and "receipt" in error.hint
+    assert "smsctl log" in worded_hint(error, "sms") and "receipt" in worded_hint(error, "sms")
 
 
 def test_never_connected_is_exit_7_with_a_hint():
@@ -245,7 +246,7 @@ def test_never_connected_is_exit_7_with_a_hint():
     error = translate(_unretryable(inner), action="SendSms", is_send=True)
     assert error.exit_code == 7 and error.code == "ConnectionFailed"
     assert "connection refused" in error.message and "not sent" in error.message
-    assert "endpoint" in error.hint
+    assert "endpoint" in worded_hint(error, "sms")
 
 
 def test_tls_failure_has_a_clear_reason():

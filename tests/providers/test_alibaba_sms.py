@@ -19,6 +19,7 @@ from smsctl.core.errors import (
 from smsctl.providers.alibaba_common import AlibabaAccess, RetryPolicy
 from smsctl.providers.alibaba_sms import AlibabaSms
 from smsctl.sandbox.alibaba import china_time
+from tests.support.worded import worded_hint
 
 CANARY = "CANARY-s3cr3t-7f1e9a"
 PHONE = "+8613800138000"
@@ -75,7 +76,7 @@ def test_credential_failures_are_exit_4_with_code_and_request_id(access, key_id,
     error = caught.value
     assert error.exit_code == 4 and error.code == code
     assert error.request_id
-    assert "smsctl" in error.hint
+    assert "smsctl" in worded_hint(error, "sms")
     _assert_no_secret(error, AlibabaSms(bad), secret=CANARY)
 
 
@@ -109,7 +110,7 @@ def test_unknown_signature_is_refused_with_what_to_check(sms):
         sms.get_signature("NoSuchSign")
     error = caught.value
     assert error.code == "isv.SMS_SIGNATURE_ILLEGAL"
-    assert "NoSuchSign" in error.hint and "account" in error.hint
+    assert "NoSuchSign" in worded_hint(error, "sms") and "account" in worded_hint(error, "sms")
     assert error.request_id
 
 
@@ -179,7 +180,7 @@ def test_unknown_template_is_refused(sms):
     with pytest.raises(ProviderRefused) as caught:
         sms.get_template("SMS_000000000")
     assert caught.value.code == "isv.SMS_TEMPLATE_ILLEGAL"
-    assert "SMS_000000000" in caught.value.hint
+    assert "SMS_000000000" in worded_hint(caught.value, "sms")
 
 
 def test_send_and_receipt_to_delivered(sms, state):
@@ -244,7 +245,7 @@ def test_business_refusals_are_exit_5(sms, sign, template, params, code):
     with pytest.raises(ProviderRefused) as caught:
         sms.send(PHONE, sign, template, params, "o")
     assert caught.value.code == code and caught.value.exit_code == 5
-    assert caught.value.request_id and caught.value.hint
+    assert caught.value.request_id and worded_hint(caught.value, "sms")
 
 
 def test_international_number_is_refused_by_the_mainland_service(sms):
@@ -270,7 +271,7 @@ def test_fault_numbers(sms, state, number, cls, code, exit_code):
         sms.send(number, "Acme", "SMS_100000001", {"code": "1"}, "o")
     error = caught.value
     assert (error.code, error.exit_code) == (code, exit_code)
-    assert error.hint
+    assert worded_hint(error, "sms")
     if code not in ("BadResponse", "ResponseLost"):
         assert error.request_id
     assert len(sends(state)) == 1, "none of these may be retried"
@@ -280,7 +281,7 @@ def test_flow_control_says_which_limit(sms):
     with pytest.raises(RateLimited) as caught:
         sms.send("13900000003", "Acme", "SMS_100000001", {"code": "1"}, "o")
     assert caught.value.details["limit_window"] == "minute"
-    assert "per-minute" in caught.value.hint
+    assert "per-minute" in worded_hint(caught.value, "sms")
 
 
 def test_real_flow_control_after_the_first_send(sms):
@@ -316,7 +317,7 @@ def test_read_timeout_on_send_is_response_lost_and_never_retried(access, state, 
     error = caught.value
     assert error.code == "ResponseLost" and error.exit_code == 7
     assert "MAY have been delivered" in error.message
-    assert "smsctl log" in error.hint and "receipt" in error.hint
+    assert "smsctl log" in worded_hint(error, "sms") and "receipt" in worded_hint(error, "sms")
     assert len(sends(state)) == 1
 
 

@@ -17,6 +17,7 @@ from smsctl.core.errors import (
 )
 from smsctl.providers.alibaba_common import AlibabaAccess, RetryPolicy
 from smsctl.providers.alibaba_voice import AlibabaVoice, call_detail_from_data
+from tests.support.worded import worded_hint
 
 CANARY = "CANARY-s3cr3t-7f1e9a"
 PHONE = "+8613800138000"
@@ -157,7 +158,7 @@ def test_call_states(voice, state, number, state_code, answered):
 def test_fault_numbers(voice, state, number, cls, code):
     with pytest.raises(cls) as caught:
         voice.call_tts(number, "TTS_100000001", {"code": "1"}, out_id="o")
-    assert caught.value.code == code and caught.value.hint
+    assert caught.value.code == code and worded_hint(caught.value, "voice")
 
 
 def test_throttle_once_is_retried(access, state):

@@ -23,6 +23,7 @@ from smsctl.providers.alibaba_sms import AlibabaSms
 from smsctl.providers.alibaba_voice import AlibabaVoice
 from smsctl.providers.wechat import WechatAccess, list_templates, send_template
 from tests.support.cli import add_sandbox_sms_account, invoke
+from tests.support.worded import worded_hint
 
 PHONE = "+8613812345678"
 
@@ -142,10 +143,10 @@ def test_alibaba_answers_of_the_wrong_shape_are_exit_7_naming_the_field(
     assert error.exit_code == 7
     assert error.code == "MalformedResponse", error.message
     assert f"Alibaba Cloud {action} answered with a malformed response: {field}" in error.message
-    assert error.hint
+    assert worded_hint(error, "sms")
     assert handler.seen.count(action) == 1  # never repeated
     if call in ("send", "call_tts"):
-        assert "MAY have been delivered" in error.hint
+        assert "MAY have been delivered" in worded_hint(error, "sms")
 
 
 @pytest.mark.parametrize(

@@ -200,7 +200,6 @@ def test_the_deadline_is_the_configured_one_never_below_the_read_timeout(serve, 
 
 def test_the_deadline_setting_reaches_both_adapters() -> None:
     from smsctl.core import connect
-    from smsctl.core import wechat as core_wechat
 
     config = Config(
         {
@@ -215,8 +214,12 @@ def test_the_deadline_setting_reaches_both_adapters() -> None:
         def require(self, channel: str, account: str) -> str:
             return SECRET
 
-    assert connect.alibaba_access(config, Secrets(), "sms", "prod").deadline == 12.5
-    assert core_wechat.access(config, Secrets(), "oa").deadline == 12.5
+    sms = connect.account_of(config, Secrets(), "sms", "prod")
+    assert connect.alibaba_access(sms).deadline == 12.5
+    assert (
+        connect.wechat_access(connect.account_of(config, Secrets(), "wechat", "oa")).deadline
+        == 12.5
+    )
 
 
 # --- size cap --------------------------------------------------------------------------------

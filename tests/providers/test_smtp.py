@@ -11,6 +11,7 @@ from smsctl.core.errors import SmsctlError, UsageError
 from smsctl.core.templating import render
 from smsctl.providers import smtp
 from smsctl.sandbox.smtp import SmtpEmulator
+from tests.support.worded import worded_hint
 
 CANARY = "CANARY-smtp-pw-5d1c"
 FROM = "noreply@acme.test"
@@ -116,7 +117,7 @@ def test_untrusted_ca_is_refused_and_never_falls_back(access, smtp_server, mode)
     )
     assert error.exit_code == 7
     assert error.code == "TLS-UNKNOWN-CA"
-    assert "--ca-file" in error.hint
+    assert "--ca-file" in worded_hint(error, "email")
     assert smtp_server.messages == []
 
 
@@ -165,21 +166,21 @@ def test_implicit_tls_against_starttls_port_names_the_settings(access) -> None:
     error = failure(lambda: smtp.check(access(security="ssl")))
     assert error.exit_code == 3
     assert error.code == "TLS-WRONG-MODE"
-    assert "--security" in error.hint and "--port" in error.hint
+    assert "--security" in worded_hint(error, "email") and "--port" in worded_hint(error, "email")
 
 
 def test_plain_connection_against_implicit_tls_port_times_out(access, smtp_server) -> None:
     error = failure(lambda: smtp.check(access(port=ssl_port(smtp_server), timeout=0.5)))
     assert error.exit_code == 7
     assert error.code == "TIMEOUT"
-    assert "--security" in error.hint
+    assert "--security" in worded_hint(error, "email")
 
 
 def test_no_tls_means_no_auth_offered(access) -> None:
     error = failure(lambda: smtp.check(access(security="none")))
     assert error.exit_code == 3
     assert error.code == "AUTH-NOT-OFFERED"
-    assert "--security" in error.hint
+    assert "--security" in worded_hint(error, "email")
 
 
 def test_starttls_not_offered_names_the_settings(access) -> None:
@@ -196,7 +197,7 @@ def test_starttls_not_offered_names_the_settings(access) -> None:
         plain.stop()
     assert error.exit_code == 3
     assert error.code == "STARTTLS-NOT-OFFERED"
-    assert "--security" in error.hint
+    assert "--security" in worded_hint(error, "email")
 
 
 def test_unreadable_ca_file_is_a_config_error(access, tmp_path) -> None:
@@ -235,7 +236,7 @@ def test_timeout_after_data_says_it_may_have_been_delivered(access) -> None:
     error = failure(lambda: smtp.send(access(timeout=0.5), simple_message("slow@example.test")))
     assert error.exit_code == 7
     assert error.code == "TIMEOUT-AFTER-DATA"
-    assert "MAY have been delivered" in error.hint
+    assert "MAY have been delivered" in worded_hint(error, "email")
 
 
 def test_connection_refused_and_unknown_host_are_unavailable(access) -> None:
@@ -396,7 +397,7 @@ def test_a_banner_trickled_a_byte_at_a_time_meets_the_deadline() -> None:
     with hostile_smtp("trickle-banner", max_bytes=2000) as port:
         error = failure(lambda: smtp.check(plain_access(port), clock=StepClock()))
     assert (error.exit_code, error.code) == (7, "DEADLINE")
-    assert "5 s" in error.message and "[defaults] deadline" in error.hint
+    assert "5 s" in error.message and "[defaults] deadline" in worded_hint(error, "email")
 
 
 def test_an_endless_trickled_250_reply_meets_the_deadline() -> None:

@@ -10,6 +10,7 @@ import pytest
 from smsctl.core.errors import SmsctlError
 from smsctl.providers import wechat
 from smsctl.sandbox import wechat as emu
+from tests.support.worded import worded_hint
 
 CANARY = "CANARY-wechat-secret-9b2e"
 VALUES = {"first": "Login", "keyword1": "123456", "keyword2": "5 min", "remark": "Not you?"}
@@ -87,8 +88,8 @@ def test_ip_not_whitelisted_names_the_ip(access) -> None:
     error = failure(lambda: wechat.verify(access(app_id=emu.IP_BLOCKED_APP_ID)))
     assert error.exit_code == 4
     assert error.code == "40164"
-    assert "127.0.0.1" in error.message and "127.0.0.1" in error.hint
-    assert "whitelist" in error.hint
+    assert "127.0.0.1" in error.message and "127.0.0.1" in worded_hint(error, "wechat")
+    assert "whitelist" in worded_hint(error, "wechat")
     assert error.details["ip"] == "127.0.0.1"
 
 
@@ -144,7 +145,7 @@ def test_send_success_with_all_options(access, wechat_server) -> None:
 def test_errcodes_map_to_exit_codes(access, call, exit_code, code) -> None:
     error = failure(lambda: call(access))
     assert (error.exit_code, error.code) == (exit_code, code)
-    assert error.hint and "Next:" in error.hint
+    assert worded_hint(error, "wechat") and "Next:" in worded_hint(error, "wechat")
     if code[0].isdigit() or code == "-1":
         assert error.request_id
 
@@ -175,7 +176,7 @@ def test_reserved_openid_expires_the_token_once_per_send(access, wechat_server) 
 def test_always_invalid_token_gives_up_after_one_retry(access, wechat_server) -> None:
     error = failure(lambda: send(access(), emu.TOKEN_ALWAYS_INVALID_OPENID))
     assert (error.exit_code, error.code) == (4, "40001")
-    assert "retried once" in error.hint
+    assert "retried once" in worded_hint(error, "wechat")
     assert len(wechat_server.state.calls(SEND)) == 2
     assert len(wechat_server.state.calls(STABLE)) == 2
 
@@ -211,7 +212,7 @@ def test_legacy_token_endpoint_is_never_called(access, wechat_server) -> None:
 def test_send_timeout_says_it_may_have_been_delivered(access, wechat_server) -> None:
     error = failure(lambda: send(access(timeout=0.3), emu.SLOW_OPENID))
     assert (error.exit_code, error.code) == (7, "TIMEOUT-AFTER-SEND")
-    assert "MAY have been delivered" in error.hint
+    assert "MAY have been delivered" in worded_hint(error, "wechat")
     assert len(wechat_server.state.calls(SEND)) == 1  # never retried blindly
 
 

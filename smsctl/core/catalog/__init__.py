@@ -47,30 +47,89 @@ def to_error(
     default_exit: int = 5,
     details: dict | None = None,
 ) -> SmsctlError:
+    """The error a provider adapter raises for a provider code: its exit class and meaning.
+    The hint is worded later, where the channel and the account are known (`word`)."""
     entry = explain(provider, code)
+    facts = {"provider": provider, "provider_message": provider_message}
     if entry is None:
         message = f"{provider} answered {code or 'an error'}: {provider_message or 'no message'}"
         return error_for_exit(default_exit)(
-            message,
-            hint="This code is not in smsctl's catalog; search the provider's error-code "
-            "documentation for it and quote the request id to the provider's support.",
-            code=code,
-            request_id=request_id,
-            details={"provider_message": provider_message, **(details or {})},
+            message, code=code, request_id=request_id, details={**facts, **(details or {})}
         )
     message = f"{entry.meaning} ({code})"
     if provider_message:
         message += f": {provider_message}"
     return error_for_exit(entry.exit_code)(
         message,
-        hint=f"{entry.cause} Next: {entry.next_step}",
         code=code,
         request_id=request_id,
-        details={
-            "provider_message": provider_message,
-            "meaning": entry.meaning,
-            "cause": entry.cause,
-            "next_step": entry.next_step,
-            **(details or {}),
-        },
+        details={**facts, "meaning": entry.meaning, **(details or {})},
     )
+
+
+# What a send that may have gone out always says first.
+MAYBE_SENT = "Check before sending again: `smsctl log --sends` shows the OutId of this attempt."
+UNKNOWN_CODE = (
+    "This code is not in smsctl's catalog; search the provider's error-code documentation for "
+    "it and quote the request id to the provider's support."
+)
+# A word a catalog text names but the error does not know.
+_FALLBACK_WORDS = {"account": "ACCOUNT", "ip": "this machine's IP"}
+
+
+class _Words(dict):
+    """The values a catalog text's `{field}`s take; a field that is not a word (the `${var}`
+    of an Alibaba Cloud template) stays as it is."""
+
+    def __missing__(self, key: str) -> str:
+        return _FALLBACK_WORDS.get(key, "{" + key + "}")
+
+
+def words(channel: str, account: str | None, details: dict | None = None) -> dict[str, str]:
+    """What the catalog's texts name, for this channel and account: `{cli}` (the channel's
+    command prefix), `{account}`, `{secret_env_var}`, the provider's own words (`{host}`) and
+    the error's facts (`{ip}`)."""
+    from smsctl.core import channels
+
+    model = channels.channel(channel)
+    found: dict[str, str] = _Words(cli=model.command())
+    if account:
+        found.update(account=account, secret_env_var=model.secret_env_var(account))
+    else:
+        found["secret_env_var"] = model.secret_env_var("ACCOUNT")
+    provider = (details or {}).get("provider")
+    if provider:
+        found.update(getattr(import_module(f"smsctl.core.catalog.{provider}"), "WORDS", {}).get(
+            channel, {}
+        ))  # fmt: skip
+    for key, value in (details or {}).items():
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            found.setdefault(key, str(value))
+    return found
+
+
+def word(error: SmsctlError, channel: str, account: str | None) -> SmsctlError:
+    """Word the hint of an error a provider adapter raised, for the operator of this channel's
+    account: what to check before a resend (`maybe_sent`), the adapter's own sentence, where to
+    see the endpoint (`check: endpoint`), then the catalog's cause and next step for its code,
+    naming this channel's commands and this account. The error's structured data is not
+    changed, except that `cause` and `next_step` are added for a catalog code."""
+    details = error.details
+    provider = details.get("provider")
+    found = words(channel, account, details)
+    sentences = [MAYBE_SENT] if details.get("maybe_sent") else []
+    if error.hint:
+        sentences.append(error.hint)
+    if details.get("check") == "endpoint":
+        sentences.append(
+            "`{cli} account show {account}` shows the account's endpoint.".format_map(found)
+        )
+    entry = explain(provider, error.code) if provider else None
+    if entry is not None:
+        cause, next_step = entry.cause.format_map(found), entry.next_step.format_map(found)
+        details.update(cause=cause, next_step=next_step)
+        sentences.append(f"{cause} Next: {next_step}")
+    elif provider:
+        sentences.append(UNKNOWN_CODE)
+    error.hint = " ".join(sentences) or None
+    return error

@@ -29,9 +29,12 @@ def _e(meaning: str, cause: str, next_step: str, exit_code: int) -> Explanation:
     return Explanation(meaning=meaning, cause=cause, next_step=next_step, exit_code=exit_code)
 
 
+# What `{host}` names in the texts below, for each channel (the provider's default endpoint).
+WORDS = {"sms": {"host": "dysmsapi.aliyuncs.com"}, "voice": {"host": "dyvmsapi.aliyuncs.com"}}
+
 _CHECK_SECRET = (
-    "check the account with `{cli} validate ACCOUNT --check-only`; if the secret is wrong, "
-    "replace it with `{cli} account edit ACCOUNT --rotate-secret`."
+    "check the account with `{cli} validate {account} --check-only`; if the secret is wrong, "
+    "replace it with `{cli} account edit {account} --rotate-secret`."
 )
 
 _GATEWAY: dict[str, Explanation] = {
@@ -40,20 +43,20 @@ _GATEWAY: dict[str, Explanation] = {
         "The AccessKey ID in the account is mistyped, belongs to another cloud account, or the "
         "key was deleted in the RAM console.",
         "compare it with the RAM console and fix it with "
-        "`{cli} account edit ACCOUNT --access-key-id ID`, then `{cli} validate ACCOUNT`.",
+        "`{cli} account edit {account} --access-key-id ID`, then `{cli} validate {account}`.",
         CREDENTIALS,
     ),
     "InvalidAccessKeyId.Inactive": _e(
         "The AccessKey is disabled",
         "The key was deactivated in the RAM console (often during a key rotation).",
         "re-enable it in the RAM console or switch to the new key with "
-        "`{cli} account edit ACCOUNT --access-key-id ID --rotate-secret`.",
+        "`{cli} account edit {account} --access-key-id ID --rotate-secret`.",
         CREDENTIALS,
     ),
     "InvalidAccessKeyId": _e(
         "The AccessKey ID is not valid",
         "The AccessKey ID is malformed or unknown.",
-        "fix it with `{cli} account edit ACCOUNT --access-key-id ID`.",
+        "fix it with `{cli} account edit {account} --access-key-id ID`.",
         CREDENTIALS,
     ),
     "SignatureDoesNotMatch": _e(
@@ -61,8 +64,8 @@ _GATEWAY: dict[str, Explanation] = {
         "The secret stored for the account does not belong to this AccessKey ID (rotated, "
         "pasted with extra characters, or from another key); more rarely a proxy rewrote the "
         "request.",
-        "store the right secret with `{cli} account edit ACCOUNT --rotate-secret` (or the "
-        "SMSCTL_SECRET_* variable), then `{cli} validate ACCOUNT`; check HTTP(S)_PROXY if it "
+        "store the right secret with `{cli} account edit {account} --rotate-secret` (or the "
+        "SMSCTL_SECRET_* variable), then `{cli} validate {account}`; check HTTP(S)_PROXY if it "
         "persists.",
         CREDENTIALS,
     ),
@@ -98,53 +101,53 @@ _GATEWAY: dict[str, Explanation] = {
         "The RAM user behind this AccessKey lacks permission for SMS/voice",
         "The key belongs to a RAM user without the AliyunDysmsFullAccess (SMS) or "
         "AliyunDyvmsFullAccess (voice) policy, or a policy denies this action.",
-        "grant the policy to the RAM user in the RAM console, then `{cli} validate ACCOUNT`.",
+        "grant the policy to the RAM user in the RAM console, then `{cli} validate {account}`.",
         CREDENTIALS,
     ),
     "Forbidden.RAM": _e(
         "The RAM user behind this AccessKey is not authorised for this action",
         "The RAM user lacks a policy such as AliyunDysmsFullAccess / AliyunDyvmsFullAccess.",
-        "grant the policy in the RAM console, then `{cli} validate ACCOUNT`.",
+        "grant the policy in the RAM console, then `{cli} validate {account}`.",
         CREDENTIALS,
     ),
     "Forbidden.AccessKeyDisabled": _e(
         "The AccessKey is disabled",
         "The key was deactivated in the RAM console.",
-        "re-enable it, or switch keys with `{cli} account edit ACCOUNT --access-key-id ID "
+        "re-enable it, or switch keys with `{cli} account edit {account} --access-key-id ID "
         "--rotate-secret`.",
         CREDENTIALS,
     ),
     "Forbidden.*": _e(
         "Alibaba Cloud refused access for this AccessKey",
         "The AccessKey or its RAM user is not allowed to call this action.",
-        "check the RAM user's policies in the RAM console, then `{cli} validate ACCOUNT`.",
+        "check the RAM user's policies in the RAM console, then `{cli} validate {account}`.",
         CREDENTIALS,
     ),
     "InvalidCredentials": _e(
         "No usable credentials were given to the Alibaba Cloud SDK",
         "The account's AccessKey ID or secret is empty.",
         "check `smsctl config show` and `smsctl doctor`; store the secret with "
-        "`{cli} account edit ACCOUNT --rotate-secret` or the SMSCTL_SECRET_* variable.",
+        "`{cli} account edit {account} --rotate-secret` or the SMSCTL_SECRET_* variable.",
         CREDENTIALS,
     ),
     "InvalidSecurityToken.*": _e(
         "The security token is invalid or expired",
         "Temporary (STS) credentials were used and have expired.",
-        "use a permanent AccessKey for the account (`{cli} account edit ACCOUNT`).",
+        "use a permanent AccessKey for the account (`{cli} account edit {account}`).",
         CREDENTIALS,
     ),
     "InvalidAction.NotFound": _e(
         "The endpoint does not offer this API action",
         "The account's endpoint points at another product (e.g. the voice endpoint for SMS) or "
         "an outdated address.",
-        "fix the endpoint with `{cli} account edit ACCOUNT --endpoint {host}` "
+        "fix the endpoint with `{cli} account edit {account} --endpoint {host}` "
         "(voice: dyvmsapi.aliyuncs.com), or remove it to use the default.",
         CONFIG,
     ),
     "InvalidVersion": _e(
         "The endpoint does not support this API version",
         "The account's endpoint points at another product or a private gateway.",
-        "fix or remove the endpoint with `{cli} account edit ACCOUNT --endpoint ...`.",
+        "fix or remove the endpoint with `{cli} account edit {account} --endpoint ...`.",
         CONFIG,
     ),
     "MissingParameter": _e(
@@ -175,7 +178,7 @@ _GATEWAY: dict[str, Explanation] = {
     "UnsupportedHTTPMethod": _e(
         "The endpoint refused the HTTP method",
         "The endpoint is not an Alibaba Cloud API gateway (a web server or proxy answered).",
-        "check the account's endpoint (`{cli} account show ACCOUNT`).",
+        "check the account's endpoint (`{cli} account show {account}`).",
         CONFIG,
     ),
 }
@@ -276,7 +279,7 @@ _SMS_BUSINESS: dict[str, Explanation] = {
         "This account has no template with that code",
         "The template code is mistyped or belongs to another Alibaba Cloud account.",
         "check the code in the SMS console under the same account, or add it to the right "
-        "account with `smsctl template add CODE --account ACCOUNT --scenario SCENARIO`.",
+        "account with `smsctl template add CODE --account {account} --scenario SCENARIO`.",
         REFUSED,
     ),
     "isv.MOBILE_NUMBER_ILLEGAL": _e(
@@ -363,20 +366,20 @@ _SMS_BUSINESS: dict[str, Explanation] = {
     "isv.PRODUCT_UN_SUBSCRIPT": _e(
         "The product is not activated for this Alibaba Cloud account",
         "SMS (or voice) was never activated for the account that owns this AccessKey.",
-        "activate the product in the console, then `{cli} validate ACCOUNT`.",
+        "activate the product in the console, then `{cli} validate {account}`.",
         REFUSED,
     ),
     "isv.PRODUCT_UNSUBSCRIBE": _e(
         "The product is not activated for this Alibaba Cloud account",
         "SMS (or voice) was never activated, or was cancelled, for this account.",
-        "activate the product in the console, then `{cli} validate ACCOUNT`.",
+        "activate the product in the console, then `{cli} validate {account}`.",
         REFUSED,
     ),
     "isv.ACCOUNT_NOT_EXISTS": _e(
         "The Alibaba Cloud account does not exist",
         "The AccessKey belongs to an account that is closed or was never set up for SMS.",
         "check which account owns the AccessKey; switch to a key of a working account with "
-        "`{cli} account edit ACCOUNT --access-key-id ID --rotate-secret`.",
+        "`{cli} account edit {account} --access-key-id ID --rotate-secret`.",
         REFUSED,
     ),
     "isv.ACCOUNT_ABNORMAL": _e(
@@ -440,7 +443,7 @@ _VOICE_BUSINESS: dict[str, Explanation] = {
         "The caller number (CalledShowNumber) is not valid for this account",
         "The show number is not one purchased for this account, or is not usable for this "
         "call type.",
-        "use a number bought in the voice console (`smsctl voice account edit ACCOUNT "
+        "use a number bought in the voice console (`smsctl voice account edit {account} "
         "--called-show-number ...`), or leave it empty for public mode.",
         REFUSED,
     ),

@@ -9,7 +9,7 @@ from smsctl.core.catalog import Explanation
 
 _TOKEN_NEXT = (
     "smsctl already fetched a fresh token and retried once. Another system may be force-"
-    "refreshing this AppID's token, or the AppSecret was reset: run `smsctl wechat validate`."
+    "refreshing this AppID's token, or the AppSecret was reset: run `{cli} validate {account}`."
 )
 
 CODES: dict[str, Explanation] = {
@@ -55,7 +55,7 @@ CODES: dict[str, Explanation] = {
     "40164": Explanation(
         "Caller IP not in the IP whitelist",
         "The official account only accepts API calls from whitelisted IP addresses.",
-        "Add the IP to the whitelist on the official-account platform (Settings and "
+        "Add {ip} to the whitelist on the official-account platform (Settings and "
         "Development > Basic configuration > IP whitelist), then retry.",
         4,
     ),
@@ -80,7 +80,7 @@ CODES: dict[str, Explanation] = {
     "41004": Explanation(
         "AppSecret missing",
         "The token request carried no AppSecret.",
-        "Set the account's secret (SMSCTL_SECRET_WECHAT_<ACCOUNT> or the keyring).",
+        "Set the account's secret ({secret_env_var} or the keyring).",
         4,
     ),
     "45009": Explanation(
@@ -112,13 +112,13 @@ CODES: dict[str, Explanation] = {
         "Invalid template_id",
         "The template is not in this account's approved template list (deleted, or from another "
         "account).",
-        "Run `smsctl wechat template list ACCOUNT` and update the rule's --template-id.",
+        "Run `{cli} template list {account}` and update the rule's --template-id.",
         5,
     ),
     "47003": Explanation(
         "Template data invalid",
         "A template variable is missing, empty or has a value WeChat does not accept.",
-        "Give the named field a valid value (see `smsctl wechat template list ACCOUNT`).",
+        "Give the named field a valid value (see `{cli} template list {account}`).",
         5,
     ),
     "47001": Explanation(
@@ -158,7 +158,7 @@ CODES: dict[str, Explanation] = {
         "The endpoint answered with a redirect",
         "The WeChat API never redirects; a gateway, proxy or wrong endpoint answered. smsctl "
         "never follows it, so nothing (the AppSecret included) was sent to the other address.",
-        "Check the account's endpoint (`smsctl wechat account show ACCOUNT`) and any gateway in "
+        "Check the account's endpoint (`{cli} account show {account}`) and any gateway in "
         "front of it.",
         7,
     ),

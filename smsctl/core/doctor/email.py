@@ -90,19 +90,19 @@ def _account(context: DoctorContext, name: str, item: dict) -> Iterator[Check]:
     yield passed(CHANNEL, f"{check}: secret", context.secrets.status(CHANNEL, name))
     if not context.live:
         return
-    from smsctl.providers import smtp
+    from smsctl.core import connect
 
     try:
-        access = email.smtp_access(context.config, context.secrets, name)
-        smtp.check(access)
+        connect.adapter(context.config, context.secrets, CHANNEL, name).check_credentials()
     except SmsctlError as err:
         yield from_error(CHANNEL, f"{check}: connect", err)
         return
-    tls = "no TLS (loopback)" if access.security == "none" else f"{access.security}, TLS verified"
+    security = item["security"]
+    tls = "no TLS (loopback)" if security == "none" else f"{security}, TLS verified"
     yield passed(
         CHANNEL,
         f"{check}: connect",
-        f"{access.host}:{access.port} ({tls}), login accepted",
+        f"{item['host']}:{item['port']} ({tls}), login accepted",
     )
 
 

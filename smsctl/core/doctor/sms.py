@@ -48,12 +48,11 @@ def checks(context: DoctorContext) -> Iterator[Check]:
         yield passed(CHANNEL, f"{check}: secret", context.secrets.status(CHANNEL, name))
         if not context.live:
             continue
-        from smsctl.core.connect import for_account, sms_client
+        from smsctl.core import connect
 
         try:
-            client = sms_client(config, context.secrets, name)
-            with for_account(name):
-                client.check_credentials()
+            client = connect.adapter(config, context.secrets, CHANNEL, name)
+            client.check_credentials()
         except SmsctlError as err:
             yield from_error(CHANNEL, f"{check}: credentials", err)
             continue

@@ -35,11 +35,10 @@ def checks(context: DoctorContext) -> Iterator[Check]:
         yield passed(CHANNEL, f"{check}: secret", f"set ({found.source})")
         if not context.live:
             continue
-        from smsctl.core.connect import for_account, voice_client
+        from smsctl.core import connect
 
         try:
-            with for_account(name):
-                voice_client(config, context.secrets, name).check_credentials()
+            connect.adapter(config, context.secrets, CHANNEL, name).check_credentials()
         except SmsctlError as err:
             yield from_error(CHANNEL, f"{check}: credentials", err)
             continue

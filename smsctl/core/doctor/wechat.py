@@ -62,7 +62,7 @@ def _active(context: DoctorContext) -> Iterator[Check]:
 
 def _account(context: DoctorContext, name: str) -> Iterator[Check]:
     """The account's checks; returns its live template list (None when not fetched)."""
-    from smsctl.providers import wechat as api
+    from smsctl.core import connect
 
     check = f"account {name}"
     try:
@@ -74,8 +74,8 @@ def _account(context: DoctorContext, name: str) -> Iterator[Check]:
     if not context.live:
         return None
     try:
-        target = wechat.access(context.config, context.secrets, name)
-        api.verify(target)
+        target = connect.adapter(context.config, context.secrets, CHANNEL, name)
+        target.check_credentials()
     except SmsctlError as err:
         if err.code == "40164":
             ip = err.details.get("ip", "this machine's IP")
@@ -92,7 +92,7 @@ def _account(context: DoctorContext, name: str) -> Iterator[Check]:
     yield passed(CHANNEL, f"{check}: token", "obtainable (stable_token, force_refresh=false)")
     yield passed(CHANNEL, f"{check}: IP whitelist", "this machine's IP is accepted")
     try:
-        found = api.list_templates(target)
+        found = target.list_templates()
     except SmsctlError as err:
         yield from_error(CHANNEL, f"{check}: templates", err)
         return None
