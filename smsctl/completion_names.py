@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from smsctl.core.channels import with_items
 from smsctl.core.schema import CHANNELS, SCENARIOS, SECURITY_MODES
 
 CHANNEL = "@channel"
@@ -44,7 +45,7 @@ def by_argument(argument: str, cases: dict[str, dict[str, Any]]) -> dict[str, An
 
 ACCOUNTS = names(CHANNEL, "accounts")
 APPS = names(None, "apps")
-ITEM_CHANNELS = {"signature": ("sms",), "template": ("sms", "voice", "email"), "rule": ("wechat",)}
+ITEM_CHANNELS = {noun: with_items(noun + "s") for noun in ("signature", "template", "rule")}
 
 COMPLETES: dict[tuple[str, ...], dict[str, Any]] = {
     ("completion", "SHELL"): choices("bash", "zsh", "fish"),

@@ -38,17 +38,14 @@ def _kind_for(noun: str, channel: str) -> str:
     if channel not in CHANNELS:
         raise UsageError(f"Unknown channel {channel!r}: " + ", ".join(CHANNELS) + ".")
     kind = KINDS[noun]
-    valid = {"signatures": ("sms",), "templates": ("sms", "voice", "email"), "rules": ("wechat",)}[
-        kind
-    ]
-    if channel not in valid:
+    from smsctl.core import channels
+
+    model = channels.channel(channel)
+    if not model.has(kind):
+        own = ", ".join(f"`authorize {item.noun} NAME --app A`" for item in model.items)
         raise UsageError(
-            f"{channel} has no {noun}s; "
-            + (
-                "WeChat uses push rules: `authorize rule NAME --app A`."
-                if channel == "wechat"
-                else f"{noun}s exist for: {', '.join(valid)}."
-            )
+            f"{channel} has no {noun}s ({noun}s exist for: "
+            f"{', '.join(channels.with_items(kind))}); {model.title} uses {own}."
         )
     return kind
 

@@ -16,7 +16,7 @@ from smsctl.core import channels
 from smsctl.core.config import Config
 from smsctl.core.errors import SmsctlError
 
-CHANNEL_MODULES = ("sms", "voice", "email", "wechat")
+CHANNEL_MODULES = channels.NAMES
 
 
 @dataclass(frozen=True)
