@@ -311,9 +311,12 @@ def call_result(
     if date:
         clock.parse_date(date)
     kind = "voice-file" if voice_file else "tts"
-    detail, days = voice.query_call(app_ctx.config(), app_ctx.secrets, account, call_id, kind, date)
+    detail, days, asked = voice.query_call(
+        app_ctx.config(), app_ctx.secrets, account, call_id, kind, date
+    )
     data = {
         "channel": "voice",
+        "account": asked,
         "call_id": call_id,
         "kind": kind,
         "final": voice.final_of(detail, detail.final),

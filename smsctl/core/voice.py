@@ -550,15 +550,15 @@ def query_call(
     call_id: str,
     kind: str,
     date_option: str | None,
-) -> tuple[Any, clock.ChinaDays]:
-    """The result of an earlier call, asked for under --date (a China date), else the China
-    date of the call itself from smsctl's log, else China's today."""
+) -> tuple[Any, clock.ChinaDays, str]:
+    """The result of an earlier call (and the account asked), asked for under --date (a China
+    date), else the China date of the call itself from smsctl's log, else China's today."""
     from smsctl.core.resolution import resolve_account
 
     days = clock.days_to_ask(date_option, audit.sent_at(CHANNEL, call_id=call_id))
     chosen = resolve_account(config, CHANNEL, account)
     client = connect.adapter(config, secrets, CHANNEL, chosen.name)
-    return _first_final(client, call_id, kind, query_moments(days)), days
+    return _first_final(client, call_id, kind, query_moments(days)), days, chosen.name
 
 
 def pending_error(call_id: str, kind: str, days: clock.ChinaDays, details: dict) -> SmsctlError:
