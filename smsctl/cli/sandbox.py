@@ -9,7 +9,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -287,11 +288,13 @@ def try_(
     command, from adding an account to a delivered SMS, an answered call, a received email and a
     pushed WeChat message, and ends with what that proved. Touches neither your config nor your
     keyring."""
+    with _interrupts_stop_the_tour():
+        _try(app_context(ctx).output, keep)
+
+
+def _try(out: Any, keep: str | None) -> None:
     from smsctl.sandbox.server import Sandbox
 
-    _interrupt_on_sigterm()
-
-    out = app_context(ctx).output
     if keep:
         workdir = keep_dir(out, Path(keep).absolute())
     else:
@@ -345,14 +348,51 @@ def keep_dir(out: Any, path: Path) -> Path:
     return path
 
 
-def _interrupt_on_sigterm() -> None:
-    """SIGTERM stops the tour like Ctrl-C: the sandbox stops and its files are removed."""
-    import signal
+class _Interrupts:
+    """SIGTERM and Ctrl-C stop the tour as a KeyboardInterrupt (the sandbox stops, its files are
+    removed), but never while a step's process is being started: an interrupt raised inside
+    subprocess.Popen leaves the process it started running, unseen, writing into the directory
+    being removed. One that comes then is held, and delivered once the process can be killed."""
 
-    def interrupt(signum: int, frame: object) -> None:
+    def __init__(self) -> None:
+        self.holding = False
+        self.pending = False
+
+    def handle(self, signum: int, frame: object) -> None:
+        if self.holding:
+            self.pending = True
+            return
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, interrupt)
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+
+    def deliver(self) -> None:
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+
+INTERRUPTS = _Interrupts()
+
+
+@contextmanager
+def _interrupts_stop_the_tour() -> Iterator[None]:
+    import signal
+
+    previous = {
+        sig: signal.signal(sig, INTERRUPTS.handle) for sig in (signal.SIGTERM, signal.SIGINT)
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 # What the tour registers and sends; the sandbox's default seed has all of it approved.
@@ -708,23 +748,40 @@ def run_steps(out: Any, steps: list[Step], env: dict[str, str]) -> int:
             continue
         out.line("$ " + command("smsctl", *step.argv))
         out.stdout.flush()
-        done = subprocess.run(
-            [sys.executable, "-m", "smsctl", *step.argv],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        out.stdout.write(done.stdout)
-        if done.stderr:
-            out.stdout.write(done.stderr)
-        if done.returncode != 0:
-            out.failure(f"step failed with exit code {done.returncode}")
-            return done.returncode
+        returncode, stdout, stderr = _run_step(step.argv, env)
+        out.stdout.write(stdout)
+        if stderr:
+            out.stdout.write(stderr)
+        if returncode != 0:
+            out.failure(f"step failed with exit code {returncode}")
+            return returncode
         if step.showed:
             out.line(f"→ {step.showed}")
     return 0
+
+
+def _run_step(argv: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+    """One step's smsctl, to its end. Interrupted (Ctrl-C, SIGTERM) or hung, the step is killed
+    and reaped before the interrupt goes on, so that it writes nothing into the walkthrough's
+    directory while that is being removed."""
+    with INTERRUPTS.held():
+        child = subprocess.Popen(
+            [sys.executable, "-m", "smsctl", *argv],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    with child:
+        try:
+            INTERRUPTS.deliver()
+            stdout, stderr = child.communicate(timeout=120)
+        except BaseException:
+            child.kill()
+            child.wait()
+            raise
+        return child.returncode, stdout, stderr
 
 
 def show_received_mail(out: Any, mailbox: Path) -> None:

@@ -4,6 +4,8 @@ the installed console script is in tests/e2e/test_sandbox_e2e.py."""
 
 from __future__ import annotations
 
+import io
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from smsctl.cli import sandbox
+from smsctl.core.output import Output
 from tests.support.cli import invoke
 
 
@@ -116,3 +119,36 @@ def test_the_summary_claims_nothing_the_sandbox_did_not_record(monkeypatch):
     assert result.exit_code == 1
     assert "the sandbox has no record of a delivered SMS (a bug)" in result.stdout
     assert "What this proved" not in result.stdout
+
+
+def test_an_interrupt_while_a_step_starts_is_held_then_kills_and_reaps_the_step(
+    monkeypatch,
+) -> None:
+    """The tour removes its directory when Ctrl-C or SIGTERM stops it. An interrupt raised while
+    subprocess.Popen starts a step would leave that step running, writing into the directory
+    being removed; it is held until the step can be killed, and the step is reaped before the
+    interrupt goes on."""
+    started: list[subprocess.Popen] = []
+    real_init = subprocess.Popen.__init__
+
+    def signal_arrives_meanwhile(self, *args, **kwargs) -> None:
+        real_init(self, *args, **kwargs)
+        started.append(self)
+        sandbox.INTERRUPTS.handle(signal.SIGTERM, None)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", signal_arrives_meanwhile)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            sandbox.run_steps(
+                Output(stdout=io.StringIO(), stderr=io.StringIO()),
+                [sandbox.Step("why", ["sandbox", "serve", "--port", "0"])],
+                {"PATH": "/usr/bin:/bin"},
+            )
+        assert len(started) == 1
+        assert started[0].returncode is not None  # killed and reaped, not left running
+        assert not sandbox.INTERRUPTS.pending
+    finally:
+        for child in started:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
