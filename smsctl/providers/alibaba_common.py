@@ -209,7 +209,9 @@ def _from_response_exception(exc: Any, *, action: str, throttled: bool) -> Smsct
         code, message, request_id, action=action, default_exit=default_exit, extra=extra
     )
     if retry_after_ms:
-        error.hint = f"Alibaba Cloud asks to retry after {retry_after_ms / 1000:g} s. {error.hint}"
+        error.hint = (
+            f"Alibaba Cloud asks to retry after {retry_after_ms / 1000:g} s. {error.hint or ''}"
+        ).strip()
     return error
 
 

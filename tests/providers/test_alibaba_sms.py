@@ -307,6 +307,9 @@ def test_persistent_throttling_gives_up_with_exit_6(access, state):
         sms.send("13900000001", "Acme", "SMS_100000001", {"code": "1"}, "o")
     assert caught.value.code == "Throttling.User"
     assert caught.value.details["attempts"] == 3 and waits == [1.0, 1.0]
+    hint = worded_hint(caught.value, "sms")
+    assert hint.startswith("Alibaba Cloud asks to retry after 1 s. ")
+    assert "None" not in hint
 
 
 @pytest.mark.parametrize("number", ["13900000011", "13900000008"])
