@@ -441,6 +441,10 @@ def render_change(app: AppContext, channel: str, change: accounts.AccountChange,
                 f"{verb} {channel} account `{change.name}`"
                 + (f" (secret: {_where(change.secret)})" if change.secret else "")
             )
+        elif verb == "Updated":
+            out.success(
+                f"{channel} account `{change.name}` already has these values; nothing changed"
+            )
         else:
             out.success(
                 f"{channel} account `{change.name}` already exists with these values; "

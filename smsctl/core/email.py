@@ -529,9 +529,13 @@ def prepare_send(
         text_generated=rendered.text_generated,
         from_address=item["from_address"],
         from_name=item.get("from_name") or None,
-        server=f"{item['host']}:{item['port']} ({item['security']})",
+        server={"host": item["host"], "port": int(item["port"]), "security": item["security"]},
     )
     return plan
+
+
+def _server_text(server: dict[str, Any]) -> str:
+    return f"{server['host']}:{server['port']} ({server['security']})"
 
 
 class EmailSend(testsend.ChannelSend):
@@ -585,7 +589,7 @@ class EmailSend(testsend.ChannelSend):
             sender = f"{plan.extra['from_name']} <{sender}>"
         generated = " (generated from the HTML)" if plan.extra["text_generated"] else ""
         return [
-            f"server:    {plan.extra['server']}",
+            f"server:    {_server_text(plan.extra['server'])}",
             f"from:      {sender}",
             f"to:        {plan.target}",
             f"subject:   {plan.extra['subject']}",
@@ -597,7 +601,7 @@ class EmailSend(testsend.ChannelSend):
         ]
 
     def sending_text(self, plan: testsend.Plan) -> str | None:
-        return f"Sending through {plan.extra['server']}..."
+        return f"Sending through {_server_text(plan.extra['server'])}..."
 
     def in_flight_hint(self, plan: testsend.Plan, config: Config) -> str:
         return (
@@ -608,7 +612,7 @@ class EmailSend(testsend.ChannelSend):
 
     def accepted_text(self, result: testsend.SendTest) -> str:
         return (
-            f"Accepted by {result.plan.extra['server']}: Message-ID "
+            f"Accepted by {_server_text(result.plan.extra['server'])}: Message-ID "
             f"{result.sent.ids['message_id']}, OutId {result.plan.out_id}"
         )
 

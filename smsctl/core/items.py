@@ -302,7 +302,7 @@ def view(config: Any, channel: str, kind: str, name: str) -> dict[str, Any]:
     own_label = "label" if "label" in item or channel == "email" else "name"
     common = {
         "name": name,
-        "label": item.pop(own_label, None) if own_label in item or kind != "rules" else None,
+        "label": (item.pop(own_label, None) or "") if own_label in item or kind != "rules" else "",
         "account": item.pop("account", None),
         "scenario": item.pop("scenario", None),
         "enabled": item.pop("enabled", True),

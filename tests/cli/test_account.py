@@ -234,3 +234,13 @@ def test_usage_errors_are_exit_2_also_in_json() -> None:
 def test_global_flags_work_after_the_subcommand() -> None:
     add()
     assert invoke("account", "list", "--json").json()[0]["name"] == "prod"
+
+
+def test_an_edit_that_changes_nothing_says_so_in_its_own_words(keyring_entries: dict) -> None:
+    add()
+    first = invoke("account", "edit", "prod", "--note", "hello")
+    assert first.exit_code == 0, first.all_output
+    again = invoke("account", "edit", "prod", "--note", "hello")
+    assert again.exit_code == 0, again.all_output
+    assert "already has these values; nothing changed" in again.all_output
+    assert "already exists" not in again.all_output

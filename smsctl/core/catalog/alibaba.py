@@ -65,7 +65,7 @@ _GATEWAY: dict[str, Explanation] = {
         "pasted with extra characters, or from another key); more rarely a proxy rewrote the "
         "request.",
         "store the right secret with `{cli} account edit {account} --rotate-secret` (or the "
-        "SMSCTL_SECRET_* variable), then `{cli} validate {account}`; check HTTP(S)_PROXY if it "
+        "{secret_env_var} variable), then `{cli} validate {account}`; check HTTP(S)_PROXY if it "
         "persists.",
         CREDENTIALS,
     ),
@@ -127,7 +127,7 @@ _GATEWAY: dict[str, Explanation] = {
         "No usable credentials were given to the Alibaba Cloud SDK",
         "The account's AccessKey ID or secret is empty.",
         "check `smsctl config show` and `smsctl doctor`; store the secret with "
-        "`{cli} account edit {account} --rotate-secret` or the SMSCTL_SECRET_* variable.",
+        "`{cli} account edit {account} --rotate-secret` or the {secret_env_var} variable.",
         CREDENTIALS,
     ),
     "InvalidSecurityToken.*": _e(
