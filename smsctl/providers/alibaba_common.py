@@ -274,7 +274,7 @@ def _from_transport_limit(
         return ProviderUnavailable(
             f"The answer to {action} was lost ({limit.message}) after the request was sent: the "
             "message MAY have been delivered. smsctl did not retry it, to avoid a duplicate.",
-            hint="Look the OutId up in the {records}, or wait for its receipt.",
+            hint="Look the OutId up in the {records}, or {later}.",
             code=RESPONSE_LOST,
             details={**details, "maybe_sent": True},
         )
@@ -332,7 +332,7 @@ def _from_transport_failure(
             f"The response to {action} was lost (timeout or connection dropped after the request "
             "was sent): the message MAY have been delivered. smsctl did not retry it, to avoid a "
             "duplicate.",
-            hint="Look the OutId up in the {records}, or wait for its receipt.",
+            hint="Look the OutId up in the {records}, or {later}.",
             code=RESPONSE_LOST,
             details={**details, "maybe_sent": True},
         )
@@ -602,6 +602,7 @@ class AlibabaAdapter:
 
     default_host = SMS_ENDPOINT
     records = "SMS console's send records"  # where the console lists what was sent
+    later = "wait for its receipt"  # what else shows whether a lost send went out
 
     def __init__(
         self,
@@ -644,8 +645,9 @@ class AlibabaAdapter:
         return self._sdk_client
 
     def localize(self, error: SmsctlError) -> SmsctlError:
-        """Name this product's console in what the adapter says (`{records}`)."""
-        values = {"{records}": self.records}
+        """Name this product's console and its later evidence in what the adapter says
+        (`{records}`, `{later}`)."""
+        values = {"{records}": self.records, "{later}": self.later}
 
         def fill(text: Any) -> Any:
             if isinstance(text, str):

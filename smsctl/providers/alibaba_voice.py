@@ -98,6 +98,7 @@ def voice_file_status(state: Any) -> str:
 class AlibabaVoice(AlibabaAdapter):
     default_host = VOICE_ENDPOINT
     records = "voice console's call records"
+    later = "ask the callee whether the phone rang"
 
     @staticmethod
     def _client_class() -> Any:

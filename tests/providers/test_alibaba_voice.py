@@ -174,6 +174,8 @@ def test_read_timeout_on_a_call_is_response_lost_and_not_retried(access, state):
         voice.call_tts("13900000011", "TTS_100000001", {"code": "1"}, out_id="o")
     assert caught.value.code == "ResponseLost"
     assert calls(state) == ["SingleCallByTts"]
+    hint = worded_hint(caught.value, "voice")
+    assert "voice console's call records" in hint and "receipt" not in hint
 
 
 @pytest.mark.parametrize(
