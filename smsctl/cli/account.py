@@ -405,6 +405,11 @@ def edit_account(
         command=f"{channel.name} account edit",
     )
     render_change(app, channel.name, change, "Updated")
+    if rename and rename != name and app.secrets.from_env(channel.name, name):
+        app.output.warn(
+            f"the secret came from {channel.secret_env_var(name)}; under the new name it is read "
+            f"from {channel.secret_env_var(rename)}: set that variable where this account is used."
+        )
 
 
 def refuse_edit(channel: channels.Channel, name: str | None) -> None:

@@ -244,3 +244,14 @@ def test_an_edit_that_changes_nothing_says_so_in_its_own_words(keyring_entries: 
     assert again.exit_code == 0, again.all_output
     assert "already has these values; nothing changed" in again.all_output
     assert "already exists" not in again.all_output
+
+
+def test_renaming_an_account_whose_secret_is_in_the_environment_names_the_new_variable(
+    monkeypatch, keyring_entries: dict
+) -> None:
+    add()
+    monkeypatch.setenv("SMSCTL_SECRET_SMS_PROD", CANARY)
+    result = invoke("account", "edit", "prod", "--rename", "main")
+    assert result.exit_code == 0, result.all_output
+    assert "SMSCTL_SECRET_SMS_PROD" in result.stderr and "SMSCTL_SECRET_SMS_MAIN" in result.stderr
+    assert CANARY not in result.all_output
