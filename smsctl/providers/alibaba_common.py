@@ -644,10 +644,11 @@ class AlibabaAdapter:
             self._sdk_client = self._client_class()(config)
         return self._sdk_client
 
-    def localize(self, error: SmsctlError) -> SmsctlError:
+    @classmethod
+    def localize(cls, error: SmsctlError) -> SmsctlError:
         """Name this product's console and its later evidence in what the adapter says
         (`{records}`, `{later}`)."""
-        values = {"{records}": self.records, "{later}": self.later}
+        values = {"{records}": cls.records, "{later}": cls.later}
 
         def fill(text: Any) -> Any:
             if isinstance(text, str):

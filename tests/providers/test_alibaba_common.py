@@ -30,6 +30,7 @@ from smsctl.providers.alibaba_common import (
     seconds_to_ms,
     translate,
 )
+from smsctl.providers.alibaba_sms import AlibabaSms
 from tests.support.worded import worded_hint
 
 SECRET = "CANARY-s3cr3t-7f1e9a"
@@ -238,7 +239,8 @@ def test_read_timeout_on_a_send_is_response_lost_and_says_it_may_have_been_deliv
     assert isinstance(error, ProviderUnavailable)
     assert error.code == "ResponseLost"
     assert "MAY have been delivered" in error.message
-    assert "smsctl log" in worded_hint(error, "sms") and "receipt" in worded_hint(error, "sms")
+    hint = worded_hint(AlibabaSms.localize(error), "sms")
+    assert "smsctl log" in hint and "SMS console's send records" in hint and "receipt" in hint
 
 
 def test_never_connected_is_exit_7_with_a_hint():
