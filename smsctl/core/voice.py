@@ -567,10 +567,14 @@ def pending_error(call_id: str, kind: str, days: clock.ChinaDays, details: dict)
     what, hint = clock.explain_days(
         days, lambda day: f"smsctl voice call-result --call-id '{call_id}'{flag} --date {day}"
     )
+    other = f"smsctl voice call-result --call-id '{call_id}'" + (
+        "" if kind == "voice-file" else " --voice-file"
+    )
+    played = "a TTS template" if kind == "voice-file" else "a voice file"
     return DeliveryFailed(
         f"No call result for CallId {call_id} {what}.",
-        hint=f"The call may still be in progress (a result exists once it has ended), or "
-        f"--voice-file does not match the call. {hint}",
+        hint=f"The call may still be in progress (a result exists once it has ended). If it "
+        f"played {played}, ask for that kind: `{other}`. {hint}",
         code="call_result_waiting",
         details=details,
     )

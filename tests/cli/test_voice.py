@@ -569,6 +569,7 @@ def test_call_result_of_an_unanswered_voice_file_call(ready) -> None:
     call_id = ready.alibaba.state.calls[-1].call_id
     as_tts = invoke("voice", "call-result", "--call-id", call_id)
     assert as_tts.exit_code == 8  # wrong ProdId: no record
+    assert f"`smsctl voice call-result --call-id '{call_id}' --voice-file`" in as_tts.stderr
     result = invoke("voice", "call-result", "--call-id", call_id, "--voice-file")
     assert result.exit_code == 8
     assert "powered off" in result.stderr
