@@ -138,11 +138,6 @@ def error_from_body(body: dict[str, Any], *, action: str) -> SmsctlError:
     )
 
 
-def check_body(body: dict[str, Any], *, action: str) -> None:
-    if _clean(body.get("Code")) != "OK":
-        raise error_from_body(body, action=action)
-
-
 def translate(exc: BaseException, *, action: str, is_send: bool = False) -> SmsctlError:
     """Turn any failure of an SDK call into an SmsctlError (never chained to ``exc``)."""
     if isinstance(exc, SmsctlError):
