@@ -67,14 +67,29 @@ def wait_for(tm: Callable[..., str], text: str, timeout: float = 20.0) -> str:
     raise AssertionError(f"{text!r} never appeared; the screen shows:\n{screen}")
 
 
+def wait_for_prompt(tm: Callable[..., str], prompt: str, timeout: float = 20.0) -> str:
+    """Wait until a program is waiting at `prompt`: it is the screen's last line. A prompt seen
+    anywhere else may be an earlier command's, still on screen before `clear` ran; keys typed
+    then reach the shell's line editor, which may keep them for its own next line."""
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = tm("capture-pane", "-p", "-t", "t")
+        lines = [line.rstrip() for line in screen.splitlines() if line.strip()]
+        if lines and lines[-1].endswith(prompt):
+            return screen
+        time.sleep(0.1)
+    raise AssertionError(f"no program waits at {prompt!r}; the screen shows:\n{screen}")
+
+
 def test_hidden_prompt_with_confirmation_stores_the_secret_unseen(terminal, tmp_path) -> None:
     terminal(
         "send-keys", "-t", "t", "smsctl account add prod --access-key-id LTAI5tTTY0001", "Enter"
     )
-    wait_for(terminal, "AccessKey Secret:")
+    wait_for_prompt(terminal, "AccessKey Secret:")
     terminal("send-keys", "-t", "t", "-l", CANARY)
     terminal("send-keys", "-t", "t", "Enter")
-    wait_for(terminal, "Repeat for confirmation:")
+    wait_for_prompt(terminal, "Repeat for confirmation:")
     terminal("send-keys", "-t", "t", "-l", CANARY)
     terminal("send-keys", "-t", "t", "Enter")
     screen = wait_for(terminal, "Added sms account `prod` (secret: keyring)")
@@ -93,13 +108,13 @@ def test_destructive_verb_asks_and_a_no_keeps_everything(terminal, tmp_path) -> 
         "--secret-stdin && clear && smsctl account delete prod",
         "Enter",
     )
-    wait_for(terminal, "Delete sms account `prod` and its keyring entry? [y/N]:")
+    wait_for_prompt(terminal, "Delete sms account `prod` and its keyring entry? [y/N]:")
     terminal("send-keys", "-t", "t", "n", "Enter")
     screen = wait_for(terminal, "Aborted")
     assert "Error: Aborted" in screen
     assert "prod" in (tmp_path / "config.toml").read_text()
     terminal("send-keys", "-t", "t", "clear; smsctl account delete prod; echo rc=$?", "Enter")
-    wait_for(terminal, "[y/N]:")
+    wait_for_prompt(terminal, "[y/N]:")
     terminal("send-keys", "-t", "t", "y", "Enter")
     screen = wait_for(terminal, "rc=0")
     assert "Deleted sms account `prod`" in screen
@@ -144,7 +159,7 @@ def add_account(terminal: Callable[..., str], sms: dict) -> None:
 
 def test_ctrl_c_at_the_hidden_prompt_is_130_and_writes_nothing(terminal, tmp_path) -> None:
     marker = run(terminal, "smsctl account add prod --access-key-id LTAI5tTTY0001")
-    wait_for(terminal, "AccessKey Secret:")
+    wait_for_prompt(terminal, "AccessKey Secret:")
     ctrl_c(terminal)
     screen, code = finished(terminal, marker)
     assert code == 130
@@ -156,10 +171,10 @@ def test_ctrl_c_at_the_hidden_prompt_is_130_and_writes_nothing(terminal, tmp_pat
 
 def test_ctrl_c_at_the_repeat_prompt_is_130_too(terminal, tmp_path) -> None:
     marker = run(terminal, "smsctl account add prod --access-key-id LTAI5tTTY0001")
-    wait_for(terminal, "AccessKey Secret:")
+    wait_for_prompt(terminal, "AccessKey Secret:")
     terminal("send-keys", "-t", "t", "-l", CANARY)
     terminal("send-keys", "-t", "t", "Enter")
-    wait_for(terminal, "Repeat for confirmation:")
+    wait_for_prompt(terminal, "Repeat for confirmation:")
     ctrl_c(terminal)
     screen, code = finished(terminal, marker)
     assert code == 130 and "Error: Interrupted at the prompt: nothing was done." in screen
@@ -171,13 +186,13 @@ def test_ctrl_c_at_a_confirmation_is_130_and_a_no_is_1(terminal, tmp_path, sandb
     add_account(terminal, sandbox.info()["sms"])
     before = (tmp_path / "config.toml").read_text()
     marker = run(terminal, "smsctl account delete prod")
-    wait_for(terminal, "[y/N]:")
+    wait_for_prompt(terminal, "[y/N]:")
     ctrl_c(terminal)
     screen, code = finished(terminal, marker)
     assert code == 130
     assert "Error: Interrupted at the prompt: nothing was done." in screen
     marker = run(terminal, "smsctl account delete prod")
-    wait_for(terminal, "[y/N]:")
+    wait_for_prompt(terminal, "[y/N]:")
     terminal("send-keys", "-t", "t", "n", "Enter")
     screen, code = finished(terminal, marker)
     assert code == 1 and "Error: Aborted" in screen
@@ -201,7 +216,7 @@ def sms_sends(sandbox: Any) -> list:
 def test_ctrl_c_at_the_send_confirmation_sends_nothing(terminal, fresh_sandbox_state) -> None:
     ready_to_send(terminal, fresh_sandbox_state)
     marker = run(terminal, "smsctl send-test --to +8613812345678 --scenario login --param code=1")
-    wait_for(terminal, "Send this SMS to +8613812345678? [y/N]:")
+    wait_for_prompt(terminal, "Send this SMS to +8613812345678? [y/N]:")
     ctrl_c(terminal)
     screen, code = finished(terminal, marker)
     assert code == 130 and "Error: Interrupted at the prompt: nothing was done." in screen
