@@ -146,13 +146,7 @@ def exchange(
             verify=True,
         )
         if 300 <= response.status_code < 400:
-            location = _shown(response.headers.get("Location"))
-            raise Redirected(
-                f"HTTP {response.status_code} redirect to {location}; smsctl never follows "
-                "redirects of provider API calls",
-                status=response.status_code,
-                location=location,
-            )
+            raise _redirected(response)
         content = _read_capped(response, limits.max_bytes)
         answer = Answer(
             response.status_code,
@@ -209,6 +203,26 @@ def _too_large(cap: int) -> AnswerTooLarge:
         f"the answer is larger than {cap // (1024 * 1024)} MiB (after decompression); smsctl "
         "stopped reading it",
         max_bytes=cap,
+    )
+
+
+def _redirected(response: Any) -> Redirected:
+    """A 3xx is never an API answer. One with a Location is a redirect, named with where it
+    pointed; one without (a 304 Not Modified, a 300 with no choice made) is named by its status."""
+    status = response.status_code
+    if not response.headers.get("Location"):
+        reason = "".join(ch if ch.isprintable() else "?" for ch in (response.reason or ""))[:80]
+        return Redirected(
+            f"HTTP {status} {reason}".rstrip() + " with no Location, which is not an API answer",
+            status=status,
+            location=None,
+        )
+    location = _shown(response.headers["Location"])
+    return Redirected(
+        f"HTTP {status} redirect to {location}; smsctl never follows redirects of provider "
+        "API calls",
+        status=status,
+        location=location,
     )
 
 

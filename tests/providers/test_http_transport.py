@@ -102,6 +102,14 @@ def test_the_sdk_never_follows_a_redirect(serve, status: int) -> None:
     assert elsewhere.requests == []
 
 
+def test_a_3xx_without_a_location_is_named_by_its_status_not_called_a_redirect(serve) -> None:
+    endpoint = serve(hostile.bare_status(304, "Not Modified"))
+    error = failure(lambda: send_sms(sms(endpoint.url)))
+    assert (error.exit_code, error.code) == (7, "Redirected")
+    assert "HTTP 304 Not Modified with no Location, which is not an API answer" in error.message
+    assert "redirect to" not in error.message
+
+
 @pytest.mark.parametrize("status", [302, 307, 308])
 def test_wechat_never_follows_a_redirect_with_the_app_secret(serve, status: int) -> None:
     elsewhere = serve(hostile.json_answer(TOKEN_OK))

@@ -121,6 +121,18 @@ def redirect(status: int, location: str) -> Behaviour:
     return answer
 
 
+def bare_status(status: int, reason: str) -> Behaviour:
+    """An answer of only a status line: no Location, no body."""
+
+    def answer(conn: socket.socket, server: HostileServer) -> None:
+        server.send(
+            conn,
+            f"HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\n\r\n".encode(),
+        )
+
+    return answer
+
+
 def trickle(
     *,
     head: bytes,
