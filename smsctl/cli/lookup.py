@@ -32,8 +32,11 @@ def lookup(
     ),
     account: str = typer.Option(None, "--account", help="Default: the active account."),
 ) -> None:
-    """Every SMS the provider recorded to PHONE on one day, whoever sent it, newest first, and
-    what it means."""
+    """Every SMS to a number on one day, and what it means.
+
+    Lists what the provider recorded to PHONE on a China date, whoever sent it, newest first:
+    time, status, the carrier's code explained, template, content, OutId, and which sends smsctl
+    made itself (with their BizId). Ends with what it means and what to do next."""
     from smsctl.core.recipients import parse_phone
     from smsctl.core.resolution import resolve_account
 
@@ -74,7 +77,8 @@ def _render_lookup(out: Any, report: sendreport.Lookup, retry: str) -> None:
             "received": clock.show(clock.parse_iso(item["received_at"]))
             if item["received_at"]
             else "no receipt yet",
-            "BizId": item["biz_id"] or ("-" if item["by_smsctl"] else "- (not in the record)"),
+            "BizId": item["biz_id"]
+            or ("-" if item["by_smsctl"] else "- (the provider's record carries none)"),
             "OutId": item["out_id"],
             "sent by": _sender(item),
         }
@@ -84,10 +88,15 @@ def _render_lookup(out: Any, report: sendreport.Lookup, retry: str) -> None:
     meaning, next_step = sendreport.advice(report, retry)
     out.line()
     if counts["total"]:
+        others = counts["total"] - counts["by_smsctl"]
         out.line(
             f"{counts['delivered']} delivered, {counts['failed']} failed, {counts['pending']} "
-            f"pending; {counts['by_smsctl']} sent by smsctl from this machine, the others by "
-            "the application or another client of the account."
+            f"pending; {counts['by_smsctl']} sent by smsctl from this machine"
+            + (
+                f", {others} by the application or another client of the account."
+                if others
+                else "."
+            )  # fmt: skip
         )
     out.line(f"What it means: {meaning}")
     out.line(f"Next: {next_step}")
@@ -121,8 +130,10 @@ def stats(
     ),
     account: str = typer.Option(None, "--account", help="Default: the active account."),
 ) -> None:
-    """Delivery per day, from the provider's counts: sent, delivered, failed, pending and the
-    delivery rate."""
+    """Delivery per day: sent, delivered, failed, pending, rate.
+
+    From the provider's own counts (QuerySendStatistics) for China dates: the last N days, or
+    --from/--to; a bar per day on a terminal."""
     from smsctl.core.names import check_provider_name
     from smsctl.core.resolution import resolve_account
 

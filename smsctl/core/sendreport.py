@@ -178,14 +178,25 @@ def advice(report: Lookup, retry: str) -> tuple[str, str]:
         )
     if newest["status"] == "failed":
         explanation = explain_receipt(newest["code"])
-        return (
-            f"The newest SMS, sent {when}, was NOT delivered: {newest['code'] or 'failed'} — "
-            f"{newest['meaning'] or 'the carrier reported a failure'}.",
-            f"{explanation.cause} Next: {explanation.next_step}"
-            if explanation
-            else "Look the carrier code up in Alibaba Cloud's delivery-receipt codes (doc "
-            "101347); `smsctl stats --days 1` shows whether other numbers fail too.",
+        counts = report.counts
+        every = (
+            f" All {counts['total']} SMS to this number that day failed: the cause is on this "
+            "number's side, not in one message."
+            if counts["failed"] == counts["total"] > 1
+            else ""
         )
+        meaning = (
+            f"The newest SMS, sent {when}, was NOT delivered: {newest['code'] or 'failed'} — "
+            f"{newest['meaning'] or 'the carrier reported a failure'}."
+        )
+        if explanation is None:
+            return (
+                meaning + every,
+                "Look the carrier code up in Alibaba Cloud's delivery-receipt codes (doc "
+                "101347); `smsctl stats --days 1` shows whether other numbers fail too.",
+            )
+        step = explanation.next_step
+        return f"{meaning} {explanation.cause}{every}", step[:1].upper() + step[1:]
     age = clock.now() - sent if sent else timedelta(0)
     if age < LATE_RECEIPT:
         return (
