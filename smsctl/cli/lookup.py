@@ -91,12 +91,12 @@ def _render_lookup(out: Any, report: sendreport.Lookup, retry: str) -> None:
         others = counts["total"] - counts["by_smsctl"]
         out.line(
             f"{counts['delivered']} delivered, {counts['failed']} failed, {counts['pending']} "
-            f"pending; {counts['by_smsctl']} sent by smsctl from this machine"
+            f"pending; {counts['by_smsctl'] or 'none'} sent by smsctl from this machine"
             + (
                 f", {others} by the application or another client of the account."
                 if others
                 else "."
-            )  # fmt: skip
+            )
         )
     out.line(f"What it means: {meaning}")
     out.line(f"Next: {next_step}")
