@@ -451,7 +451,9 @@ class Operations:
         send_date = date_param(params, "SendDate")
         today = china_time(self.state.now()).date()
         asked = datetime.strptime(send_date, "%Y%m%d").date()
-        if not today - timedelta(days=DETAILS_DAYS - 1) <= asked <= today:
+        # Older dates are refused; a later one (a client whose clock is past China's midnight
+        # already) simply lists nothing yet.
+        if asked < today - timedelta(days=DETAILS_DAYS - 1):
             raise ApiError(
                 "isv.INVALID_PARAMETERS", f"参数异常：SendDate只支持查询近{DETAILS_DAYS}天的记录"
             )
