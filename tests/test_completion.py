@@ -156,6 +156,10 @@ def test_bash_live_names_from_the_config(config: Path) -> None:
     assert bash("voice", "account", "show", "") == (0, ["callcenter"])
     assert bash("send-test", "--account", "p") == (0, ["prod"])
     assert bash("send-test", "--app", "") == (0, ["ios", "my\\ app"])
+    assert bash("lookup", "13800138000", "--account", "p") == (0, ["prod"])
+    assert bash("stats", "--account", "st") == (0, ["staging"])
+    assert bash("stats", "--signature", "阿") == (0, ["阿里云\\ 短信"])
+    assert bash("lookup", "") == (0, [])  # a phone number: nothing to offer
     assert bash("authorize", "revoke", "rule", "") == (0, ["order-shipped"])
     assert bash("authorize", "revoke", "") == (0, ["signature", "template", "rule"])
     assert bash("authorize", "template", "--channel", "voice", "") == (0, ["TTS_1"])

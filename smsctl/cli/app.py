@@ -40,6 +40,8 @@ SUBCOMMANDS = {
     "validate": "smsctl.cli.validate:validate",
     "send-test": "smsctl.cli.send_test:send_test",
     "receipt": "smsctl.cli.send_test:receipt",
+    "lookup": "smsctl.cli.lookup:lookup",
+    "stats": "smsctl.cli.lookup:stats",
     "voice": "smsctl.cli.voice:app",
     "email": "smsctl.cli.email:app",
     "wechat": "smsctl.cli.wechat:app",

@@ -131,6 +131,16 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "smsctl receipt --to 13800138000 --biz-id 900619746936498440^0",
         "smsctl receipt --to 13800138000 --out-id st1a2b3c4d5e6f --date 2026-12-01",
     ),
+    "lookup": (
+        "smsctl lookup 13800138000",
+        "smsctl lookup +8613800138000 --date 2026-12-01 --account prod",
+        "smsctl --json lookup 13800138000",
+    ),
+    "stats": (
+        "smsctl stats --days 1",
+        "smsctl stats --from 2026-11-20 --to 2026-12-01 --signature Acme",
+        "smsctl --json stats --days 30 --international",
+    ),
     # --- apps --------------------------------------------------------------------------------
     "authorize": (
         "smsctl authorize list",

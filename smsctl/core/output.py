@@ -116,6 +116,51 @@ class Output:
             padded = [v.ljust(w) for v, w in zip(row, widths, strict=False)]
             self.stdout.write("  ".join(padded).rstrip() + "\n")
 
+    def bar_table(
+        self,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        bars: Sequence[Sequence[tuple[int, str]]],
+        *,
+        width: int = 24,
+    ) -> None:
+        """A table with a bar per row after its columns: `bars[i]` is row i's segments as
+        (count, kind), kind `good`, `bad` or `waiting`, scaled so that the largest row total
+        fills `width`. Coloured blocks on a terminal; `#`, `x` and `.` in a pipe."""
+        if self.json_mode:
+            return
+        largest = max((sum(count for count, _ in segments) for segments in bars), default=0)
+
+        def cells(segments: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
+            if not largest:
+                return []
+            sized = [(round(count * width / largest), kind) for count, kind in segments]
+            # a kind that happened at all shows, however small next to the others
+            return [(max(size, 1) if count else 0, kind) for (size, kind), (count, _) in
+                    zip(sized, segments, strict=True)]  # fmt: skip
+
+        if not self.is_tty:
+            marks = {"good": "#", "bad": "x", "waiting": "."}
+            drawn = ["".join(marks[kind] * size for size, kind in cells(s)) for s in bars]
+            self.table([*columns, ""], [[*row, bar] for row, bar in zip(rows, drawn, strict=True)])
+            return
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        styles = {"good": "green", "bad": "red", "waiting": "yellow"}
+        blocks = {"good": "█", "bad": "█", "waiting": "░"}
+        table = Table(show_edge=False, header_style="bold" if self.color else "")
+        for column in [*columns, ""]:
+            table.add_column(Text(visible(str(column))))
+        for row, segments in zip(rows, bars, strict=True):
+            bar = Text()
+            for size, kind in cells(segments):
+                bar.append(blocks[kind] * size, style=styles[kind] if self.color else "")
+            values = ["" if value is None else visible(str(value)) for value in row]
+            table.add_row(*(Text(value) for value in values), bar)
+        Console(file=self.stdout, no_color=not self.color, highlight=False).print(table)
+
     def fields(self, pairs: dict[str, Any], *, title: str | None = None) -> None:
         """A detail view: one `key: value` line per field; a value of several lines continues
         under its first."""

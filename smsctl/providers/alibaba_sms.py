@@ -28,8 +28,10 @@ from smsctl.providers.answers import Answer
 __all__ = [
     "AlibabaAccess",
     "AlibabaSms",
+    "DayCounts",
     "Receipt",
     "RetryPolicy",
+    "SendDetail",
     "SendResult",
     "SignatureInfo",
     "TemplateInfo",
@@ -52,6 +54,10 @@ _LIST_AUDIT_STATUS = {
     "AUDIT_SATE_CANCEL": "cancelled",
 }
 LIST_PAGE_SIZE = 50  # the most QuerySmsSignList / QuerySmsTemplateList give in one page
+DETAILS_PAGE_SIZE = 50  # the most QuerySendDetails / QuerySendStatistics give in one page
+# A provider that keeps saying there is more is not followed forever (50 pages of one number on
+# one day is far beyond any flow control).
+MAX_PAGES = 200
 _RECEIPT_STATUS = {"1": "waiting", "2": "failed", "3": "delivered"}
 # Codes that mean "this endpoint does not offer the newer Get* action": use the legacy Query*.
 _FALLBACK_CODES = frozenset({"InvalidAction.NotFound", "InvalidAction", "InvalidApi.NotFound"})
@@ -96,6 +102,32 @@ class Receipt:
     content: str | None
     explanation: Explanation | None = None
     recorded: bool = True  # False: the provider lists no such send (yet) on the date asked
+
+
+@dataclass(frozen=True)
+class SendDetail:
+    """One SMS the provider recorded to a number (QuerySendDetails carries no BizId)."""
+
+    phone: str | None
+    status: str  # waiting | delivered | failed
+    err_code: str | None
+    template: str | None
+    content: str | None
+    send_date: datetime | None  # the provider's China times, parsed as UTC+8
+    receive_date: datetime | None
+    out_id: str | None
+    explanation: Explanation | None = None
+
+
+@dataclass(frozen=True)
+class DayCounts:
+    """QuerySendStatistics for one China date."""
+
+    day: date
+    total: int
+    delivered: int  # RespondedSuccessCount
+    failed: int  # RespondedFailCount
+    pending: int  # NoRespondedCount: no receipt yet
 
 
 def template_variables(content: str) -> tuple[str, ...]:
@@ -308,6 +340,94 @@ class AlibabaSms(AlibabaAdapter):
             content=detail.text("Content") or None,
             explanation=explanation,
         )
+
+    def send_details(self, phone: str, send_date: date) -> list[SendDetail]:
+        """Every SMS the provider recorded to `phone` under the China date `send_date`, whoever
+        sent it: all pages of QuerySendDetails, in the provider's order."""
+        models = self._models()
+        found: list[SendDetail] = []
+        for page in range(1, MAX_PAGES + 1):
+            request = models.QuerySendDetailsRequest(
+                phone_number=provider_number(phone),
+                send_date=clock.compact(send_date),
+                page_size=DETAILS_PAGE_SIZE,
+                current_page=page,
+            )
+            body, _ = self.invoke("query_send_details", request, action="QuerySendDetails")
+            answer = _answer(body, "QuerySendDetails")
+            listing = answer.object("SmsSendDetailDTOs")
+            shown = listing.objects("SmsSendDetailDTO") if listing else []
+            found += [_send_detail(entry) for entry in shown]
+            total = _count(answer, "TotalCount")
+            if not shown or len(found) >= total:
+                break
+        return found
+
+    def send_statistics(
+        self, start: date, end: date, *, international: bool, sign_name: str | None
+    ) -> list[DayCounts]:
+        """QuerySendStatistics from `start` to `end` (China dates), all pages: one entry per
+        date the provider reports."""
+        models = self._models()
+        days: list[DayCounts] = []
+        for page in range(1, MAX_PAGES + 1):
+            request = models.QuerySendStatisticsRequest(
+                is_globe=2 if international else 1,
+                start_date=clock.compact(start),
+                end_date=clock.compact(end),
+                page_index=page,
+                page_size=DETAILS_PAGE_SIZE,
+                sign_name=sign_name or None,
+            )
+            body, _ = self.invoke("query_send_statistics", request, action="QuerySendStatistics")
+            data = _answer(body, "QuerySendStatistics").object("Data")
+            shown = data.objects("TargetList") if data else []
+            days += [_day_counts(entry) for entry in shown]
+            total = _count(data, "TotalSize") if data else 0
+            if not shown or len(days) >= total:
+                break
+        return days
+
+
+def _send_detail(entry: Answer) -> SendDetail:
+    status = _RECEIPT_STATUS.get(str(entry.token("SendStatus")), "waiting")
+    err_code = entry.text("ErrCode") or None
+    return SendDetail(
+        phone=entry.text("PhoneNum"),
+        status=status,
+        err_code=err_code,
+        template=entry.text("TemplateCode") or None,
+        content=entry.text("Content") or None,
+        send_date=clock.china_time(entry.text("SendDate")),
+        receive_date=clock.china_time(entry.text("ReceiveDate")),
+        out_id=entry.text("OutId") or None,
+        explanation=explain_receipt(err_code) if status != "waiting" else None,
+    )
+
+
+def _day_counts(entry: Answer) -> DayCounts:
+    raw = entry.text("SendDate", required=True) or ""
+    try:
+        day = datetime.strptime(raw, "%Y%m%d").date()
+    except ValueError:
+        raise entry.malformed(entry._name("SendDate"), raw, "a date as yyyyMMdd") from None
+    return DayCounts(
+        day=day,
+        total=_count(entry, "TotalCount"),
+        delivered=_count(entry, "RespondedSuccessCount"),
+        failed=_count(entry, "RespondedFailCount"),
+        pending=_count(entry, "NoRespondedCount"),
+    )
+
+
+def _count(answer: Answer, key: str) -> int:
+    """A count the provider gives as a number or as a string of digits (TotalCount)."""
+    value = answer.token(key)
+    if value is None:
+        return 0
+    if not value.isdigit():
+        raise answer.malformed(answer._name(key), value, "a count")
+    return int(value)
 
 
 def _reject_info(entry: Answer) -> str:

@@ -23,7 +23,14 @@ if TYPE_CHECKING:
     from email.message import EmailMessage
 
     from smsctl.providers import wechat
-    from smsctl.providers.alibaba_sms import Receipt, SendResult, SignatureInfo, TemplateInfo
+    from smsctl.providers.alibaba_sms import (
+        DayCounts,
+        Receipt,
+        SendDetail,
+        SendResult,
+        SignatureInfo,
+        TemplateInfo,
+    )
     from smsctl.providers.alibaba_voice import CallDetail, CallResult, VoiceFileInfo
     from smsctl.providers.smtp import SendOutcome
     from smsctl.providers.wechat import WechatTemplate
@@ -54,6 +61,12 @@ class SmsAdapter(Protocol):
     def query_receipt(
         self, phone: str, biz_id: str | None, send_date: date, *, out_id: str | None = None
     ) -> Receipt: ...
+
+    def send_details(self, phone: str, send_date: date) -> list[SendDetail]: ...
+
+    def send_statistics(
+        self, start: date, end: date, *, international: bool, sign_name: str | None
+    ) -> list[DayCounts]: ...
 
 
 class VoiceAdapter(Protocol):

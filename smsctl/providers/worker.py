@@ -32,7 +32,14 @@ if TYPE_CHECKING:
     from datetime import date, datetime
 
     from smsctl.providers.alibaba_common import AlibabaAccess
-    from smsctl.providers.alibaba_sms import Receipt, SendResult, SignatureInfo, TemplateInfo
+    from smsctl.providers.alibaba_sms import (
+        DayCounts,
+        Receipt,
+        SendDetail,
+        SendResult,
+        SignatureInfo,
+        TemplateInfo,
+    )
     from smsctl.providers.alibaba_voice import CallDetail, CallResult, VoiceFileInfo
 
 _ADAPTERS = {
@@ -438,6 +445,18 @@ class RemoteSms(_Remote):
         self, phone: str, biz_id: str | None, send_date: date, *, out_id: str | None = None
     ) -> Receipt:
         return self._call("query_receipt", (phone, biz_id, send_date), {"out_id": out_id})
+
+    def send_details(self, phone: str, send_date: date) -> list[SendDetail]:
+        return self._call("send_details", (phone, send_date))
+
+    def send_statistics(
+        self, start: date, end: date, *, international: bool, sign_name: str | None
+    ) -> list[DayCounts]:
+        return self._call(
+            "send_statistics",
+            (start, end),
+            {"international": international, "sign_name": sign_name},
+        )
 
 
 class RemoteVoice(_Remote):

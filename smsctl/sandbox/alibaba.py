@@ -93,6 +93,11 @@ TEMPLATE_LIST_STATUS = {**SIGN_LIST_STATUS, "cancelled": "AUDIT_SATE_CANCEL"}
 TEMPLATE_TYPE_CODES = {"verification": 0, "notification": 1, "promotional": 2, "international": 3}
 # GetSmsTemplate's IntlType: what an international template (TemplateType 3) is for.
 INTL_TYPE_CODES = {"notification": 0, "promotional": 1, "verification": 2}
+# QuerySendStatistics' TemplateType: the usual numbering, plus 7 for digital messages (which
+# the emulator never sends, so a filter on it counts nothing).
+STATISTICS_TEMPLATE_TYPES = {"0", "1", "2", "3", "7"}
+# QuerySendDetails answers for this many China dates, today included.
+DETAILS_DAYS = 30
 TEMPLATE_LIST_TYPE_CODES = {
     "notification": 0,
     "promotional": 1,
@@ -444,6 +449,14 @@ class Operations:
     def query_send_details(self, params: dict[str, str]) -> dict[str, Any]:
         required(params, "PhoneNumber", "SendDate", "PageSize", "CurrentPage")
         send_date = date_param(params, "SendDate")
+        today = china_time(self.state.now()).date()
+        asked = datetime.strptime(send_date, "%Y%m%d").date()
+        # Older dates are refused; a later one (a client whose clock is past China's midnight
+        # already) simply lists nothing yet.
+        if asked < today - timedelta(days=DETAILS_DAYS - 1):
+            raise ApiError(
+                "isv.INVALID_PARAMETERS", f"参数异常：SendDate只支持查询近{DETAILS_DAYS}天的记录"
+            )
         page_size = int_param(params, "PageSize", 10, 1, 50)
         page = int_param(params, "CurrentPage", 1, 1, 10**6)
         number = receipt_number(params["PhoneNumber"])
@@ -489,7 +502,11 @@ class Operations:
         is_globe = int_param(params, "IsGlobe", 1, 1, 2)
         page = int_param(params, "PageIndex", 1, 1, 10**6)
         page_size = int_param(params, "PageSize", 10, 1, 50)
+        if start > end:
+            raise ApiError("isv.INVALID_PARAMETERS", "参数异常：StartDate不能晚于EndDate")
         template_type = params.get("TemplateType")
+        if template_type not in (None, "") and template_type not in STATISTICS_TEMPLATE_TYPES:
+            raise ApiError("isv.INVALID_PARAMETERS", f"参数异常：TemplateType={template_type}")
         sign_name = params.get("SignName")
         days: dict[str, dict[str, int]] = {}
         for record in self.state.sms:

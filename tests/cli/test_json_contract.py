@@ -317,6 +317,8 @@ CASES: list[Case] = [
     Case("send-test", "wechat", ("wechat", "send-test", "--openid", OPENID, "--rule", "login",
                                  "--app", "shop", "--var", "code=1234", "--yes")),
     Case("receipt", "sms", ("receipt", "--to", PHONE, "--biz-id", "{biz_id}"), _sent_sms),
+    Case("lookup", "sms", ("lookup", PHONE), _sent_sms),
+    Case("stats", "sms", ("stats", "--days", "2"), _sent_sms),
     Case("voice call-result", "voice", ("voice", "call-result", "--call-id", "{call_id}"),
          _placed_call),
     Case("log", "all", ("log",)),

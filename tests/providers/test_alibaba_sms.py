@@ -354,3 +354,65 @@ def _assert_no_secret(error: SmsctlError, adapter, *, secret: str) -> None:
         assert "Authorization" not in text
     assert error.__cause__ is None
     assert error.__context__ is None or error.__suppress_context__
+
+
+# --- send details and statistics: every page ----------------------------------------------------
+
+NOON_IN_CHINA = datetime(2030, 3, 31, 12, tzinfo=timezone(timedelta(hours=8)))
+
+
+def _sdk_send(state, sms, number: str, code: str = "1234", out_id: str = "app") -> None:
+    sms.send(number, "Acme", "SMS_100000001", {"code": code}, out_id)
+
+
+def test_send_details_reads_every_page(sms, state, monkeypatch):
+    from smsctl.providers import alibaba_sms
+
+    monkeypatch.setattr(alibaba_sms, "DETAILS_PAGE_SIZE", 3)
+    state.flow_control_enabled = False
+    state.set_clock(NOON_IN_CHINA, frozen=True)
+    for index in range(7):
+        _sdk_send(state, sms, PHONE, out_id=f"app-{index}")
+        state.advance_clock(10)
+    before = len(state.requests)
+    details = sms.send_details(PHONE, NOON_IN_CHINA.date())
+    asked = [params for _, params in state.requests[before:]]
+    assert [p["CurrentPage"] for p in asked] == ["1", "2", "3"]
+    assert {p["PageSize"] for p in asked} == {"3"}
+    assert [d.out_id for d in details] == [f"app-{i}" for i in range(6, -1, -1)]
+    assert details[0].status == "delivered" and details[0].err_code == "DELIVERED"
+    assert details[0].send_date == NOON_IN_CHINA + timedelta(seconds=60)
+    assert details[0].template == "SMS_100000001" and details[0].explanation is not None
+
+
+def test_send_details_of_a_day_without_sends_is_one_request(sms, state):
+    state.set_clock(NOON_IN_CHINA, frozen=True)
+    before = len(state.requests)
+    assert sms.send_details(PHONE, NOON_IN_CHINA.date()) == []
+    assert len(state.requests) - before == 1
+
+
+def test_send_statistics_reads_every_page(sms, state, monkeypatch):
+    from smsctl.providers import alibaba_sms
+
+    monkeypatch.setattr(alibaba_sms, "DETAILS_PAGE_SIZE", 2)
+    state.flow_control_enabled = False
+    for days_ago in range(5):
+        state.set_clock(NOON_IN_CHINA - timedelta(days=days_ago), frozen=True)
+        _sdk_send(state, sms, PHONE)
+        _sdk_send(state, sms, "+8613900000012")  # its receipt fails
+    state.set_clock(NOON_IN_CHINA + timedelta(seconds=30), frozen=True)
+    _sdk_send(state, sms, PHONE)  # no receipt yet
+    before = len(state.requests)
+    days = sms.send_statistics(
+        date(2030, 3, 25), date(2030, 3, 31), international=False, sign_name="Acme"
+    )
+    asked = [params for _, params in state.requests[before:]]
+    assert [p["PageIndex"] for p in asked] == ["1", "2", "3"]
+    assert {(p["IsGlobe"], p["SignName"], p["StartDate"], p["EndDate"]) for p in asked} == {
+        ("1", "Acme", "20300325", "20300331")
+    }
+    assert [d.day for d in days] == [date(2030, 3, 31) - timedelta(days=n) for n in range(5)]
+    today = days[0]
+    assert (today.total, today.delivered, today.failed, today.pending) == (3, 1, 1, 1)
+    assert all((d.total, d.delivered, d.failed, d.pending) == (2, 1, 1, 0) for d in days[1:])

@@ -115,6 +115,8 @@ def _commands() -> list[tuple[str, ...]]:
         ("config", "check"),
         ("doctor",),
         ("log",),
+        ("lookup", PHONE),
+        ("stats", "--days", "1"),
         # live checks
         ("validate", "prod", "--check-only"),
         ("voice", "validate", "prod", "--check-only"),

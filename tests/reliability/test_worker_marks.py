@@ -75,6 +75,8 @@ RUNS: dict[str, list[list[str]]] = {
         ["send-test", "--to", PHONE, "--scenario", "login", "--param", "code=1", "--dry-run"],
     ],
     "receipt": [["receipt", "--to", SETUP_PHONE, "--biz-id", "BIZ_ID"]],
+    "lookup": [["lookup", SETUP_PHONE], ["--json", "lookup", SETUP_PHONE, "--account", "spare"]],
+    "stats": [["stats"], ["--json", "stats", "--days", "1", "--international"]],
     "voice validate": [["voice", "validate", "alerts"]],
     "voice send-test": [
         ["voice", "send-test", "--to", PHONE, "--scenario", "alert", "--template", TTS]

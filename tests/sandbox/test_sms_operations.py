@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import timedelta
 
 import pytest
 
 from tests.fixtures.sandbox import TEST_RECEIPT_DELAY
-from tests.sandbox.conftest import SERVICE_DATE
+from tests.sandbox.conftest import SERVICE_DATE, SERVICE_NOW
 
 
 def send(sms_client, number="13800138000", sign="Acme", code="SMS_100000001", param=None):
@@ -513,3 +515,93 @@ def test_receipt_of_an_international_send(sms_client, sandbox):
     ).body
     assert body.total_count == "1"
     assert body.sms_send_detail_dtos.sms_send_detail_dto[0].phone_num == US_NUMBER
+
+
+# --- details and statistics: every accepted send, in pages, from any client ----------------------
+
+
+def _details_page(sms_client, number, send_date, page, size):
+    from alibabacloud_dysmsapi20170525 import models
+
+    return sms_client.query_send_details(
+        models.QuerySendDetailsRequest(
+            phone_number=number, send_date=send_date, page_size=size, current_page=page
+        )
+    ).body
+
+
+def test_send_details_lists_every_send_to_the_number_in_pages_newest_first(sms_client, sandbox):
+    state = sandbox.alibaba.state
+    state.flow_control_enabled = False
+    for index in range(7):
+        send(sms_client, "13800138030", param={"code": f"{index:04d}"})
+        state.advance_clock(10)
+    send(sms_client, "13800138031")  # another number
+    pages = [_details_page(sms_client, "13800138030", SERVICE_DATE, page, 3) for page in (1, 2, 3)]
+    assert {page.total_count for page in pages} == {"7"}
+    shown = [dto for page in pages for dto in page.sms_send_detail_dtos.sms_send_detail_dto]
+    assert [len(page.sms_send_detail_dtos.sms_send_detail_dto) for page in pages] == [3, 3, 1]
+    codes = [re.search(r"：(\d{4})，", dto.content).group(1) for dto in shown]
+    assert codes == [f"{i:04d}" for i in range(6, -1, -1)]
+    assert (
+        shown[0].send_date == "2026-12-01 12:01:00" and shown[-1].send_date == "2026-12-01 12:00:00"
+    )
+    beyond = _details_page(sms_client, "13800138030", SERVICE_DATE, 4, 3)
+    assert beyond.total_count == "7" and beyond.sms_send_detail_dtos.sms_send_detail_dto == []
+
+
+@pytest.mark.parametrize("send_date", ["20261101", "20251201"])
+def test_send_details_answers_for_the_last_30_china_dates_only(sms_client, send_date):
+    body = _details_page(sms_client, "13800138000", send_date, 1, 10)
+    assert body.code == "isv.INVALID_PARAMETERS" and "30" in body.message
+
+
+def test_send_details_answers_for_the_oldest_date_of_the_window_and_a_later_one(sms_client):
+    assert _details_page(sms_client, "13800138000", "20261102", 1, 10).total_count == "0"
+    assert _details_page(sms_client, "13800138000", "20261202", 1, 10).total_count == "0"
+
+
+def _statistics(sms_client, start, end, page=1, size=10, **extra):
+    from alibabacloud_dysmsapi20170525 import models
+
+    return sms_client.query_send_statistics(
+        models.QuerySendStatisticsRequest(
+            is_globe=extra.pop("is_globe", 1), start_date=start, end_date=end, page_index=page,
+            page_size=size, **extra,
+        )
+    ).body  # fmt: skip
+
+
+def test_send_statistics_pages_dates_newest_first(sms_client, sandbox):
+    state = sandbox.alibaba.state
+    state.flow_control_enabled = False  # the clock goes back between sends
+    for days_ago in range(5):
+        state.set_clock(SERVICE_NOW - timedelta(days=days_ago), frozen=True)
+        send(sms_client, "13800138040")
+    state.set_clock(SERVICE_NOW + timedelta(seconds=30), frozen=True)
+    first = _statistics(sms_client, "20261126", "20261201", size=2)
+    second = _statistics(sms_client, "20261126", "20261201", page=2, size=2)
+    third = _statistics(sms_client, "20261126", "20261201", page=3, size=2)
+    assert (first.data.total_size, second.data.total_size) == (5, 5)
+    dates = [row.send_date for body in (first, second, third) for row in body.data.target_list]
+    assert dates == ["20261201", "20261130", "20261129", "20261128", "20261127"]
+    assert all(row.responded_success_count == 1 for row in first.data.target_list)
+
+
+def test_send_statistics_separates_international_sends_and_template_types(sms_client):
+    send(sms_client, "13800138041")
+    send_code(sms_client, US_NUMBER)
+    assert _statistics(sms_client, SERVICE_DATE, SERVICE_DATE).data.target_list[0].total_count == 1
+    abroad = _statistics(sms_client, SERVICE_DATE, SERVICE_DATE, is_globe=2).data.target_list
+    assert [row.total_count for row in abroad] == [1]
+    notification = _statistics(sms_client, SERVICE_DATE, SERVICE_DATE, template_type=1)
+    assert notification.data.target_list == []
+
+
+@pytest.mark.parametrize(
+    "start,end,extra",
+    [("20261201", "20261130", {}), (SERVICE_DATE, SERVICE_DATE, {"template_type": 5})],
+)
+def test_send_statistics_refuses_bad_ranges_and_types(sms_client, start, end, extra):
+    body = _statistics(sms_client, start, end, **extra)
+    assert body.code == "isv.INVALID_PARAMETERS"
