@@ -437,15 +437,18 @@ def run_secret_command(argv: list[str], timeout: float, whose: str) -> str:
     shown = command_text(argv)
     started = time.monotonic()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SMSCTL_SECRET_")}
-    stdin = None if _isatty(sys.stdin) else subprocess.DEVNULL
+    # At a terminal the command stays in our process group, so that it can prompt there; else
+    # it gets a session of its own, so that stopping it stops what it started too.
+    interactive = _isatty(sys.stdin)
     try:
         child = subprocess.Popen(
             [program, *argv[1:]],
-            stdin=stdin,
+            stdin=None if interactive else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=environment,
             close_fds=True,
+            start_new_session=not interactive,
         )
     except FileNotFoundError:
         raise _command_error(
@@ -468,7 +471,7 @@ def run_secret_command(argv: list[str], timeout: float, whose: str) -> str:
         if not (output.join(left) and errors.join(left)):
             raise subprocess.TimeoutExpired(argv, timeout)  # a child of it holds its output
     except subprocess.TimeoutExpired:
-        _stop(child)
+        _stop(child, group=not interactive)
         errors.join(0.5)
         program = os.path.basename(argv[0])
         debug(f"secret command `{program}` for {whose} stopped after {timeout:g} s")
@@ -481,7 +484,7 @@ def run_secret_command(argv: list[str], timeout: float, whose: str) -> str:
             hint_more=f"[secrets] command_timeout or {COMMAND_TIMEOUT_ENV} changes the limit.",
         ) from None
     except BaseException:  # Ctrl-C: the child goes with us
-        _stop(child)
+        _stop(child, group=not interactive)
         raise
     duration = time.monotonic() - started
     raw = output.data()
@@ -581,11 +584,15 @@ class _Collector:
         return "\n".join(lines[-STDERR_TAIL_LINES:])[-STDERR_TAIL_CHARS:]
 
 
-def _stop(child: Any) -> None:
+def _stop(child: Any, *, group: bool) -> None:
     import contextlib
+    import signal
 
     with contextlib.suppress(OSError):
-        child.kill()
+        if group:
+            os.killpg(child.pid, signal.SIGKILL)
+        else:
+            child.kill()
     with contextlib.suppress(Exception):
         child.wait(2)
 
