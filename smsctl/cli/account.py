@@ -501,6 +501,24 @@ def _command_notes(
         )
 
 
+def _misspelt_own_option(ctx: typer.Context, words: list[str | None]) -> None:
+    """The refusing edit takes any words (to refuse them clearly); one that is a misspelt
+    option it does take is an unknown option instead, with the did-you-mean."""
+    import difflib
+
+    from typer._click.exceptions import NoSuchOption
+
+    own = ["--secret-command", "--no-secret-command"]
+    for word in words:
+        option = (word or "").split("=")[0]
+        if (
+            option.startswith("--")
+            and option not in own
+            and difflib.get_close_matches(option, own, n=1, cutoff=0.7)
+        ):
+            raise NoSuchOption(option, ctx=ctx)
+
+
 def refuse_edit(channel: channels.Channel, name: str | None) -> None:
     from smsctl.core.errors import UsageError
 
@@ -761,6 +779,7 @@ def make_account_app(channel_name: str) -> typer.Typer:
             secret_command: str = _SECRET_COMMAND.default,
             no_secret_command: bool = _NO_SECRET_COMMAND.default,
         ) -> None:
+            _misspelt_own_option(ctx, [name, *ctx.args])
             if name is None or ctx.args or (secret_command is None and not no_secret_command):
                 refuse_edit(channel, name)
             options = {"secret_command": secret_command, "no_secret_command": no_secret_command}
