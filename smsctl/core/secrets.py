@@ -473,8 +473,8 @@ def run_secret_command(argv: list[str], timeout: float, whose: str) -> str:
     except subprocess.TimeoutExpired:
         _stop(child, group=not interactive)
         errors.join(0.5)
-        program = os.path.basename(argv[0])
-        debug(f"secret command `{program}` for {whose} stopped after {timeout:g} s")
+        name = os.path.basename(argv[0])
+        debug(f"secret command `{name}` for {whose} stopped after {timeout:g} s")
         raise _command_error(
             whose,
             shown,
