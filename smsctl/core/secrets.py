@@ -697,7 +697,9 @@ def missing_secret_error(channel: str, account: str) -> CredentialError:
     variable = env_var_name(channel, account)
     if not model.account_editable:  # its secret was verified with it, when it was added
         hint = (
-            f"Set {variable} to the AppSecret, or delete the account and add it again "
+            f"Set {variable} to the AppSecret, read it from your secret store with "
+            f"`{model.command('account', 'edit', account)} --secret-command '...'`, or delete "
+            "the account and add it again "
             f"(`smsctl wechat account delete {account} --yes`, then "
             f"`smsctl wechat account add {account} --app-id ID`), which invalidates its push "
             "rules."
@@ -707,6 +709,7 @@ def missing_secret_error(channel: str, account: str) -> CredentialError:
         hint = (
             f"Store it with `{edit} --rotate-secret` (asks, hidden) or "
             f"`{edit} --rotate-secret --secret-stdin` (reads it from standard input), "
+            f"read it from your secret store with `{edit} --secret-command '...'`, "
             f"or set {variable}."
         )
     return CredentialError(
