@@ -104,6 +104,28 @@ def _note(help_text: str) -> inspect.Parameter:
 
 _SECRET_STDIN = _option("secret_stdin", bool, SECRET_STDIN)
 _ALLOW_INSECURE = _option("allow_insecure", bool, ALLOW_INSECURE)
+# Every channel's accounts may read their secret from a program (smsctl.core.secrets).
+_SECRET_COMMAND = _option(
+    "secret_command",
+    str,
+    typer.Option(
+        None,
+        "--secret-command",
+        metavar="COMMAND",
+        help="Read the secret from this program's one line of output each run, e.g. 'vault kv "
+        "get -field=secret kv/smsctl/prod' (split like shell words, run without a shell); "
+        "nothing goes to the keyring.",
+    ),
+)
+_NO_SECRET_COMMAND = _option(
+    "no_secret_command",
+    bool,
+    typer.Option(
+        False,
+        "--no-secret-command",
+        help="Stop using the secret command: the secret is read from the keyring again.",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -311,8 +333,9 @@ WECHAT = AccountForm(
         "that fails.",
         "list": "List official accounts (the active one is marked *).",
         "show": "Show one account, where its AppSecret comes from, and its push rules.",
-        "edit": "Not possible: an official account cannot be modified (exit 2). Delete it and add "
-        "it again.",
+        "edit": "Only where its AppSecret is read from changes (--secret-command, checked live "
+        "like a new account, or --no-secret-command): an official account cannot be modified "
+        "otherwise (exit 2). Delete it and add it again.",
         "enable": "Enable an account again.",
         "disable": "Disable an account: nothing is pushed through it until it is enabled again.",
         "delete": "Delete an account and its keyring entry. Its push rules stay in the config, "
@@ -352,7 +375,10 @@ def add_account(
     form = FORMS[channel.provider]
     check_identifier(name, "account")
     secret_stdin = options.pop("secret_stdin")
+    command = _secret_command(options.pop("secret_command", None), secret_stdin)
     values = accounts.new_values(channel.name, options)
+    if command is not None:
+        values["secret_command"] = command
     if values.get("allow_insecure_endpoint") and form.insecure_warning:
         app.output.warn(form.insecure_warning.format(**values))
     verified = accounts.provider_rules(channel.provider).verify is not None
@@ -382,9 +408,11 @@ def edit_account(
     rename = options.pop("rename")
     rotate_secret = options.pop("rotate_secret")
     secret_stdin = options.pop("secret_stdin")
+    command_changes = _command_changes(options, secret_stdin and not rotate_secret)
     if rename:
         check_identifier(rename, "account")
     changes = accounts.edited_values(app.config(), channel.name, name, options)
+    changes.update(command_changes)
     if not changes and not rename and not rotate_secret:
         from smsctl.core.errors import UsageError
 
@@ -405,11 +433,90 @@ def edit_account(
         command=f"{channel.name} account edit",
     )
     render_change(app, channel.name, change, "Updated")
+    _command_notes(app, channel, change.name, command_changes, rotate_secret)
     if rename and rename != name and app.secrets.from_env(channel.name, name):
         app.output.warn(
             f"the secret came from {channel.secret_env_var(name)}; under the new name it is read "
             f"from {channel.secret_env_var(rename)}: set that variable where this account is used."
         )
+
+
+def _secret_command(text: str | None, secret_stdin: bool) -> list[str] | None:
+    """--secret-command's words, or None when it was not given."""
+    if text is None:
+        return None
+    from smsctl.core.errors import UsageError
+    from smsctl.core.secrets import parse_command
+
+    if secret_stdin:
+        raise UsageError(
+            "--secret-command and --secret-stdin both give the secret: use one.",
+            code="conflicting_options",
+        )
+    return parse_command(text)
+
+
+def _command_changes(options: dict, secret_stdin: bool) -> dict[str, Any]:
+    """The change to `secret_command` that --secret-command / --no-secret-command ask for."""
+    from smsctl.core.errors import UsageError
+
+    text, remove = options.pop("secret_command", None), options.pop("no_secret_command", False)
+    if text is not None and remove:
+        raise UsageError(
+            "--secret-command and --no-secret-command contradict each other: use one.",
+            code="conflicting_options",
+        )
+    if remove:
+        return {"secret_command": None}
+    command = _secret_command(text, secret_stdin)
+    return {} if command is None else {"secret_command": command}
+
+
+def _command_notes(
+    app: AppContext, channel: channels.Channel, name: str, changes: dict, rotated: bool
+) -> None:
+    """What a change of the secret source means for the keyring and the environment."""
+    from smsctl.core.secrets import entry_name
+
+    if "secret_command" not in changes:
+        return
+    entry = entry_name(channel.name, name)
+    if changes["secret_command"]:
+        app.output.info(
+            f"Its secret is read by that command from now on; a keyring entry `{entry}` stored "
+            "earlier, if any, is no longer read (it stays until the account is deleted)."
+        )
+        check = channel.command("validate", name, "--check-only")
+        app.output.hint(f"Check that the command gives a working secret: {check}")
+    elif not rotated:
+        edit = channel.command("account", "edit", name)
+        app.output.info(
+            f"Its secret is read from the keyring (`{entry}`) again; if it has none there, store "
+            f"one with `{edit} --rotate-secret`."
+        )
+    if app.secrets.from_env(channel.name, name):
+        app.output.warn(
+            f"{channel.secret_env_var(name)} is set and wins over the secret command and the "
+            "keyring where it is set."
+        )
+
+
+def _misspelt_own_option(ctx: typer.Context, words: list[str | None]) -> None:
+    """The refusing edit takes any words (to refuse them clearly); one that is a misspelt
+    option it does take is an unknown option instead, with the did-you-mean."""
+    import difflib
+
+    from typer._click.exceptions import NoSuchOption
+
+    own = ["--secret-command", "--no-secret-command"]
+    for word in words:
+        option = (word or "").split("=")[0]
+        if (
+            option.startswith("--")
+            and option not in own
+            and difflib.get_close_matches(option, own, n=1, cutoff=0.7)
+        ):
+            raise NoSuchOption(option, ctx=ctx)
 
 
 def refuse_edit(channel: channels.Channel, name: str | None) -> None:
@@ -497,6 +604,8 @@ def list_accounts(app: AppContext, channel: str) -> None:
 
 
 def show_account(app: AppContext, channel: str, name: str) -> None:
+    from smsctl.core.secrets import command_text
+
     config = app.config()
     model = channels.channel(channel)
     item = config.get(channel, "accounts", name)
@@ -506,6 +615,7 @@ def show_account(app: AppContext, channel: str, name: str) -> None:
     shown["depends_on_it"] = _items(model, accounts.dependents(config, channel, name))
     human_view = {
         **shown,
+        "secret_command": command_text(item["secret_command"]) if item["secret_command"] else None,
         "secret": source.describe(),
         "depends_on_it": [f"{d['kind']} {d['name']}" for d in shown["depends_on_it"]],
     }
@@ -637,9 +747,8 @@ def make_account_app(channel_name: str) -> typer.Typer:
     def add(ctx: typer.Context, name: str, **options: Any) -> None:
         add_account(app_context(ctx), ctx, channel, name, options)
 
-    app.command("add")(
-        _command(add, texts["add"], [name_param, *_offered(channel, form.add_options)])
-    )
+    add_options = [*_offered(channel, form.add_options), _SECRET_COMMAND]
+    app.command("add")(_command(add, texts["add"], [name_param, *add_options]))
 
     @app.command("list", help=texts["list"])
     def list_(ctx: typer.Context) -> None:
@@ -650,7 +759,7 @@ def make_account_app(channel_name: str) -> typer.Typer:
         show_account(app_context(ctx), channel.name, name)
 
     if channel.account_editable:
-        edit_options = _offered(channel, form.edit_options)
+        edit_options = [*_offered(channel, form.edit_options), _SECRET_COMMAND, _NO_SECRET_COMMAND]
         flags = [_flag(p) for p in edit_options if p.name not in ("secret_stdin", "allow_insecure")]
 
         def edit(ctx: typer.Context, name: str, **options: Any) -> None:
@@ -667,8 +776,25 @@ def make_account_app(channel_name: str) -> typer.Typer:
         def refused_edit(
             ctx: typer.Context,
             name: str = typer.Argument(None, metavar="NAME", help="Account name."),
+            secret_command: str = _SECRET_COMMAND.default,
+            no_secret_command: bool = _NO_SECRET_COMMAND.default,
         ) -> None:
-            refuse_edit(channel, name)
+            _misspelt_own_option(ctx, [name, *ctx.args])
+            if name is None or ctx.args or (secret_command is None and not no_secret_command):
+                refuse_edit(channel, name)
+            options = {"secret_command": secret_command, "no_secret_command": no_secret_command}
+            app_ = app_context(ctx)
+            changes = _command_changes(options, False)
+            change = accounts.edit(
+                app_.store,
+                app_.secrets,
+                channel.name,
+                name,
+                changes,
+                command=f"{channel.name} account edit",
+            )
+            render_change(app_, channel.name, change, "Updated")
+            _command_notes(app_, channel, name, changes, False)
 
     @app.command("enable", help=texts["enable"])
     def enable(ctx: typer.Context, name: str = NAME) -> None:

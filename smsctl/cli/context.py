@@ -68,9 +68,18 @@ class AppContext:
     @property
     def secrets(self) -> Any:
         if self._secrets is None:
-            from smsctl.core.secrets import SecretStore
+            from smsctl.core.secrets import SecretStore, command_timeout
 
-            self._secrets = SecretStore(configured_backend=self.config().secrets_backend())
+            config = self.config()
+            self._secrets = SecretStore(
+                configured_backend=config.secrets_backend(),
+                commands=lambda channel, account: (
+                    self.config().find(channel, "accounts", account) or {}
+                ).get("secret_command"),
+                command_timeout=command_timeout(
+                    config.data.get("secrets", {}).get("command_timeout")
+                ),
+            )
         return self._secrets
 
     # --- interaction ---------------------------------------------------------------------

@@ -18,7 +18,7 @@ from smsctl.core import audit, channels, leftover_secrets
 from smsctl.core.config import Config, ConfigStore, unknown_item_error
 from smsctl.core.errors import ConfigError
 from smsctl.core.schema import CHANNEL_COLLECTIONS
-from smsctl.core.secrets import SERVICE, SecretStore, entry_name, env_var_name
+from smsctl.core.secrets import SERVICE, SecretStore, command_text, entry_name, env_var_name
 from smsctl.core.secrets import SecretSource as SecretSourceInfo
 
 SecretSource = Callable[[], "str | None"]
@@ -54,7 +54,8 @@ def add(
 ) -> AccountChange:
     """Add an account. The same values again is success without change (idempotent). A
     provider that checks credentials when an account is added (WeChat) does so with the secret
-    before anything is written."""
+    before anything is written. An account with a `secret_command` (or whose variable is set)
+    has no secret stored: the command runs now only where the provider checks the secret."""
     values = {k: v for k, v in values.items() if v is not None}
     config = store.load()
     values = {"provider": channels.channel(channel).provider, **values}  # the file says it
@@ -62,10 +63,19 @@ def add(
     if existing is not None:
         return _same_or_conflict(channel, name, existing, values)
 
+    verify = provider_rules(provider_of(channel, values)).verify
+    secret_command = values.get("secret_command")
     env_secret = secrets.from_env(channel, name)
-    if env_secret is None:
+    in_keyring = env_secret is None and secret_command is None  # else the keyring is not touched
+    if in_keyring:
         secrets.check_can_store(channel, name)  # before asking for a secret it could not keep
-    secret = env_secret.value if env_secret else obtain_secret()
+    if env_secret is not None:
+        secret: str | None = env_secret.value
+    elif secret_command is not None:
+        # Run now only where the provider checks the secret before the account is saved.
+        secret = secrets.from_command(channel, name, secret_command).value if verify else ""
+    else:
+        secret = obtain_secret()
     if secret is None:
         from smsctl.core.errors import CredentialError
 
@@ -75,7 +85,6 @@ def add(
             f"{env_var_name(channel, name)}.",
             code="secret_missing",
         )
-    verify = provider_rules(provider_of(channel, values)).verify
     if verify is not None:
         verify(config, name, values, secret)  # a live check, before anything is written
 
@@ -87,7 +96,7 @@ def add(
                 return _same_or_conflict(
                     channel, name, editor.plain()[channel]["accounts"][name], values
                 )
-            if env_secret is None:
+            if in_keyring:
                 leftover_secrets.note(store.path, channel, name)
                 secrets.store(channel, name, secret)
                 stored_in_keyring = True
@@ -100,9 +109,17 @@ def add(
                 secrets.delete(channel, name)
                 leftover_secrets.forget(store.path, channel, name)
         raise
-    if env_secret is None:
+    if in_keyring:
         leftover_secrets.forget(store.path, channel, name)
-    source = env_secret.source if env_secret else "keyring"
+    if env_secret is not None:
+        where = SecretSourceInfo("env", env_var_name(channel, name))
+        secret_note = f"stored ({env_secret.source})"
+    elif secret_command is not None:
+        where = SecretSourceInfo("command", command_text(secret_command))
+        secret_note = "read by its secret_command, not stored"
+    else:
+        where = _in_keyring(channel, name)
+        secret_note = "stored (keyring)"
     audit.record(
         "config.change",
         command=command,
@@ -110,12 +127,7 @@ def add(
         account=name,
         action="account.add",
         changed=sorted(values),
-        secret=f"stored ({source})",
-    )
-    where = (
-        SecretSourceInfo("env", env_var_name(channel, name))
-        if env_secret
-        else _in_keyring(channel, name)
+        secret=secret_note,
     )
     return AccountChange(name, True, values, secret=where)
 
@@ -168,6 +180,8 @@ def _edit_flags(values: dict[str, Any], keys: list[str]) -> list[str]:
                 flags.append(flag)
         elif key == "access_key_id":
             flags += [flag, "ID"]
+        elif key == "secret_command":
+            flags += [flag, shlex.quote(command_text(value))]
         else:
             flags += [flag, shlex.quote(str(value))]
     return flags
@@ -186,14 +200,27 @@ def edit(
 ) -> AccountChange:
     """Change fields (None removes a field), rename, or rotate the secret."""
     config = store.load()
-    config.get(channel, "accounts", name)
+    existing = config.get(channel, "accounts", name)
     if rename and config.find(channel, "accounts", rename) is not None:
         raise ConfigError(f"{channel} account `{rename}` already exists.", code="account_exists")
+    had_command = bool(existing.get("secret_command"))
+    secret_command = (
+        changes["secret_command"] if "secret_command" in changes else existing["secret_command"]
+    )
+    if new_secret is not None and secret_command:
+        raise rotation_elsewhere(channel, name, secret_command)
+    verify = provider_rules(provider_of(channel, existing)).verify
+    if changes.get("secret_command") and verify is not None:
+        # Its provider checks a secret before it is used: the command's too, before it is saved.
+        found = secrets.from_command(channel, name, changes["secret_command"])
+        verify(config, name, {**existing, **changes}, found.value)
     if new_secret is not None:
         secrets.check_can_store(channel, rename or name)
     secret = new_secret() if new_secret else None
     old_secret = None
-    if rename or secret is not None:
+    if secret is not None and had_command:  # back to the keyring: what it held, to restore
+        old_secret = secrets.keyring_value(channel, name)
+    elif (rename or secret is not None) and not had_command:
         lookup = secrets.lookup(channel, name)
         old_secret = lookup.value if lookup.source == "keyring" else None
 
@@ -230,11 +257,25 @@ def edit(
         renamed_from=name if rename else None,
         secret="rotated" if secret is not None else None,
     )
-    return AccountChange(
-        final_name,
-        changed,
-        changes,
-        secret=_in_keyring(channel, final_name) if secret is not None else None,
+    where = None
+    if secret is not None:
+        where = _in_keyring(channel, final_name)
+    elif changes.get("secret_command"):
+        where = SecretSourceInfo("command", command_text(changes["secret_command"]))
+    return AccountChange(final_name, changed, changes, secret=where)
+
+
+def rotation_elsewhere(channel: str, name: str, command: list[str]) -> Exception:
+    """--rotate-secret for an account whose secret a command reads from another store."""
+    from smsctl.core.errors import UsageError
+
+    edit = channels.channel(channel).command("account", "edit", name)
+    return UsageError(
+        f"The secret of {channel} account `{name}` is read by its secret_command "
+        f"(`{command_text(command)}`): rotate it in the store that command reads (smsctl never "
+        "writes there); the next run reads the new one.",
+        hint=f"To keep it in the keyring instead: `{edit} --no-secret-command --rotate-secret`.",
+        code="secret_rotated_elsewhere",
     )
 
 

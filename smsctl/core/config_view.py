@@ -2,8 +2,9 @@
 
 A setting's `source` is `file PATH:LINE` (the line of the key itself), `default`, `env NAME`, or
 how the config file was chosen (`flag --config`, `env SMSCTL_CONFIG`, ...). An account's secret
-is never read for this: its setting's value is where the secret would come from, as
-`SecretSource.to_dict()`, or None when the keyring was not asked (`--no-secrets`).
+is never read for this (an account's secret_command is not run): its setting's value is where
+the secret would come from, as `SecretSource.to_dict()`, or None when the keyring was not asked
+(`--no-secrets`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def effective_settings(
     elif config.secrets_backend():
         path = ("secrets", "backend")
         settings.append(where.setting("secrets.backend", config.secrets_backend(), path))
+    settings.append(_command_timeout_setting(config, where))
     for channel in channels.CHANNELS.values():
         settings += _channel_settings(config, channel.name, where, secrets)
     return settings
@@ -75,7 +77,12 @@ def _channel_settings(
                 continue
             shown = mask_access_key_id(value) if key == "access_key_id" else value
             path = (channel, "accounts", name, key) if key in in_file[name] else None
-            settings.append(where.setting(f"{prefix}.{key}", shown, path))
+            setting = where.setting(f"{prefix}.{key}", shown, path)
+            if key == "secret_command":  # shown as typed, not as a list
+                from smsctl.core.secrets import command_text
+
+                setting = Setting(setting.key, value, setting.source, command_text(value))
+            settings.append(setting)
         source = None if secrets is None else secrets.source(channel, name)
         settings.append(_secret_setting(f"{prefix}.secret", source))
     return settings
@@ -84,8 +91,24 @@ def _channel_settings(
 def _secret_setting(key: str, found: SecretSource | None) -> Setting:
     if found is None:
         return Setting(key, None, "-", "not checked")
-    source = {"env": f"env {found.name}", "keyring": "keyring"}.get(found.source, "-")
+    source = {"env": f"env {found.name}", "command": "command", "keyring": "keyring"}.get(
+        found.source, "-"
+    )
     return Setting(key, found.to_dict(), source, found.describe())
+
+
+def _command_timeout_setting(config: Config, where: _FileLines) -> Setting:
+    from smsctl.core.secrets import COMMAND_TIMEOUT_ENV, command_timeout
+
+    raw = os.environ.get(COMMAND_TIMEOUT_ENV)
+    if raw and raw.strip():
+        value = command_timeout(None)  # a ConfigError when it is no number of seconds
+        return _plain("secrets.command_timeout", value, f"env {COMMAND_TIMEOUT_ENV}")
+    table = config.data.get("secrets", {})
+    path = ("secrets", "command_timeout") if "command_timeout" in table else None
+    field = schema.SECRETS_TABLE["command_timeout"]
+    value = table.get("command_timeout", field.default)
+    return where.setting("secrets.command_timeout", value, path)
 
 
 def _plain(key: str, value: Any, source: str) -> Setting:

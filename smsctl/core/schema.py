@@ -29,13 +29,14 @@ SECURITY_MODES = ("starttls", "ssl", "none")
 SECRET_KEY_PATTERN = re.compile(
     r"(secret|password|passwd|token|private_key|credential|api_key|apikey)", re.IGNORECASE
 )
-# Keys that contain those words but hold no secret.
-NOT_SECRET_KEYS = {"access_key_id"}
+# Keys that contain those words but hold no secret: an account's `secret_command` is the program
+# that prints its secret (an array of strings, checked as such), not the secret.
+NOT_SECRET_KEYS = {"access_key_id", "secret_command"}
 
 
 @dataclass(frozen=True)
 class Field:
-    kind: str  # "str" | "int" | "float" | "bool" | "str_list" | "str_map"
+    kind: str  # "str" | "int" | "float" | "bool" | "str_list" | "str_map" | "command"
     choices: tuple[str, ...] | None = None
     default: Any = None
     minimum: float | None = None
@@ -146,11 +147,13 @@ COLLECTIONS: dict[tuple[str, str], dict[str, Field]] = {
 CHANNEL_COLLECTIONS = {name: model.collections for name, model in _MODEL.items()}
 
 # Every account says which provider's adapter talks for it (smsctl.core.connect.ADAPTERS); one
-# written before accounts said so is read with its channel's default provider.
+# written before accounts said so is read with its channel's default provider. Any account may
+# get its secret from a program instead of the keyring (smsctl.core.secrets).
 for _name, _channel in _MODEL.items():
     COLLECTIONS[(_name, "accounts")] = {
         "provider": _str(_channel.provider, _channel.providers),
         **COLLECTIONS[(_name, "accounts")],
+        "secret_command": Field("command"),
     }
 del _name, _channel
 
@@ -177,7 +180,11 @@ DEFAULTS_TABLE = {
     "connect_timeout": Field("float", default=5.0, minimum=0.1, maximum=600),
     "deadline": Field("float", default=60.0, minimum=0.1, maximum=3600),
 }
-SECRETS_TABLE = {"backend": _str()}
+SECRETS_TABLE = {
+    "backend": _str(),
+    # seconds an account's secret_command may run (SMSCTL_SECRET_COMMAND_TIMEOUT wins)
+    "command_timeout": Field("float", default=10.0, minimum=0.1, maximum=3600),
+}
 GUARD_TABLE = {
     "per_minute": Field("int", minimum=0, maximum=1_000_000),
     "per_hour": Field("int", minimum=0, maximum=1_000_000),
@@ -325,6 +332,10 @@ def _type_problem(field: Field, value: Any) -> str | None:
         isinstance(value, list) and all(isinstance(v, str) for v in value)
     ):
         return "must be a list of strings"
+    if kind == "command":
+        from smsctl.core.secrets import command_problem
+
+        return command_problem(value)
     if kind == "str_map" and not (
         isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
     ):

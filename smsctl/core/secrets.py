@@ -1,8 +1,11 @@
-"""Secrets: the OS keyring by default, an environment variable when a pipeline sets one
-(docs/contract.md §4).
+"""Secrets: the OS keyring by default, an environment variable when a pipeline sets one, or the
+output of the account's `secret_command` (docs/contract.md §4).
 
-Resolution order for reading: `SMSCTL_SECRET_<CHANNEL>_<ACCOUNT>` (the keyring is then not
-touched at all), then the keyring entry `<channel>/<account>` of service `smsctl`. The keyring
+Resolution order for reading: `SMSCTL_SECRET_<CHANNEL>_<ACCOUNT>`, then the account's
+`secret_command` (a program run without a shell whose one line of stdout is the secret; run at
+most once per store, that is per command), then the keyring entry `<channel>/<account>` of
+service `smsctl`. When the variable or the command gives the secret, the keyring is not touched
+at all. The keyring
 has one time budget per store, that is per command (SMSCTL_KEYRING_TIMEOUT, 5 s): every call
 runs with what is left of it, and once a call has hung no other is tried, so a hung D-Bus cannot
 hang smsctl, however many accounts a command reads. Backends that would store nothing or store in
@@ -26,6 +29,12 @@ from smsctl.core.redaction import register_secret
 
 SERVICE = "smsctl"
 DEFAULT_TIMEOUT = float(os.environ.get("SMSCTL_KEYRING_TIMEOUT", "5"))
+COMMAND_TIMEOUT = 10.0  # seconds a secret_command may take, unless configured
+COMMAND_TIMEOUT_ENV = "SMSCTL_SECRET_COMMAND_TIMEOUT"
+# A secret is one line; a command that prints more than this is not printing a secret.
+COMMAND_OUTPUT_LIMIT = 64 * 1024
+STDERR_TAIL_LINES = 10
+STDERR_TAIL_CHARS = 1000
 
 # Backends that do not keep a secret safe: refused unless chosen explicitly.
 UNSAFE_BACKEND_MARKERS = ("fail.", "null.", "plaintext", "keyrings.alt.file", "unencrypted")
@@ -48,7 +57,7 @@ def entry_name(channel: str, account: str) -> str:
 @dataclass(frozen=True)
 class SecretLookup:
     value: str | None
-    source: str | None  # "env SMSCTL_SECRET_...", "keyring", or None when missing
+    source: str | None  # "env SMSCTL_SECRET_...", "command PROGRAM", "keyring", or None
 
     def __repr__(self) -> str:  # never show the value
         return f"SecretLookup(source={self.source!r}, present={self.value is not None})"
@@ -59,8 +68,11 @@ class SecretSource:
     """Where an account's secret comes from, as `--json` reports it on every channel:
     `{"source": "env", "name": "SMSCTL_SECRET_SMS_CI", "reason": null}`."""
 
-    source: str  # "env", "keyring", "missing", or "unknown" (the keyring could not be asked)
-    name: str  # the environment variable, or the keyring entry (`smsctl: sms/prod`)
+    # "env", "command", "keyring", "missing", or "unknown" (the keyring could not be asked)
+    source: str
+    # the environment variable, the command line (never its output), or the keyring entry
+    # (`smsctl: sms/prod`)
+    name: str
     reason: str | None = None  # why the keyring could not be asked
 
     def to_dict(self) -> dict[str, Any]:
@@ -69,6 +81,8 @@ class SecretSource:
     def describe(self) -> str:
         if self.source == "env":
             return f"set (env {self.name})"
+        if self.source == "command":
+            return f"from command `{self.name}`"
         if self.source == "keyring":
             return "set (keyring)"
         if self.source == "missing":
@@ -105,6 +119,9 @@ class SecretStore:
         configured_backend: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        commands: Callable[[str, str], list[str] | None] | None = None,
+        command_timeout: float = COMMAND_TIMEOUT,
     ):
         self.configured_backend = configured_backend
         self.timeout = timeout  # seconds for all keyring calls of this store together
@@ -112,6 +129,11 @@ class SecretStore:
         self._clock = clock
         self._spent = 0.0
         self._hung = False
+        # The account's secret_command, if it has one (read from the config in use).
+        self._commands = commands
+        self.command_timeout = command_timeout
+        # What each account's command gave (its secret, or its failure): run once per store.
+        self._ran: dict[tuple[str, str], str | CredentialError] = {}
 
     # --- reading -------------------------------------------------------------------------
 
@@ -123,11 +145,36 @@ class SecretStore:
             return SecretLookup(value, f"env {name}")
         return None
 
+    def command_of(self, channel: str, account: str) -> list[str] | None:
+        """The account's secret_command, or None when it has none."""
+        found = self._commands(channel, account) if self._commands is not None else None
+        return list(found) if found else None
+
+    def from_command(self, channel: str, account: str, argv: list[str]) -> SecretLookup:
+        """The secret printed by `argv` (CredentialError when it fails); the command runs at most
+        once per store for an account, its failure is remembered too."""
+        key = (channel, account)
+        if key not in self._ran:
+            try:
+                self._ran[key] = run_secret_command(
+                    argv, self.command_timeout, f"{channel} account `{account}`"
+                )
+            except CredentialError as err:
+                err.hint = _command_hint(channel, account, argv, err.hint)
+                self._ran[key] = err
+        found = self._ran[key]
+        if isinstance(found, CredentialError):
+            raise found
+        return SecretLookup(found, f"command {command_text(argv)}")
+
     def lookup(self, channel: str, account: str) -> SecretLookup:
         env = self.from_env(channel, account)
         if env:
             debug(f"secret of {channel}/{account} from {env.source}")
             return env
+        argv = self.command_of(channel, account)
+        if argv:
+            return self.from_command(channel, account, argv)
         with for_account(channel, account):
             value = self._call(
                 lambda backend: backend.get_password(SERVICE, entry_name(channel, account))
@@ -145,6 +192,16 @@ class SecretStore:
             raise missing_secret_error(channel, account)
         return found.value
 
+    def keyring_value(self, channel: str, account: str) -> str | None:
+        """The keyring entry, whatever the environment or a secret_command say."""
+        with for_account(channel, account):
+            value = self._call(
+                lambda backend: backend.get_password(SERVICE, entry_name(channel, account))
+            )
+        if value:
+            register_secret(value)
+        return value
+
     def in_keyring(self, channel: str, account: str) -> bool:
         """Whether the keyring holds the entry, whatever the environment says."""
         return (
@@ -157,6 +214,9 @@ class SecretStore:
         variable = env_var_name(channel, account)
         if self.from_env(channel, account):
             return SecretSource("env", variable)
+        argv = self.command_of(channel, account)
+        if argv:  # where it comes from; running it is for the commands that need the secret
+            return SecretSource("command", command_text(argv))
         entry = f"{SERVICE}: {entry_name(channel, account)}"
         try:
             found = self.lookup(channel, account)
@@ -165,8 +225,12 @@ class SecretStore:
         return SecretSource("keyring" if found.value is not None else "missing", entry)
 
     def status(self, channel: str, account: str) -> str:
-        """`set (env ...)`, `set (keyring)`, `missing`, or why the keyring could not be asked."""
-        return self.source(channel, account).describe()
+        """`set (env ...)`, `set (command ...)` once the command gave the secret, `from command
+        ...` before it ran, `set (keyring)`, `missing`, or why the keyring could not be asked."""
+        found = self.source(channel, account)
+        if found.source == "command" and isinstance(self._ran.get((channel, account)), str):
+            return f"set (command `{found.name}`)"
+        return found.describe()
 
     # --- writing -------------------------------------------------------------------------
 
@@ -295,6 +359,287 @@ HEADLESS_HINT = (
 )
 
 
+# --- secret_command ---------------------------------------------------------------------------
+
+
+def command_text(argv: list[str]) -> str:
+    """The command as a person would type it (it is config, never a secret)."""
+    import shlex
+
+    return shlex.join(argv)
+
+
+def parse_command(text: str, option: str = "--secret-command") -> list[str]:
+    """A command line given as one string (`vault kv get -field=secret kv/x`), split like a
+    shell splits words (quotes group, nothing is expanded)."""
+    import shlex
+
+    try:
+        argv = shlex.split(text)
+    except ValueError as exc:
+        raise UsageError(
+            f"{option}: cannot split the command into words ({exc}).",
+            hint="Quote as in a shell: "
+            "--secret-command 'vault kv get -field=secret kv/smsctl/prod'.",
+            code="invalid_secret_command",
+        ) from None
+    problem = command_problem(argv)
+    if problem:
+        raise UsageError(f"{option}: the command {problem}.", code="invalid_secret_command")
+    return argv
+
+
+def command_problem(argv: Any) -> str | None:
+    """Why `argv` cannot be a secret_command, or None."""
+    if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
+        return "must be a non-empty array of strings (the program, then its arguments)"
+    if not argv[0].strip():
+        return "must start with the program to run, not an empty string"
+    if any("\0" in a for a in argv):
+        return "must not contain a NUL character"
+    return None
+
+
+def command_timeout(configured: Any) -> float:
+    """Seconds a secret_command may run: SMSCTL_SECRET_COMMAND_TIMEOUT, else `[secrets]
+    command_timeout`, else 10."""
+    from smsctl.core.errors import ConfigError
+
+    raw = os.environ.get(COMMAND_TIMEOUT_ENV)
+    if raw is None or not raw.strip():
+        return float(configured) if configured is not None else COMMAND_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0.1 <= value <= 3600:  # nan fails too
+        raise ConfigError(
+            f"{COMMAND_TIMEOUT_ENV}={raw!r} is not a number of seconds from 0.1 to 3600.",
+            hint=f"Set {COMMAND_TIMEOUT_ENV} to seconds (e.g. 10), or unset it.",
+            code="invalid_secret_command_timeout",
+        )
+    return value
+
+
+def run_secret_command(argv: list[str], timeout: float, whose: str) -> str:
+    """Run `argv` without a shell and return its one line of stdout (the end of line removed).
+
+    The program is looked up on PATH (`~` is expanded in the program only). Its stderr goes
+    through to ours as it comes (a login prompt or error from vault or op shows), and its tail
+    is kept for the error; its stdin is our terminal when we have one, else nothing (a pipe on
+    our stdin is smsctl's own input). Its stdout is never shown, logged or put in an error.
+    A command that fails, hangs past `timeout`, cannot be run, or prints no line or an invalid
+    one is a CredentialError (exit 4)."""
+    import subprocess
+    import sys
+
+    program = os.path.expanduser(argv[0])
+    shown = command_text(argv)
+    started = time.monotonic()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SMSCTL_SECRET_")}
+    # At a terminal the command stays in our process group, so that it can prompt there; else
+    # it gets a session of its own, so that stopping it stops what it started too.
+    interactive = _isatty(sys.stdin)
+    try:
+        child = subprocess.Popen(
+            [program, *argv[1:]],
+            stdin=None if interactive else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=environment,
+            close_fds=True,
+            start_new_session=not interactive,
+        )
+    except FileNotFoundError:
+        raise _command_error(
+            whose, shown, f"the program `{argv[0]}` was not found", "not_found"
+        ) from None
+    except PermissionError:
+        raise _command_error(
+            whose, shown, f"the program `{argv[0]}` is not executable", "not_executable"
+        ) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise _command_error(
+            whose, shown, f"the program `{argv[0]}` cannot be run ({reason})", "not_runnable"
+        ) from None
+    output = _Collector(child.stdout, limit=COMMAND_OUTPUT_LIMIT)
+    errors = _Collector(child.stderr, limit=STDERR_TAIL_CHARS * 4, keep="tail", echo=sys.stderr)
+    try:
+        status = child.wait(timeout)
+        left = max(0.0, timeout - (time.monotonic() - started))
+        if not (output.join(left) and errors.join(left)):
+            raise subprocess.TimeoutExpired(argv, timeout)  # a child of it holds its output
+    except subprocess.TimeoutExpired:
+        _stop(child, group=not interactive)
+        errors.join(0.5)
+        name = os.path.basename(argv[0])
+        debug(f"secret command `{name}` for {whose} stopped after {timeout:g} s")
+        raise _command_error(
+            whose,
+            shown,
+            f"it did not finish within {timeout:g} s and was stopped",
+            "timeout",
+            tail=errors.tail(),
+            hint_more=f"[secrets] command_timeout or {COMMAND_TIMEOUT_ENV} changes the limit.",
+        ) from None
+    except BaseException:  # Ctrl-C: the child goes with us
+        _stop(child, group=not interactive)
+        raise
+    duration = time.monotonic() - started
+    raw = output.data()
+    debug(f"secret command `{os.path.basename(argv[0])}` for {whose} ran in {duration:.2f} s")
+    if status != 0:
+        how = f"killed by signal {-status}" if status < 0 else f"exit status {status}"
+        # What it printed is no secret smsctl will use, but may be one: kept out of the tail.
+        printed = raw.decode("utf-8", errors="replace").splitlines()
+        tail = errors.tail()
+        for line in sorted(printed, key=len, reverse=True):
+            if len(line.strip()) >= 4:
+                tail = tail.replace(line.strip(), "****")
+        raise _command_error(whose, shown, f"it failed ({how})", "failed", tail=tail, status=status)
+    if output.overflow:
+        raise _command_error(
+            whose, shown, f"it printed more than {COMMAND_OUTPUT_LIMIT // 1024} KiB", "bad_output"
+        )
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _command_error(whose, shown, "its output is not valid UTF-8", "bad_output") from None
+    line = line[:-1] if line.endswith("\n") else line
+    line = line[:-1] if line.endswith("\r") else line
+    if not line:
+        raise _command_error(whose, shown, "it printed nothing", "empty_output")
+    if "\n" in line or "\r" in line:
+        raise _command_error(
+            whose,
+            shown,
+            "it printed more than one line (the secret is its only line)",
+            "bad_output",
+        )
+    register_secret(line)
+    return line
+
+
+class _Collector:
+    """Reads one pipe of the child in a thread: keeps its first `limit` bytes (or its last,
+    `keep="tail"`), and writes what it reads to `echo` as it comes."""
+
+    def __init__(self, pipe: Any, *, limit: int, keep: str = "head", echo: Any = None) -> None:
+        self._pipe = pipe
+        self._limit = limit
+        self._keep = keep
+        self._echo = echo
+        self._chunks = bytearray()
+        self.overflow = False
+        self._thread = threading.Thread(target=self._read, name="smsctl-secret-command")
+        self._thread.daemon = True
+        self._thread.start()
+
+    def _read(self) -> None:
+        import codecs
+
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        try:
+            while True:
+                chunk = os.read(self._pipe.fileno(), 4096)
+                if not chunk:
+                    break
+                if self._echo is not None:
+                    self._write(decoder.decode(chunk))
+                self._chunks += chunk
+                if len(self._chunks) > self._limit:
+                    if self._keep == "tail":
+                        del self._chunks[: len(self._chunks) - self._limit]
+                    else:
+                        self.overflow = True
+                        del self._chunks[self._limit :]
+        except (OSError, ValueError):
+            pass
+        finally:
+            if self._echo is not None:
+                self._write(decoder.decode(b"", final=True))
+            self._pipe.close()
+
+    def _write(self, text: str) -> None:
+        from smsctl.core.redaction import redact
+
+        if text:
+            try:
+                self._echo.write(redact(text))
+                self._echo.flush()
+            except (OSError, ValueError):
+                pass
+
+    def join(self, timeout: float) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def data(self) -> bytes:
+        return bytes(self._chunks)
+
+    def tail(self) -> str:
+        text = self.data().decode("utf-8", errors="replace").replace("\r\n", "\n")
+        lines = [line for line in text.split("\n") if line.strip()]
+        return "\n".join(lines[-STDERR_TAIL_LINES:])[-STDERR_TAIL_CHARS:]
+
+
+def _stop(child: Any, *, group: bool) -> None:
+    import contextlib
+    import signal
+
+    with contextlib.suppress(OSError):
+        if group:
+            os.killpg(child.pid, signal.SIGKILL)
+        else:
+            child.kill()
+    with contextlib.suppress(Exception):
+        child.wait(2)
+
+
+def _command_error(
+    whose: str,
+    shown: str,
+    what: str,
+    kind: str,
+    *,
+    tail: str = "",
+    status: int | None = None,
+    hint_more: str = "",
+) -> CredentialError:
+    from smsctl.core.redaction import redact
+
+    message = f"The secret command of {whose} (`{shown}`) gave no secret: {what}."
+    if tail:
+        message += "\nIts last lines on stderr:\n" + "\n".join(
+            "  " + line for line in redact(tail).split("\n")
+        )
+    hint = hint_more or None
+    return CredentialError(
+        message,
+        hint=hint,
+        code=f"secret_command_{kind}",
+        details={"command": shown, "exit_status": status, "stderr_tail": redact(tail) or None},
+    )
+
+
+def _command_hint(channel: str, account: str, argv: list[str], more: str | None) -> str:
+    edit = channels.channel(channel).command("account", "edit", account)
+    hint = (
+        f"Run `{command_text(argv)}` yourself to see what it needs (a login, a network, a "
+        f"path); change it with `{edit} --secret-command '...'`, or set "
+        f"{env_var_name(channel, account)}, which wins over the command."
+    )
+    return f"{hint} {more}" if more else hint
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 def secret_from_stdin(stream: Any, label: str) -> str:
     """One line of standard input (its end of line removed) as a secret. The bytes must be
     UTF-8: Python would otherwise turn invalid ones into lone surrogates, a "secret" that is
@@ -352,7 +697,9 @@ def missing_secret_error(channel: str, account: str) -> CredentialError:
     variable = env_var_name(channel, account)
     if not model.account_editable:  # its secret was verified with it, when it was added
         hint = (
-            f"Set {variable} to the AppSecret, or delete the account and add it again "
+            f"Set {variable} to the AppSecret, read it from your secret store with "
+            f"`{model.command('account', 'edit', account)} --secret-command '...'`, or delete "
+            "the account and add it again "
             f"(`smsctl wechat account delete {account} --yes`, then "
             f"`smsctl wechat account add {account} --app-id ID`), which invalidates its push "
             "rules."
@@ -362,6 +709,7 @@ def missing_secret_error(channel: str, account: str) -> CredentialError:
         hint = (
             f"Store it with `{edit} --rotate-secret` (asks, hidden) or "
             f"`{edit} --rotate-secret --secret-stdin` (reads it from standard input), "
+            f"read it from your secret store with `{edit} --secret-command '...'`, "
             f"or set {variable}."
         )
     return CredentialError(

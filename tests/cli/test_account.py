@@ -138,6 +138,7 @@ def test_list_and_show_mask_the_access_key_id() -> None:
             "allow_insecure_endpoint": False,
             "enabled": True,
             "note": "main",
+            "secret_command": None,
             "active": False,
         }
     ]

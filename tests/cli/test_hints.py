@@ -314,7 +314,9 @@ def test_wechat_hints_work(wechat_server, config_file, keyring_entries, monkeypa
     assert missing.exit_code == 4
     hint = hint_of(missing)
     check_hint_commands(hint, config(config_file))
-    assert "account edit" not in hint  # an official account cannot be edited
+    # an official account cannot be edited: only where its AppSecret is read from can change
+    assert "--rotate-secret" not in hint
+    assert "smsctl wechat account edit oa --secret-command '...'" in hint
     assert "SMSCTL_SECRET_WECHAT_OA" in hint
     monkeypatch.setenv("SMSCTL_SECRET_WECHAT_OA", secret)
     assert invoke("wechat", "validate", "oa").exit_code == 0

@@ -204,6 +204,9 @@ def _wechat_endpoint(world: World) -> dict[str, str]:
     return {"wechat_endpoint": world.wechat_endpoint}
 
 
+VAULT = "vault kv get -field=secret kv/smsctl/prod"
+
+
 def _account_cases() -> list[Case]:
     cases = []
     for channel, (prefix, add_options) in ACCOUNTS.items():
@@ -224,6 +227,9 @@ def _account_cases() -> list[Case]:
         else:
             cases.append(Case("account add", channel, add))
             cases.append(Case("account edit", channel, (*words, "edit", existing, "--note", "n")))
+            # the secret's source becomes the command: `secret` keeps its keys (not run here)
+            cases.append(Case("account edit", channel, (*words, "edit", existing,
+                                                        "--secret-command", VAULT)))  # fmt: skip
     return cases
 
 
