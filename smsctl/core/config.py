@@ -291,7 +291,7 @@ class ConfigStore:
         directory = self.path.parent
         if not directory.exists():
             try:
-                directory.mkdir(mode=0o700, parents=True)
+                directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             except OSError as exc:
                 raise ConfigError(f"Cannot create {directory}: {exc.strerror}.") from None
 

@@ -41,6 +41,21 @@ def test_new_file_is_0600_in_a_0700_directory(tmp_path: Path) -> None:
     assert store.load().accounts("sms")["prod"]["access_key_id"] == "LTAI1"
 
 
+def test_a_directory_another_process_just_created_is_used(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "cfg" / "config.toml"
+    real_mkdir = Path.mkdir
+
+    def created_meanwhile(self: Path, *args, **kwargs) -> None:
+        real_mkdir(self, 0o700)  # the other process won the race between exists() and mkdir()
+        real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", created_meanwhile)
+    with store_at(path).edit() as editor:
+        editor.set_item("sms", "accounts", "prod", {"access_key_id": "LTAI1"})
+    monkeypatch.undo()
+    assert store_at(path).load().accounts("sms")["prod"]["access_key_id"] == "LTAI1"
+
+
 def test_comments_order_and_formatting_survive_add_edit_delete(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text(COMMENTED)
