@@ -106,6 +106,71 @@ _SECRET_STDIN = _option("secret_stdin", bool, SECRET_STDIN)
 _ALLOW_INSECURE = _option("allow_insecure", bool, ALLOW_INSECURE)
 
 
+def _credential_options(editing: bool) -> tuple[inspect.Parameter, ...]:
+    """The options of the Alibaba Cloud credential modes (smsctl.core.credentials)."""
+    new = "New " if editing else ""
+    return (
+        _option(
+            "credential",
+            str,
+            typer.Option(
+                None,
+                "--credential",
+                metavar="MODE",
+                help=f"{new}credential mode: access-key (default), sts, ram-role-arn, "
+                "oidc-role-arn or aliyun-cli-profile.",
+            ),
+        ),
+        _option(
+            "role_arn", str, typer.Option(None, "--role-arn", help=f"{new}role ARN to assume.")
+        ),
+        _option(
+            "role_session_name",
+            str,
+            typer.Option(None, "--role-session-name", help=f"{new}role session name."),
+        ),
+        _option(
+            "duration_seconds",
+            int,
+            typer.Option(
+                None, "--duration", min=900, max=43200, metavar="SECONDS",
+                help=f"{new}role session duration (900-43200 s).",
+            ),
+        ),
+        _option("policy", str, typer.Option(None, "--policy", help=f"{new}session policy (JSON).")),
+        _option(
+            "external_id", str, typer.Option(None, "--external-id", help=f"{new}external id.")
+        ),
+        _option(
+            "oidc_provider_arn",
+            str,
+            typer.Option(None, "--oidc-provider-arn", help=f"{new}OIDC provider ARN."),
+        ),
+        _option(
+            "oidc_token_file",
+            str,
+            typer.Option(None, "--oidc-token-file", help=f"{new}OIDC token file path."),
+        ),
+        _option(
+            "sts_endpoint",
+            str,
+            typer.Option(None, "--sts-endpoint", help=f"{new}STS host (default sts.aliyuncs.com)."),
+        ),
+        _option(
+            "profile", str, typer.Option(None, "--profile", help=f"{new}aliyun-cli profile name.")
+        ),
+        _option(
+            "credential_cache",
+            bool,
+            typer.Option(
+                None,
+                "--credential-cache/--no-credential-cache",
+                help="Keep role sessions in a 0600 file in the state dir until they expire.",
+            ),
+        ),
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class AccountForm:
     """How the accounts of one provider are given on the command line. Help texts may name
@@ -134,8 +199,13 @@ ALIBABA = AccountForm(
     group_help="Alibaba Cloud {CHANNEL} accounts (AccessKey pairs).",
     add_options=(
         _option(
-            "access_key_id", str, typer.Option(..., "--access-key-id", help="The AccessKey ID.")
+            "access_key_id",
+            str,
+            typer.Option(
+                None, "--access-key-id", help="The AccessKey ID (the source one for ram-role-arn)."
+            ),
         ),
+        *_credential_options(False),
         _option(
             "endpoint",
             str,
@@ -179,6 +249,7 @@ ALIBABA = AccountForm(
             str,
             typer.Option(None, "--called-show-number", help="New default caller number (voice)."),
         ),
+        *_credential_options(True),
         _rotate("AccessKey Secret"),
         _SECRET_STDIN,
         _ALLOW_INSECURE,
@@ -503,13 +574,29 @@ def show_account(app: AppContext, channel: str, name: str) -> None:
     shown = accounts.summary(config, channel, name, item)
     source = app.secrets.source(channel, name)
     shown["secret"] = source.to_dict()
+    credential_line = None
+    if "credential" in _account_fields(channel):
+        from smsctl.core import clock, credentials, paths
+
+        expires = credentials.cached_expiry(channel, name, item, paths.state_dir())
+        shown["credential"] = credentials.describe(item, expires)
+        credential_line = credentials.mode_of(item) + (
+            f" (cached session expires {clock.show(expires)})" if expires else ""
+        )
     shown["depends_on_it"] = _items(model, accounts.dependents(config, channel, name))
     human_view = {
         **shown,
         "secret": source.describe(),
+        **({"credential": credential_line} if credential_line else {}),
         "depends_on_it": [f"{d['kind']} {d['name']}" for d in shown["depends_on_it"]],
     }
     app.output.emit(shown, lambda out: out.fields(human_view))
+
+
+def _account_fields(channel: str) -> dict[str, Any]:
+    from smsctl.core.schema import COLLECTIONS
+
+    return COLLECTIONS[(channel, "accounts")]
 
 
 def _items(model: channels.Channel, found: list[tuple[str, str]]) -> list[dict[str, str]]:

@@ -71,7 +71,7 @@ def _channel_settings(
     for name, item in config.accounts(channel).items():
         prefix = f"{channel}.accounts.{name}"
         for key, value in item.items():
-            if value in (None, "") or key == "allow_insecure_endpoint" and not value:
+            if value in (None, "") or key in _OFF_BY_DEFAULT and not value:
                 continue
             shown = mask_access_key_id(value) if key == "access_key_id" else value
             path = (channel, "accounts", name, key) if key in in_file[name] else None
@@ -79,6 +79,9 @@ def _channel_settings(
         source = None if secrets is None else secrets.source(channel, name)
         settings.append(_secret_setting(f"{prefix}.secret", source))
     return settings
+
+
+_OFF_BY_DEFAULT = ("allow_insecure_endpoint", "credential_cache")
 
 
 def _secret_setting(key: str, found: SecretSource | None) -> Setting:

@@ -186,7 +186,7 @@ def _missing(channel: str, account: str, mode: str, key: str, variable: str) -> 
     return ConfigError(
         f"{channel} account `{account}` uses credential mode {mode} but has no `{key}`: "
         f"neither its table sets it nor {variable} is set.",
-        hint=f"Set {variable} in the job's environment, or `{key} = \"...\"` in "
+        hint=f'Set {variable} in the job\'s environment, or `{key} = "..."` in '
         f"[{channel}.accounts.{account}].",
         code="credential_incomplete",
     )

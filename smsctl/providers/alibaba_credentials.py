@@ -50,7 +50,8 @@ def session_for(plan: modes.Plan) -> modes.Session:
         found = modes.cached(plan.cache_file, key, now)
         if found is not None:
             _register(found)
-            debug(f"{_who(plan)}: role session from the cache, expires {clock.show(found.expires_at)}")
+            expires = clock.show(found.expires_at)
+            debug(f"{_who(plan)}: role session from the cache, expires {expires}")
             _memory[key] = found
             return found
     made = _obtain(plan)
@@ -278,7 +279,10 @@ def _library_sentence(text: str) -> str:
 def _hint(plan: modes.Plan, code: str | None) -> str:
     edit = f"`smsctl {'voice ' if plan.channel == 'voice' else ''}account edit {plan.account}`"
     if code and code.startswith("EntityNotExist.Role"):
-        return f"Check the role ARN (RAM console > Roles), then fix it with {edit[:-1]} --role-arn ARN`."
+        return (
+            "Check the role ARN (RAM console > Roles), then fix it with "
+            f"{edit[:-1]} --role-arn ARN`."
+        )
     if code and ("OIDC" in code or "Token" in code):
         return (
             "The CI job's OIDC token was refused: check that it is fresh (tokens expire within "

@@ -107,7 +107,9 @@ class StsEmulator(HttpEmulator):
         if parent is not None:
             token = request.param("SecurityToken") or ""
             if token != parent.security_token or self.state.now() >= parent.expires_at:
-                raise StsError("InvalidSecurityToken.Expired", "Specified SecurityToken is expired.")
+                raise StsError(
+                    "InvalidSecurityToken.Expired", "Specified SecurityToken is expired."
+                )
         role = self._role(request)
         return self._issue(request, role)
 
@@ -115,7 +117,9 @@ class StsEmulator(HttpEmulator):
         provider = request.param("OIDCProviderArn") or ""
         token = request.param("OIDCToken") or ""
         if not provider:
-            raise StsError("MissingOIDCProviderArn", "OIDCProviderArn is mandatory for this action.")
+            raise StsError(
+                "MissingOIDCProviderArn", "OIDCProviderArn is mandatory for this action."
+            )
         if provider not in self.state.oidc_providers:
             raise StsError(
                 "EntityNotExist.OIDCProvider", f"The OIDC provider not exists: {provider}.", 404

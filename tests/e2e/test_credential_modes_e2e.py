@@ -1,0 +1,243 @@
+"""The Alibaba Cloud credential modes through the installed console script against the sandbox
+(its STS over HTTPS with the sandbox CA): each mode sends a test SMS; what cannot produce
+credentials is exit 4 with nothing sent; no secret or token reaches any output."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CANARY
+from tests.e2e.conftest import smsctl
+
+NUMBER = "13812345678"
+PARAMS = '{"code": "1234", "minutes": "5"}'
+
+
+@pytest.fixture
+def box(fresh_sandbox_state):
+    return fresh_sandbox_state
+
+
+@pytest.fixture
+def base_env(box) -> dict[str, str]:
+    return {"SSL_CERT_FILE": box.info()["sts"]["ca_file"], "SMSCTL_NO_INPUT": "1"}
+
+
+def sms_sends(box) -> int:
+    return len(box.alibaba.state.sms)
+
+
+def setup_account(box, add: list[str], env: dict[str, str], channel: str = "sms") -> None:
+    prefix = [] if channel == "sms" else ["voice"]
+    endpoint = box.info()[channel]["endpoint"]
+    steps = [
+        [*prefix, "account", "add", "ci", "--endpoint", endpoint, *add],
+        [*prefix, "validate", "ci"],
+    ]
+    if channel == "sms":
+        steps += [
+            ["signature", "add", "Acme", "--account", "ci"],
+            ["template", "add", "SMS_100000002", "--account", "ci", "--scenario", "register"],
+        ]
+    for step in steps:
+        done = smsctl("--json", *step, env=env)
+        assert done.exit_code == 0, (step, done.stdout, done.stderr)
+
+
+def send(env: dict[str, str], *extra: str):
+    return smsctl(
+        "--json", *extra, "send-test", "--to", NUMBER, "--scenario", "register",
+        "--params-json", PARAMS, "--yes", env=env,
+    )  # fmt: skip
+
+
+def sts_add(box) -> list[str]:
+    info = box.info()
+    return [
+        "--credential", "ram-role-arn", "--access-key-id", info["sms"]["access_key_id"],
+        "--role-arn", info["sts"]["role_arn"], "--sts-endpoint", info["sts"]["endpoint"],
+        "--role-session-name", "ci-job",
+    ]  # fmt: skip
+
+
+def test_ram_role_arn_sends_with_the_role_session(box, base_env, config_file: Path) -> None:
+    env = {**base_env, "SMSCTL_SECRET_SMS_CI": box.info()["sms"]["access_key_secret"]}
+    setup_account(box, sts_add(box), env)
+    before = sms_sends(box)
+    sent = send(env, "-v")
+    assert sent.exit_code == 0, sent.stderr
+    assert sms_sends(box) == before + 1
+    assert "credential ram-role-arn" in sent.stderr
+    assert "expires" in sent.stderr
+    sessions = list(box.alibaba.state.sts_sessions.values())
+    assert sessions and all(s.role_arn == box.info()["sts"]["role_arn"] for s in sessions)
+    for session in sessions:  # the role session's secret and token leak nowhere
+        for text in (sent.stdout, sent.stderr, config_file.read_text()):
+            assert session.access_key_secret not in text
+            assert session.security_token not in text
+    shown = smsctl("--json", "account", "show", "ci", env=env)
+    assert shown.json()["credential"] == {"mode": "ram-role-arn", "expires_at": None}
+
+
+def test_wrong_role_arn_is_exit_4_and_nothing_sent(box, base_env) -> None:
+    env = {**base_env, "SMSCTL_SECRET_SMS_CI": box.info()["sms"]["access_key_secret"]}
+    setup_account(box, sts_add(box), env)
+    edited = smsctl("account", "edit", "ci", "--role-arn", "acs:ram::1:role/missing", env=env)
+    assert edited.exit_code == 0, edited.stderr
+    before = sms_sends(box)
+    sent = send(env)
+    assert sent.exit_code == 4, sent.stderr
+    assert "EntityNotExist.Role" in sent.stderr and "nothing was sent" in sent.stderr
+    assert sms_sends(box) == before
+
+
+def oidc_env(box, base_env, token_file: Path) -> dict[str, str]:
+    info = box.info()["sts"]
+    return {
+        **base_env,
+        "ALIBABA_CLOUD_ROLE_ARN": info["role_arn"],
+        "ALIBABA_CLOUD_OIDC_PROVIDER_ARN": info["oidc_provider_arn"],
+        "ALIBABA_CLOUD_OIDC_TOKEN_FILE": str(token_file),
+    }
+
+
+OIDC_TOKEN = f"eyJhbGciOiJSUzI1NiJ9.{CANARY}.c2lnbmF0dXJl"
+
+
+def test_oidc_role_arn_needs_no_long_lived_secret(box, base_env, tmp_path, config_file) -> None:
+    token_file = tmp_path / "oidc-token"
+    token_file.write_text(OIDC_TOKEN)
+    env = oidc_env(box, base_env, token_file)
+    add = ["--credential", "oidc-role-arn", "--sts-endpoint", box.info()["sts"]["endpoint"]]
+    setup_account(box, add, env)
+    before = sms_sends(box)
+    sent = send(env, "-v")
+    assert sent.exit_code == 0, sent.stderr
+    assert sms_sends(box) == before + 1
+    for text in (sent.stdout, sent.stderr, config_file.read_text()):
+        assert CANARY not in text
+    doctor = smsctl("--json", "doctor", "--channel", "sms", env=env)
+    assert CANARY not in doctor.stdout + doctor.stderr
+    checks = {c["check"]: c for c in doctor.json()["checks"]}
+    assert "expires" in checks["account ci: credentials"]["detail"], checks
+
+
+def test_oidc_voice_call(box, base_env, tmp_path) -> None:
+    token_file = tmp_path / "oidc-token"
+    token_file.write_text(OIDC_TOKEN)
+    env = oidc_env(box, base_env, token_file)
+    add = ["--credential", "oidc-role-arn", "--sts-endpoint", box.info()["sts"]["endpoint"]]
+    setup_account(box, add, env, channel="voice")
+    added = smsctl(
+        "voice", "template", "add", "TTS_100000001", "--account", "ci", "--scenario", "login",
+        "--content", "您的验证码是${code}，请在5分钟内输入。", env=env,
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    called = smsctl(
+        "--json", "voice", "send-test", "--to", NUMBER, "--scenario", "login",
+        "--param", "code=4711", "--yes", env=env,
+    )  # fmt: skip
+    assert called.exit_code == 0, called.stderr
+    assert len(box.alibaba.state.calls) == 1
+
+
+def test_unreadable_oidc_token_file_is_exit_4(box, base_env, tmp_path) -> None:
+    token_file = tmp_path / "oidc-token"
+    token_file.write_text(OIDC_TOKEN)
+    env = oidc_env(box, base_env, token_file)
+    add = ["--credential", "oidc-role-arn", "--sts-endpoint", box.info()["sts"]["endpoint"]]
+    setup_account(box, add, env)
+    before = sms_sends(box)
+    sent = send({**env, "ALIBABA_CLOUD_OIDC_TOKEN_FILE": str(tmp_path / "absent")})
+    assert sent.exit_code == 4, sent.stderr
+    error = json.loads(sent.stderr)["error"]
+    assert error["code"] == "oidc_token_unreadable"
+    assert "nothing was sent" in error["message"]
+    assert sms_sends(box) == before
+
+
+def test_sts_mode_and_its_expired_token(box, base_env, config_file) -> None:
+    state = box.alibaba.state
+    session = state.issue_session(box.info()["sts"]["role_arn"], "given", 900)
+    env = {
+        **base_env,
+        "SMSCTL_SECRET_SMS_CI": session.access_key_secret,
+        "SMSCTL_SECURITY_TOKEN_SMS_CI": session.security_token,
+    }
+    setup_account(box, ["--credential", "sts", "--access-key-id", session.access_key_id], env)
+    before = sms_sends(box)
+    sent = send(env)
+    assert sent.exit_code == 0, sent.stderr
+    assert session.security_token not in sent.stdout + sent.stderr + config_file.read_text()
+    state.advance_clock(901)
+    expired = send(env)
+    assert expired.exit_code == 4, expired.stderr
+    assert "InvalidSecurityToken.Expired" in expired.stderr
+    assert sms_sends(box) == before + 1
+    missing = send({**env, "SMSCTL_SECURITY_TOKEN_SMS_CI": ""})
+    assert missing.exit_code == 4
+    assert json.loads(missing.stderr)["error"]["code"] == "security_token_missing"
+
+
+def write_profile(home: Path, profiles: list[dict], current: str) -> None:
+    folder = home / ".aliyun"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(
+        json.dumps({"current": current, "profiles": profiles, "meta_path": ""}, indent=2)
+    )
+
+
+def test_aliyun_cli_profile_ak_and_sts_token(box, base_env, config_file) -> None:
+    info = box.info()["sms"]
+    session = box.alibaba.state.issue_session(box.info()["sts"]["role_arn"], "cli", 3600)
+    write_profile(
+        Path(os.environ["HOME"]),
+        [
+            {"name": "default", "mode": "AK", "access_key_id": info["access_key_id"],
+             "access_key_secret": info["access_key_secret"], "region_id": "cn-hangzhou"},
+            {"name": "ops", "mode": "StsToken", "access_key_id": session.access_key_id,
+             "access_key_secret": session.access_key_secret, "sts_token": session.security_token,
+             "region_id": "cn-hangzhou"},
+        ],
+        current="default",
+    )  # fmt: skip
+    setup_account(box, ["--credential", "aliyun-cli-profile"], base_env)
+    first = send(base_env)
+    assert first.exit_code == 0, first.stderr
+    edited = smsctl("account", "edit", "ci", "--profile", "ops", env=base_env)
+    assert edited.exit_code == 0, edited.stderr
+    second = send({**base_env, "SMSCTL_FAKE_NOW": ""})
+    assert second.exit_code in (0, 6), second.stderr  # the guard may hold the second send
+    texts = first.stdout + first.stderr + second.stdout + second.stderr + config_file.read_text()
+    assert info["access_key_secret"] not in texts
+    assert session.security_token not in texts
+
+
+def test_aliyun_cli_profile_missing_is_exit_4(box, base_env) -> None:
+    setup = smsctl(
+        "account", "add", "ci", "--endpoint", box.info()["sms"]["endpoint"],
+        "--credential", "aliyun-cli-profile", "--profile", "nope", env=base_env,
+    )  # fmt: skip
+    assert setup.exit_code == 0, setup.stderr
+    checked = smsctl("validate", "ci", env=base_env)
+    assert checked.exit_code == 4, checked.stderr
+    assert "aliyun" in checked.stderr
+
+
+def test_mode_options_are_checked(box, base_env) -> None:
+    wrong = smsctl(
+        "account", "add", "ci", "--access-key-id", "LTAI5tAAAA", "--role-arn", "acs:ram::1:role/x",
+        env=base_env,
+    )  # fmt: skip
+    assert wrong.exit_code == 2
+    assert "--role-arn" in wrong.stderr
+    missing = smsctl(
+        "account", "add", "ci", "--credential", "ram-role-arn", "--access-key-id", "LTAI5tAAAA",
+        env=base_env,
+    )  # fmt: skip
+    assert missing.exit_code == 2
+    assert "--role-arn" in missing.stderr
