@@ -156,10 +156,13 @@ class SecretStore:
         if value:
             register_secret(value)
             return SecretLookup(value, f"env {name}")
-        with for_account(channel, account):
+        try:
             value = self._call(
                 lambda backend: backend.get_password(SERVICE, token_entry(channel, account))
             )
+        except CredentialError as err:  # reported as the missing token it then is
+            debug(f"security token of {channel}/{account}: keyring not asked ({err.message})")
+            value = None
         if value:
             register_secret(value)
             return SecretLookup(value, "keyring")
