@@ -192,6 +192,35 @@ def _missing(channel: str, account: str, mode: str, key: str, variable: str) -> 
     )
 
 
+def failure_hint(plan: Plan, code: str | None) -> str:
+    """What to do when the account's mode could not produce credentials (STS `code`)."""
+    from smsctl.core import channels
+
+    edit = channels.channel(plan.channel).command("account", "edit", plan.account)
+    if code == "STSUnreachable":
+        return "Check the network and the account's `sts_endpoint`, then retry."
+    if code and code.startswith("EntityNotExist.Role"):
+        return (
+            f"Check the role ARN (RAM console > Roles), then fix it with `{edit} --role-arn ARN`."
+        )
+    if code and ("OIDC" in code or "Token" in code):
+        return (
+            "The CI job's OIDC token was refused: check that it is fresh (tokens expire within "
+            "minutes), that the OIDC provider ARN is right and that the role trusts it."
+        )
+    if code and code.startswith(("NoPermission", "Forbidden")):
+        return "The source AccessKey may not assume this role: grant it sts:AssumeRole."
+    if code and code.startswith(("InvalidAccessKeyId", "SignatureDoesNotMatch")):
+        return f"The source AccessKey was refused: rotate it with `{edit} --rotate-secret`."
+    if plan.mode == "aliyun-cli-profile":
+        return (
+            "Check the profile with `aliyun configure list`, or name another with "
+            f"`{edit} --profile NAME`; smsctl honours the modes AK, StsToken, RamRoleArn, "
+            "EcsRamRole, OIDC, ChainableRamRoleArn of aliyun-cli."
+        )
+    return f"Check the account's credential settings (`{edit} --help`), then retry."
+
+
 # --- checking what `account add/edit` is given ----------------------------------------------
 
 

@@ -47,16 +47,16 @@ class AlibabaAccess:
 
     access_key_id: str
     access_key_secret: str = field(repr=False)
-    # An STS token: from the `sts` mode, or the session a role mode obtained.
-    security_token: str | None = field(default=None, repr=False)
-    credential: str = "access-key"  # the account's credential mode
-    expires_at: datetime | None = None  # when temporary credentials end, when known
     endpoint: str | None = None
     region: str | None = None
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
     allow_insecure_endpoint: bool = False
     deadline: float = transport.DEFAULT_DEADLINE  # the most one HTTP exchange may take in all
+    # An STS token: from the `sts` mode, or the session a role mode obtained.
+    security_token: str | None = field(default=None, repr=False)
+    credential: str = "access-key"  # the account's credential mode
+    expires_at: datetime | None = None  # when temporary credentials end, when known
 
     def __repr__(self) -> str:
         return (

@@ -208,7 +208,7 @@ def _check_profile(plan: modes.Plan) -> None:
         raise CredentialError(
             f"{_who(plan)}: cannot read aliyun-cli's config {plan.profile_file} ({reason}); "
             "nothing was sent.",
-            hint="Set the profile up with `aliyun configure --profile NAME`, or choose another "
+            hint="Set the profile up with aliyun-cli (`aliyun configure`), or choose another "
             "credential mode.",
             code="profile_unreadable",
             details={"credential": plan.mode},
@@ -230,7 +230,7 @@ def _translate(plan: modes.Plan, exc: BaseException) -> SmsctlError:
         return ProviderUnavailable(
             f"{_who(plan)}: could not reach Alibaba Cloud STS ({type(exc).__name__}) for "
             f"{plan.mode} credentials; nothing was sent.",
-            hint="Check the network and the account's `sts_endpoint`, then retry.",
+            hint=modes.failure_hint(plan, "STSUnreachable"),
             code="STSUnreachable",
             details={"credential": plan.mode},
         )
@@ -255,7 +255,7 @@ def _translate(plan: modes.Plan, exc: BaseException) -> SmsctlError:
     said = f"{code}: {message}" if code else message
     return CredentialError(
         f"{_who(plan)}: could not {what} ({said}); nothing was sent.",
-        hint=_hint(plan, code),
+        hint=modes.failure_hint(plan, code),
         code=code or "credential_failed",
         details={"credential": plan.mode, "provider_code": code},
     )
@@ -274,30 +274,6 @@ def _library_sentence(text: str) -> str:
             mode = re.search(r"mode '([A-Za-z]+)'", text)
             return known + (f" {mode.group(1)}" if mode else "")
     return "the credentials library refused"
-
-
-def _hint(plan: modes.Plan, code: str | None) -> str:
-    edit = f"`smsctl {'voice ' if plan.channel == 'voice' else ''}account edit {plan.account}`"
-    if code and code.startswith("EntityNotExist.Role"):
-        return (
-            "Check the role ARN (RAM console > Roles), then fix it with "
-            f"{edit[:-1]} --role-arn ARN`."
-        )
-    if code and ("OIDC" in code or "Token" in code):
-        return (
-            "The CI job's OIDC token was refused: check that it is fresh (tokens expire within "
-            "minutes), that the OIDC provider ARN is right and that the role trusts it."
-        )
-    if code and code.startswith(("NoPermission", "Forbidden")):
-        return "The source AccessKey may not assume this role: grant it sts:AssumeRole."
-    if code and code.startswith(("InvalidAccessKeyId", "SignatureDoesNotMatch")):
-        return f"The source AccessKey was refused: rotate it with {edit[:-1]} --rotate-secret`."
-    if plan.mode == "aliyun-cli-profile":
-        return (
-            "Check the profile with `aliyun configure list`; smsctl honours the modes AK, "
-            "StsToken, RamRoleArn, EcsRamRole, OIDC, ChainableRamRoleArn of aliyun-cli."
-        )
-    return f"Check the account's credential settings with {edit}, then retry."
 
 
 def _is_network(exc: BaseException) -> bool:
