@@ -165,6 +165,7 @@ class State:
             self.oidc_providers = set(seed.oidc_providers)
             self.sts_sessions: dict[str, StsSession] = {}
             self.expired_oidc_tokens: set[str] = set()
+            self.next_session: dict[str, str] | None = None
             self.sms: list[SmsRecord] = []
             self.calls: list[CallRecord] = []
             self.requests: list[tuple[str, dict[str, str]]] = []
@@ -214,16 +215,25 @@ class State:
             return self.access_keys.get(key_id)
 
     def issue_session(
-        self, role_arn: str, session_name: str, duration: int, *, owner: str = ""
+        self,
+        role_arn: str,
+        session_name: str,
+        duration: int,
+        *,
+        secret: str | None = None,
+        token: str | None = None,
     ) -> StsSession:
         """New temporary credentials for `role_arn`, valid `duration` seconds from now on the
-        service's clock."""
+        service's clock (`secret` and `token` as given, else random; `next_session` gives
+        those of the next session STS issues)."""
         import secrets as random
 
+        chosen = self.next_session or {}
+        self.next_session = None
         session = StsSession(
             access_key_id="STS.NV" + random.token_hex(10).upper(),
-            access_key_secret=random.token_urlsafe(30),
-            security_token="CAIS" + random.token_urlsafe(96),
+            access_key_secret=secret or chosen.get("secret") or random.token_urlsafe(30),
+            security_token=token or chosen.get("token") or "CAIS" + random.token_urlsafe(96),
             expires_at=int(self.now()) + duration,
             role_arn=role_arn,
             session_name=session_name,

@@ -241,3 +241,77 @@ def test_mode_options_are_checked(box, base_env) -> None:
     )  # fmt: skip
     assert missing.exit_code == 2
     assert "--role-arn" in missing.stderr
+
+
+def all_text(state_dir: Path, config_file: Path, *runs) -> str:
+    files = [config_file, *sorted(state_dir.rglob("*.jsonl"))]
+    return "".join(r.stdout + r.stderr for r in runs) + "".join(f.read_text() for f in files)
+
+
+def test_role_session_canaries_leak_nowhere(box, base_env, config_file, state_dir) -> None:
+    """The temporary AccessKey secret and token STS issues, through every command that uses or
+    shows the account, -v, the audit log and SMSCTL_DEBUG tracebacks."""
+    env = {**base_env, "SMSCTL_SECRET_SMS_CI": box.info()["sms"]["access_key_secret"]}
+    setup_account(box, sts_add(box), env)
+    box.alibaba.state.next_session = {"secret": CANARY + "-sk", "token": CANARY + "-tok"}
+    runs = [
+        send({**env, "SMSCTL_DEBUG": "1"}, "-v"),
+        smsctl("-v", "account", "show", "ci", env=env),
+        smsctl("-v", "config", "show", env=env),
+        smsctl("-v", "doctor", "--channel", "sms", env=env),
+    ]
+    box.alibaba.state.advance_clock(7200)  # a later run on a later clock: a new session
+    runs.append(send({**env, "SMSCTL_DEBUG": "1"}, "-v", to="13812345679"))
+    assert runs[0].exit_code == 0, runs[0].stderr
+    assert any(s.security_token == CANARY + "-tok" for s in box.alibaba.state.sts_sessions.values())
+    assert CANARY not in all_text(state_dir, config_file, *runs)
+
+
+def test_sts_token_canary_leaks_nowhere(box, base_env, config_file, state_dir) -> None:
+    session = box.alibaba.state.issue_session(
+        box.info()["sts"]["role_arn"], "given", 900, secret=CANARY + "-sk", token=CANARY + "-tok"
+    )
+    env = {
+        **base_env,
+        "SMSCTL_SECRET_SMS_CI": session.access_key_secret,
+        "SMSCTL_SECURITY_TOKEN_SMS_CI": session.security_token,
+    }
+    setup_account(box, ["--credential", "sts", "--access-key-id", session.access_key_id], env)
+    runs = [send({**env, "SMSCTL_DEBUG": "1"}, "-v"), smsctl("-v", "config", "show", env=env)]
+    assert runs[0].exit_code == 0, runs[0].stderr
+    wrong = send({**env, "SMSCTL_SECURITY_TOKEN_SMS_CI": CANARY + "-other"}, to="13812345679")
+    assert wrong.exit_code == 4
+    assert "InvalidSecurityToken.Malformed" in wrong.stderr
+    assert CANARY not in all_text(state_dir, config_file, *runs, wrong)
+
+
+def assume_role_calls(box) -> int:
+    return sum(1 for action, _ in box.alibaba.state.requests if action == "AssumeRole")
+
+
+def test_the_file_cache_is_opt_in_0600_and_respects_expiry(box, base_env, state_dir) -> None:
+    env = {**base_env, "SMSCTL_SECRET_SMS_CI": box.info()["sms"]["access_key_secret"]}
+    setup_account(box, sts_add(box), env)
+    cache = state_dir / "credentials-cache.json"
+    assert not cache.exists()  # without the opt-in nothing is kept between runs
+    calls = assume_role_calls(box)
+    assert send(env).exit_code == 0
+    assert assume_role_calls(box) == calls + 1 and not cache.exists()
+    assert smsctl("account", "edit", "ci", "--credential-cache", env=env).exit_code == 0
+    first = send(env, to="13812345679")
+    assert first.exit_code == 0, first.stderr
+    assert oct(cache.stat().st_mode & 0o777) == "0o600"
+    calls = assume_role_calls(box)
+    again = send(env, to="13812345670")
+    assert again.exit_code == 0, again.stderr
+    assert assume_role_calls(box) == calls  # the cached session signed it
+    shown = smsctl("--json", "account", "show", "ci", env=env).json()
+    expires = shown["credential"]["expires_at"]
+    assert shown["credential"]["mode"] == "ram-role-arn" and "+00:00" in expires
+    human = smsctl("account", "show", "ci", env={**env, "TZ": "UTC"})
+    assert "cached session expires" in human.stdout
+    later = {**env, "SMSCTL_FAKE_NOW": "2099-01-01T00:00:00+00:00"}
+    assert smsctl("--json", "account", "show", "ci", env=later).json()["credential"] == {
+        "mode": "ram-role-arn",
+        "expires_at": None,
+    }
