@@ -275,7 +275,40 @@ def _alibaba(account: Account) -> SmsAdapter | VoiceAdapter:
 
     access = alibaba_access(account)
     remote = worker.adapter(account.channel, access)
-    return remote if remote is not None else worker.local_adapter(account.channel, access)
+    made = remote if remote is not None else worker.local_adapter(account.channel, access)
+    if access.credential in ("ram-role-arn", "oidc-role-arn"):
+        return cast("SmsAdapter | VoiceAdapter", _Refusable(made, account))
+    return made
+
+
+class _Refusable:
+    """An adapter on a role session: a session the API refuses (revoked, expired early) is
+    dropped from memory and the file cache, so that the next run obtains a new one."""
+
+    def __init__(self, adapter: object, account: Account) -> None:
+        self._adapter = adapter
+        self._account = account
+
+    def __repr__(self) -> str:
+        return repr(self._adapter)
+
+    def __getattr__(self, name: str) -> object:
+        attribute = getattr(self._adapter, name)
+        if not callable(attribute):
+            return attribute
+
+        @functools.wraps(attribute)
+        def call(*args: object, **kwargs: object) -> object:
+            try:
+                return attribute(*args, **kwargs)
+            except SmsctlError as error:
+                if (error.code or "").startswith(("InvalidSecurityToken", "MissingSecurityToken")):
+                    from smsctl.providers import alibaba_credentials
+
+                    alibaba_credentials.forget(alibaba_plan(self._account))  # type: ignore[arg-type]
+                raise
+
+        return call
 
 
 def smtp_access(account: Account) -> SmtpAccess:

@@ -315,3 +315,22 @@ def test_the_file_cache_is_opt_in_0600_and_respects_expiry(box, base_env, state_
         "mode": "ram-role-arn",
         "expires_at": None,
     }
+
+
+def test_a_revoked_cached_session_is_exit_4_then_dropped(box, base_env, state_dir) -> None:
+    env = {**base_env, "SMSCTL_SECRET_SMS_CI": box.info()["sms"]["access_key_secret"]}
+    setup_account(box, [*sts_add(box), "--credential-cache"], env)
+    state = box.alibaba.state
+    for session in list(state.sts_sessions.values()):  # revoked at the provider
+        session.expires_at = int(state.now())
+    before = sms_sends(box)
+    refused = send(env)
+    assert refused.exit_code == 4, refused.stderr
+    error = json.loads(refused.stderr)["error"]
+    assert error["code"] == "InvalidSecurityToken.Expired"
+    assert "run again" in error["hint"]
+    assert sms_sends(box) == before
+    calls = assume_role_calls(box)
+    again = send(env, to="13812345679")
+    assert again.exit_code == 0, again.stderr
+    assert assume_role_calls(box) == calls + 1  # a new session, not the refused one
