@@ -334,3 +334,24 @@ def test_a_revoked_cached_session_is_exit_4_then_dropped(box, base_env, state_di
     again = send(env, to="13812345679")
     assert again.exit_code == 0, again.stderr
     assert assume_role_calls(box) == calls + 1  # a new session, not the refused one
+
+
+def test_config_show_names_the_mode_token_source_and_cached_expiry(box, base_env) -> None:
+    env = {**base_env, "SMSCTL_SECRET_SMS_CI": box.info()["sms"]["access_key_secret"]}
+    setup_account(box, [*sts_add(box), "--credential-cache"], env)
+    settings = {s["key"]: s for s in smsctl("--json", "config", "show", env=env).json()["settings"]}
+    assert settings["sms.accounts.ci.credential"]["value"] == "ram-role-arn"
+    expires = settings["sms.accounts.ci.credential_expires_at"]
+    assert expires["source"] == "cache" and "+00:00" in expires["value"]
+    session = box.alibaba.state.issue_session(box.info()["sts"]["role_arn"], "s", 900)
+    token_env = {**env, "SMSCTL_SECURITY_TOKEN_SMS_TMP": session.security_token}
+    added = smsctl(
+        "account", "add", "tmp", "--credential", "sts", "--access-key-id", session.access_key_id,
+        env={**token_env, "SMSCTL_SECRET_SMS_TMP": session.access_key_secret},
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    shown = smsctl("--json", "config", "show", env=token_env)
+    token = {s["key"]: s for s in shown.json()["settings"]}["sms.accounts.tmp.security_token"]
+    assert token["value"] == {"source": "env", "name": "SMSCTL_SECURITY_TOKEN_SMS_TMP",
+                              "reason": None}  # fmt: skip
+    assert session.security_token not in shown.stdout + shown.stderr
