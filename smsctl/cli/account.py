@@ -250,6 +250,16 @@ ALIBABA = AccountForm(
             typer.Option(None, "--called-show-number", help="New default caller number (voice)."),
         ),
         *_credential_options(True),
+        _option(
+            "rotate_security_token",
+            bool,
+            typer.Option(
+                False,
+                "--rotate-security-token",
+                help="Store a new STS security token (credential mode sts) in the keyring; "
+                "with --secret-stdin it is read from standard input.",
+            ),
+        ),
         _rotate("AccessKey Secret"),
         _SECRET_STDIN,
         _ALLOW_INSECURE,
@@ -453,8 +463,20 @@ def edit_account(
     rename = options.pop("rename")
     rotate_secret = options.pop("rotate_secret")
     secret_stdin = options.pop("secret_stdin")
+    rotate_token = options.pop("rotate_security_token", False)
     if rename:
         check_identifier(rename, "account")
+    if rotate_token:
+        if rename or rotate_secret or any(v not in (None, False) for v in options.values()):
+            from smsctl.core.errors import UsageError
+
+            raise UsageError(
+                "--rotate-security-token is given alone: it stores the token, nothing else.",
+                hint="Run the other changes as a separate `account edit`.",
+                code="credential_option",
+            )
+        store_security_token(app, ctx, channel, name, secret_stdin)
+        return
     changes = accounts.edited_values(app.config(), channel.name, name, options)
     if not changes and not rename and not rotate_secret:
         from smsctl.core.errors import UsageError
@@ -481,6 +503,54 @@ def edit_account(
             f"the secret came from {channel.secret_env_var(name)}; under the new name it is read "
             f"from {channel.secret_env_var(rename)}: set that variable where this account is used."
         )
+
+
+def store_security_token(
+    app: AppContext, ctx: typer.Context, channel: channels.Channel, name: str, from_stdin: bool
+) -> None:
+    """`account edit NAME --rotate-security-token`: the token of an `sts` account, kept in the
+    keyring entry `<channel>/<account>/security-token` (never in the config)."""
+    from smsctl.core import audit, credentials
+    from smsctl.core.errors import UsageError
+
+    item = app.config().get(channel.name, "accounts", name)
+    if credentials.mode_of(item) != "sts":
+        raise UsageError(
+            f"--rotate-security-token: {channel.name} account `{name}` uses credential mode "
+            f"{credentials.mode_of(item)}, which takes no security token.",
+            hint=f"Switch it first: `{channel.command('account', 'edit', name)} --credential sts`.",
+            code="credential_option",
+        )
+    app.secrets.check_can_store(channel.name, name)
+    value = app.read_secret("STS security token", from_stdin=from_stdin)
+    if value is None:
+        from smsctl.core.errors import CredentialError
+
+        variable = credentials.token_env_var(channel.name, name)
+        raise CredentialError(
+            f"No security token given for {channel.name} account `{name}`: this run cannot ask "
+            "for it and --secret-stdin was not given.",
+            hint=f"`{command_line(ctx, '--secret-stdin')}` reads it from standard input; or set "
+            f"{variable}.",
+            code="security_token_missing",
+        )
+    app.secrets.store_security_token(channel.name, name, value)
+    audit.record(
+        "config.change",
+        command=f"{channel.name} account edit",
+        channel=channel.name,
+        account=name,
+        action="account.edit",
+        changed=[],
+        secret="security token stored (keyring)",
+    )
+    entry = credentials.token_entry(channel.name, name)
+    app.output.emit(
+        {"name": name, "channel": channel.name, "changed": True,
+         "secret": {"source": "keyring", "name": f"smsctl: {entry}", "reason": None}},
+        lambda out: out.success(f"Stored the security token of {channel.name} account `{name}` "
+                                f"(keyring `{entry}`)"),
+    )  # fmt: skip
 
 
 def refuse_edit(channel: channels.Channel, name: str | None) -> None:
