@@ -12,7 +12,7 @@ import pytest
 
 from smsctl.core import credentials
 from smsctl.core.errors import CredentialError
-from smsctl.providers import alibaba_credentials
+from smsctl.providers import alibaba_credentials, transport
 
 FAR_AHEAD = datetime(2099, 1, 1, tzinfo=timezone.utc)
 
@@ -20,6 +20,9 @@ FAR_AHEAD = datetime(2099, 1, 1, tzinfo=timezone.utc)
 @pytest.fixture
 def sts(fresh_sandbox_state, monkeypatch):
     monkeypatch.setenv("SSL_CERT_FILE", fresh_sandbox_state.info()["sts"]["ca_file"])
+    # SSL_CERT_FILE is read when a TLS context is made: a session an earlier test made in this
+    # process would not trust the sandbox CA (a command is one process, and makes its own).
+    monkeypatch.setattr(transport, "_sessions", {})
     alibaba_credentials._memory.clear()
     # The library refuses a session that ends before its own (wall) clock: the service's clock
     # stands far ahead of any run of this suite, so the sessions it issues are current.
