@@ -197,6 +197,11 @@ def failure_hint(plan: Plan, code: str | None) -> str:
     from smsctl.core import channels
 
     edit = channels.channel(plan.channel).command("account", "edit", plan.account)
+    if code == "STSTLSError":
+        return (
+            "A TLS-intercepting proxy, or a private STS endpoint, needs its CA: set SSL_CERT_FILE "
+            "to the CA file (the sandbox prints its `sts.ca_file`)."
+        )
     if code == "STSUnreachable":
         return "Check the network and the account's `sts_endpoint`, then retry."
     if code and code.startswith("EntityNotExist.Role"):

@@ -88,7 +88,7 @@ def _who(plan: modes.Plan) -> str:
 
 
 def _obtain(plan: modes.Plan) -> modes.Session:
-    logging.getLogger("credentials").setLevel(logging.CRITICAL)  # its warnings quote answers
+    _silence_library_log()
     if plan.mode == "oidc-role-arn":
         _check_token_file(plan)
     try:
@@ -120,6 +120,15 @@ def _obtain(plan: modes.Plan) -> modes.Session:
     error = _translate(plan, failure)
     del failure
     raise error
+
+
+def _silence_library_log() -> None:
+    """The library logs its failures to stderr on its own handler, quoting whole STS answers and
+    exceptions; smsctl reports them itself. Its module sets the level when imported, so this
+    comes after the import."""
+    import alibabacloud_credentials.provider.refreshable  # noqa: F401
+
+    logging.getLogger("credentials").disabled = True
 
 
 def _provider(plan: modes.Plan) -> Any:
@@ -226,6 +235,14 @@ _STS_ERROR = re.compile(r"http_code: (\d+), result: (.*)$", re.S)
 
 def _translate(plan: modes.Plan, exc: BaseException) -> SmsctlError:
     """A failure of the library as an SmsctlError that names the STS code and what to do."""
+    if _is_tls(exc):
+        return CredentialError(
+            f"{_who(plan)}: the TLS certificate of STS ({plan.sts_endpoint or 'default'}) "
+            "could not be verified; nothing was sent.",
+            hint=modes.failure_hint(plan, "STSTLSError"),
+            code="STSTLSError",
+            details={"credential": plan.mode},
+        )
     if isinstance(exc, transport.TransportLimitError) or _is_network(exc):
         return ProviderUnavailable(
             f"{_who(plan)}: could not reach Alibaba Cloud STS ({type(exc).__name__}) for "
@@ -274,6 +291,23 @@ def _library_sentence(text: str) -> str:
             mode = re.search(r"mode '([A-Za-z]+)'", text)
             return known + (f" {mode.group(1)}" if mode else "")
     return "the credentials library refused"
+
+
+def _is_tls(exc: BaseException) -> bool:
+    import ssl
+
+    try:
+        import requests
+    except ImportError:  # pragma: no cover
+        return False
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        if isinstance(current, (requests.exceptions.SSLError, ssl.SSLError)):
+            return True
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _is_network(exc: BaseException) -> bool:

@@ -92,6 +92,8 @@ def test_wrong_role_arn_is_exit_4_and_nothing_sent(box, base_env) -> None:
     sent = send(env)
     assert sent.exit_code == 4, sent.stderr
     assert "EntityNotExist.Role" in sent.stderr and "nothing was sent" in sent.stderr
+    # stderr is smsctl's error alone: the library's own log (which quotes STS answers) is off
+    assert json.loads(sent.stderr)["error"]["code"] == "EntityNotExist.Role"
     assert sms_sends(box) == before
 
 
@@ -355,3 +357,15 @@ def test_config_show_names_the_mode_token_source_and_cached_expiry(box, base_env
     assert token["value"] == {"source": "env", "name": "SMSCTL_SECURITY_TOKEN_SMS_TMP",
                               "reason": None}  # fmt: skip
     assert session.security_token not in shown.stdout + shown.stderr
+
+
+def test_an_untrusted_sts_certificate_is_exit_4_naming_ssl_cert_file(box, base_env) -> None:
+    env = {**base_env, "SMSCTL_SECRET_SMS_CI": box.info()["sms"]["access_key_secret"]}
+    setup_account(box, sts_add(box), env)
+    before = sms_sends(box)
+    untrusted = {k: v for k, v in env.items() if k != "SSL_CERT_FILE"}
+    checked = send(untrusted)
+    assert checked.exit_code == 4, checked.stdout + checked.stderr
+    error = json.loads(checked.stderr)["error"]
+    assert error["code"] == "STSTLSError" and "SSL_CERT_FILE" in error["hint"]
+    assert sms_sends(box) == before
