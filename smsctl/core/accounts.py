@@ -188,7 +188,7 @@ def _same_or_conflict(
 
 
 # `account edit` options whose name is not the config key's.
-_EDIT_FLAGS = {"from_address": "--from"}
+_EDIT_FLAGS = {"from_address": "--from", "duration_seconds": "--duration"}
 
 
 def _edit_flags(values: dict[str, Any], keys: list[str]) -> list[str]:
