@@ -128,6 +128,71 @@ _NO_SECRET_COMMAND = _option(
 )
 
 
+def _credential_options(editing: bool) -> tuple[inspect.Parameter, ...]:
+    """The options of the Alibaba Cloud credential modes (smsctl.core.credentials)."""
+    new = "New " if editing else ""
+    return (
+        _option(
+            "credential",
+            str,
+            typer.Option(
+                None,
+                "--credential",
+                metavar="MODE",
+                help=f"{new}credential mode: access-key (default), sts, ram-role-arn, "
+                "oidc-role-arn or aliyun-cli-profile.",
+            ),
+        ),
+        _option(
+            "role_arn", str, typer.Option(None, "--role-arn", help=f"{new}role ARN to assume.")
+        ),
+        _option(
+            "role_session_name",
+            str,
+            typer.Option(None, "--role-session-name", help=f"{new}role session name."),
+        ),
+        _option(
+            "duration_seconds",
+            int,
+            typer.Option(
+                None, "--duration", min=900, max=43200, metavar="SECONDS",
+                help=f"{new}role session duration (900-43200 s).",
+            ),
+        ),
+        _option("policy", str, typer.Option(None, "--policy", help=f"{new}session policy (JSON).")),
+        _option(
+            "external_id", str, typer.Option(None, "--external-id", help=f"{new}external id.")
+        ),
+        _option(
+            "oidc_provider_arn",
+            str,
+            typer.Option(None, "--oidc-provider-arn", help=f"{new}OIDC provider ARN."),
+        ),
+        _option(
+            "oidc_token_file",
+            str,
+            typer.Option(None, "--oidc-token-file", help=f"{new}OIDC token file path."),
+        ),
+        _option(
+            "sts_endpoint",
+            str,
+            typer.Option(None, "--sts-endpoint", help=f"{new}STS host (default sts.aliyuncs.com)."),
+        ),
+        _option(
+            "profile", str, typer.Option(None, "--profile", help=f"{new}aliyun-cli profile name.")
+        ),
+        _option(
+            "credential_cache",
+            bool,
+            typer.Option(
+                None,
+                "--credential-cache/--no-credential-cache",
+                help="Keep role sessions in a 0600 file in the state dir until they expire.",
+            ),
+        ),
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class AccountForm:
     """How the accounts of one provider are given on the command line. Help texts may name
@@ -156,8 +221,13 @@ ALIBABA = AccountForm(
     group_help="Alibaba Cloud {CHANNEL} accounts (AccessKey pairs).",
     add_options=(
         _option(
-            "access_key_id", str, typer.Option(..., "--access-key-id", help="The AccessKey ID.")
+            "access_key_id",
+            str,
+            typer.Option(
+                None, "--access-key-id", help="The AccessKey ID (the source one for ram-role-arn)."
+            ),
         ),
+        *_credential_options(False),
         _option(
             "endpoint",
             str,
@@ -200,6 +270,17 @@ ALIBABA = AccountForm(
             "called_show_number",
             str,
             typer.Option(None, "--called-show-number", help="New default caller number (voice)."),
+        ),
+        *_credential_options(True),
+        _option(
+            "rotate_security_token",
+            bool,
+            typer.Option(
+                False,
+                "--rotate-security-token",
+                help="Store a new STS security token (credential mode sts) in the keyring; "
+                "with --secret-stdin it is read from standard input.",
+            ),
         ),
         _rotate("AccessKey Secret"),
         _SECRET_STDIN,
@@ -408,9 +489,26 @@ def edit_account(
     rename = options.pop("rename")
     rotate_secret = options.pop("rotate_secret")
     secret_stdin = options.pop("secret_stdin")
+    rotate_token = options.pop("rotate_security_token", False)
     command_changes = _command_changes(options, secret_stdin and not rotate_secret)
     if rename:
         check_identifier(rename, "account")
+    if rotate_token:
+        if (
+            rename
+            or rotate_secret
+            or command_changes
+            or any(v not in (None, False) for v in options.values())
+        ):
+            from smsctl.core.errors import UsageError
+
+            raise UsageError(
+                "--rotate-security-token is given alone: it stores the token, nothing else.",
+                hint="Run the other changes as a separate `account edit`.",
+                code="credential_option",
+            )
+        store_security_token(app, ctx, channel, name, secret_stdin)
+        return
     changes = accounts.edited_values(app.config(), channel.name, name, options)
     changes.update(command_changes)
     if not changes and not rename and not rotate_secret:
@@ -519,6 +617,54 @@ def _misspelt_own_option(ctx: typer.Context, words: list[str | None]) -> None:
             raise NoSuchOption(option, ctx=ctx)
 
 
+def store_security_token(
+    app: AppContext, ctx: typer.Context, channel: channels.Channel, name: str, from_stdin: bool
+) -> None:
+    """`account edit NAME --rotate-security-token`: the token of an `sts` account, kept in the
+    keyring entry `<channel>/<account>/security-token` (never in the config)."""
+    from smsctl.core import audit, credentials
+    from smsctl.core.errors import UsageError
+
+    item = app.config().get(channel.name, "accounts", name)
+    if credentials.mode_of(item) != "sts":
+        raise UsageError(
+            f"--rotate-security-token: {channel.name} account `{name}` uses credential mode "
+            f"{credentials.mode_of(item)}, which takes no security token.",
+            hint=f"Switch it first: `{channel.command('account', 'edit', name)} --credential sts`.",
+            code="credential_option",
+        )
+    app.secrets.check_can_store(channel.name, name)
+    value = app.read_secret("STS security token", from_stdin=from_stdin)
+    if value is None:
+        from smsctl.core.errors import CredentialError
+
+        variable = credentials.token_env_var(channel.name, name)
+        raise CredentialError(
+            f"No security token given for {channel.name} account `{name}`: this run cannot ask "
+            "for it and --secret-stdin was not given.",
+            hint=f"`{command_line(ctx, '--secret-stdin')}` reads it from standard input; or set "
+            f"{variable}.",
+            code="security_token_missing",
+        )
+    app.secrets.store_security_token(channel.name, name, value)
+    audit.record(
+        "config.change",
+        command=f"{channel.name} account edit",
+        channel=channel.name,
+        account=name,
+        action="account.edit",
+        changed=[],
+        secret="security token stored (keyring)",
+    )
+    entry = credentials.token_entry(channel.name, name)
+    app.output.emit(
+        {"name": name, "channel": channel.name, "changed": True,
+         "secret": {"source": "keyring", "name": f"smsctl: {entry}", "reason": None}},
+        lambda out: out.success(f"Stored the security token of {channel.name} account `{name}` "
+                                f"(keyring `{entry}`)"),
+    )  # fmt: skip
+
+
 def refuse_edit(channel: channels.Channel, name: str | None) -> None:
     from smsctl.core.errors import UsageError
 
@@ -612,14 +758,30 @@ def show_account(app: AppContext, channel: str, name: str) -> None:
     shown = accounts.summary(config, channel, name, item)
     source = app.secrets.source(channel, name)
     shown["secret"] = source.to_dict()
+    credential_line = None
+    if "credential" in _account_fields(channel):
+        from smsctl.core import clock, credentials, paths
+
+        expires = credentials.cached_expiry(channel, name, item, paths.state_dir())
+        shown["credential"] = credentials.describe(item, expires)
+        credential_line = credentials.mode_of(item) + (
+            f" (cached session expires {clock.show(expires)})" if expires else ""
+        )
     shown["depends_on_it"] = _items(model, accounts.dependents(config, channel, name))
     human_view = {
         **shown,
         "secret_command": command_text(item["secret_command"]) if item["secret_command"] else None,
         "secret": source.describe(),
+        **({"credential": credential_line} if credential_line else {}),
         "depends_on_it": [f"{d['kind']} {d['name']}" for d in shown["depends_on_it"]],
     }
     app.output.emit(shown, lambda out: out.fields(human_view))
+
+
+def _account_fields(channel: str) -> dict[str, Any]:
+    from smsctl.core.schema import COLLECTIONS
+
+    return COLLECTIONS[(channel, "accounts")]
 
 
 def _items(model: channels.Channel, found: list[tuple[str, str]]) -> list[dict[str, str]]:

@@ -126,6 +126,8 @@ def describe(
     lines = ["smsctl sandbox is running."]
     lines += _describe_sms(info["sms"], sandbox.alibaba.state)
     lines += _describe_voice(info["voice"], sandbox.alibaba.state)
+    if "sts" in info:
+        lines += _describe_sts(info["sts"], info["sms"])
     if "smtp" in info and SmtpEmulator in components:
         lines += _describe_email(info["smtp"], workdir, kept_mailbox)
     if "wechat" in info and WechatEmulator in components:
@@ -176,6 +178,23 @@ def _describe_sms(sms: dict[str, Any], state: Any) -> list[str]:
                         *param_args(template_variables(template.content)), "--yes"),
     ]  # fmt: skip
     return lines
+
+
+def _describe_sts(sts: dict[str, Any], sms: dict[str, Any]) -> list[str]:
+    """The STS emulator, for the credential modes ram-role-arn and oidc-role-arn."""
+    return [
+        "",
+        f"STS (role sessions, HTTPS): {sts['endpoint']}",
+        f"  CA certificate {sts['ca_file']} (smsctl trusts it with SSL_CERT_FILE)",
+        f"  Role {sts['role_arn']}, OIDC provider {sts['oidc_provider_arn']}",
+        "  An SMS account that assumes the role:",
+        f"    export SSL_CERT_FILE={shlex.quote(sts['ca_file'])}",
+        f"    export SMSCTL_SECRET_SMS_ROLE={shlex.quote(sms['access_key_secret'])}",
+        "    " + command("smsctl", "account", "add", "role", "--credential", "ram-role-arn",
+                        "--access-key-id", sms["access_key_id"], "--role-arn", sts["role_arn"],
+                        "--endpoint", sms["endpoint"], "--sts-endpoint", sts["endpoint"]),
+        "    smsctl validate role --check-only",
+    ]  # fmt: skip
 
 
 def _describe_voice(voice: dict[str, Any], state: Any) -> list[str]:

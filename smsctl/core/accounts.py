@@ -63,6 +63,8 @@ def add(
     if existing is not None:
         return _same_or_conflict(channel, name, existing, values)
 
+    if not _needs_secret(channel, values):
+        return _add_without_secret(store, channel, name, values, command)
     verify = provider_rules(provider_of(channel, values)).verify
     secret_command = values.get("secret_command")
     env_secret = secrets.from_env(channel, name)
@@ -132,6 +134,41 @@ def add(
     return AccountChange(name, True, values, secret=where)
 
 
+def _needs_secret(channel: str, values: dict[str, Any]) -> bool:
+    from smsctl.core.credentials import needs_secret
+
+    return "credential" not in _fields(channel) or needs_secret(values)
+
+
+def _fields(channel: str) -> dict[str, Any]:
+    from smsctl.core.schema import COLLECTIONS
+
+    return COLLECTIONS[(channel, "accounts")]
+
+
+def _add_without_secret(
+    store: ConfigStore, channel: str, name: str, values: dict[str, Any], command: str
+) -> AccountChange:
+    """An account whose credential mode reads no secret of smsctl's (OIDC, aliyun-cli)."""
+    with store.edit() as editor:
+        current = editor.get_item(channel, "accounts", name)
+        if current is not None:
+            return _same_or_conflict(
+                channel, name, editor.plain()[channel]["accounts"][name], values
+            )
+        editor.set_item(channel, "accounts", name, values)
+    audit.record(
+        "config.change",
+        command=command,
+        channel=channel,
+        account=name,
+        action="account.add",
+        changed=sorted(values),
+        secret=f"none ({values.get('credential')})",
+    )
+    return AccountChange(name, True, values)
+
+
 def _in_keyring(channel: str, name: str) -> SecretSourceInfo:
     return SecretSourceInfo("keyring", f"{SERVICE}: {entry_name(channel, name)}")
 
@@ -163,7 +200,7 @@ def _same_or_conflict(
 
 
 # `account edit` options whose name is not the config key's.
-_EDIT_FLAGS = {"from_address": "--from"}
+_EDIT_FLAGS = {"from_address": "--from", "duration_seconds": "--duration"}
 
 
 def _edit_flags(values: dict[str, Any], keys: list[str]) -> list[str]:
@@ -465,11 +502,17 @@ def activate(store: ConfigStore, channel: str, name: str, command: str) -> str |
 
 def summary(config: Config, channel: str, name: str, item: dict[str, Any]) -> dict[str, Any]:
     """The account as shown to people and scripts (AccessKey ID masked)."""
+    from smsctl.core.credentials import ALL_MODE_KEYS, describe
     from smsctl.core.masking import mask_access_key_id
 
     shown = {"name": name, "channel": channel}
     for key, value in item.items():
-        shown[key] = mask_access_key_id(value) if key == "access_key_id" else value
+        if key in ALL_MODE_KEYS and key != "access_key_id" and value in (None, False):
+            continue  # a credential mode's key the account does not use
+        if key == "credential":
+            shown[key] = describe(item)
+        else:
+            shown[key] = mask_access_key_id(value) if key == "access_key_id" else value
     shown["active"] = config.active_account(channel) == name
     return shown
 
@@ -505,7 +548,12 @@ def provider_rules(provider: str) -> ProviderRules:
 def new_values(channel: str, options: dict[str, Any]) -> dict[str, Any]:
     """The checked fields of a new account of the channel's default provider."""
     model = channels.channel(channel)
-    return provider_rules(model.provider).new_values(model, options)
+    values = provider_rules(model.provider).new_values(model, options)
+    if "credential" in _fields(channel):
+        from smsctl.core.credentials import check_values
+
+        values = check_values({k: v for k, v in values.items() if v is not None})
+    return values
 
 
 def edited_values(
@@ -526,6 +574,14 @@ def _alibaba_edited(
     endpoint, region = options.get("endpoint"), options.get("region")
     changes = _alibaba_values(channel, {**options, "endpoint": endpoint or None})
     changes = {k: v for k, v in changes.items() if v is not None}
+    from smsctl.core.credentials import ALL_MODE_KEYS, check_values
+
+    check_values(changes, editing=True)
+    if changes.get("credential") == "access-key":
+        changes["credential"] = None  # back to the default: the key goes
+    for key in ALL_MODE_KEYS:
+        if options.get(key) == "":  # '' removes the key
+            changes[key] = None
     for flag_value, key in ((endpoint, "endpoint"), (region, "region")):
         if flag_value == "":  # resets to the provider's default
             changes[key] = None
@@ -535,15 +591,20 @@ def _alibaba_edited(
 
 
 def _alibaba_values(channel: channels.Channel, options: dict[str, Any]) -> dict[str, Any]:
+    from smsctl.core.credentials import ALL_MODE_KEYS
     from smsctl.core.endpoints import check_endpoint
 
     allow_insecure = bool(options.get("allow_insecure"))
     access_key_id, endpoint = options.get("access_key_id"), options.get("endpoint")
     values: dict[str, Any] = {
+        "credential": options.get("credential"),
         "access_key_id": access_key_id,
         "region": options.get("region"),
         "note": options.get("note"),
     }
+    for key in ALL_MODE_KEYS:
+        if key != "access_key_id" and options.get(key) is not None:
+            values[key] = options[key]
     if endpoint is not None:
         values["endpoint"] = check_endpoint(endpoint, allow_insecure=allow_insecure)
         if allow_insecure:
@@ -559,7 +620,9 @@ def _alibaba_values(channel: channels.Channel, options: dict[str, Any]) -> dict[
 def _check_access_key_id(value: str) -> None:
     from smsctl.core.errors import UsageError
 
-    if not value or not value.isascii() or not value.isalnum() or len(value) > 64:
+    # A temporary AccessKey ID (the `sts` mode) reads STS.<letters and digits>.
+    plain = value.removeprefix("STS.")
+    if not plain or not plain.isascii() or not plain.isalnum() or len(value) > 64:
         raise UsageError(
             f"Invalid AccessKey ID {value!r}: expected letters and digits (e.g. LTAI5t...).",
             code="invalid_access_key_id",

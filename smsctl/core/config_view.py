@@ -73,7 +73,7 @@ def _channel_settings(
     for name, item in config.accounts(channel).items():
         prefix = f"{channel}.accounts.{name}"
         for key, value in item.items():
-            if value in (None, "") or key == "allow_insecure_endpoint" and not value:
+            if value in (None, "") or key in _OFF_BY_DEFAULT and not value:
                 continue
             shown = mask_access_key_id(value) if key == "access_key_id" else value
             path = (channel, "accounts", name, key) if key in in_file[name] else None
@@ -83,9 +83,47 @@ def _channel_settings(
 
                 setting = Setting(setting.key, value, setting.source, command_text(value))
             settings.append(setting)
-        source = None if secrets is None else secrets.source(channel, name)
-        settings.append(_secret_setting(f"{prefix}.secret", source))
+        settings += _credential_settings(channel, name, item, secrets)
     return settings
+
+
+def _credential_settings(
+    channel: str, name: str, item: dict[str, Any], secrets: SecretStore | None
+) -> list[Setting]:
+    """Where an account's secrets come from, as its credential mode needs them, and when its
+    cached role session expires (smsctl.core.credentials)."""
+    from smsctl.core import clock, credentials, paths
+
+    prefix = f"{channel}.accounts.{name}"
+    found: list[Setting] = []
+    if "credential" not in item or credentials.needs_secret(item):
+        source = None if secrets is None else secrets.source(channel, name)
+        found.append(_secret_setting(f"{prefix}.secret", source))
+    if credentials.mode_of(item) == "sts":
+        found.append(_token_setting(f"{prefix}.security_token", channel, name, secrets))
+    expires = credentials.cached_expiry(channel, name, item, paths.state_dir())
+    if expires is not None:
+        key = f"{prefix}.credential_expires_at"
+        found.append(Setting(key, clock.iso(expires), "cache", clock.show(expires)))
+    return found
+
+
+def _token_setting(key: str, channel: str, name: str, secrets: SecretStore | None) -> Setting:
+    from smsctl.core.credentials import token_entry, token_env_var
+    from smsctl.core.secrets import SERVICE, SecretSource
+
+    if secrets is None:
+        return Setting(key, None, "-", "not checked")
+    found = secrets.security_token(channel, name)
+    if found.source and found.source.startswith("env "):
+        where = SecretSource("env", token_env_var(channel, name))
+    else:
+        state = "keyring" if found.value is not None else "missing"
+        where = SecretSource(state, f"{SERVICE}: {token_entry(channel, name)}")
+    return _secret_setting(key, where)
+
+
+_OFF_BY_DEFAULT = ("allow_insecure_endpoint", "credential_cache")
 
 
 def _secret_setting(key: str, found: SecretSource | None) -> Setting:

@@ -54,6 +54,8 @@ class Account:
     connect_timeout: float
     read_timeout: float  # [defaults] timeout
     deadline: float
+    # The STS security token of a `sts` account, read only when asked.
+    token: Callable[[], str | None] | None = field(default=None, repr=False)
 
     def text(self, key: str) -> str | None:
         value = self.values.get(key)
@@ -83,7 +85,13 @@ def account_of(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         deadline=config.deadline(),
+        token=lambda: _security_token(secrets, channel, name),
     )
+
+
+def _security_token(secrets: Secrets, channel: str, name: str) -> str | None:
+    lookup = getattr(secrets, "security_token", None)
+    return lookup(channel, name).value if lookup is not None else None
 
 
 @overload
@@ -195,17 +203,31 @@ def alibaba_access(account: Account) -> AlibabaAccess:
     from smsctl.providers.alibaba_common import AlibabaAccess
 
     read_timeout = account.timeout or account.read_timeout
-    access_key_id = account.text("access_key_id") or ""
+    mode = credential_mode(account.values)
+    if mode == "access-key":
+        access_key_id, secret, token, expires_at = (
+            account.text("access_key_id") or "",
+            account.secret(),
+            None,
+            None,
+        )
+    else:
+        session = alibaba_session(account, read_timeout)
+        access_key_id, secret = session.access_key_id, session.access_key_secret
+        token, expires_at = session.security_token, session.expires_at
     debug(
         f"{account.channel} account {account.name}: endpoint "
-        f"{account.text('endpoint') or 'provider default'}, "
+        f"{account.text('endpoint') or 'provider default'}, credential {mode}, "
         f"AccessKey ID {mask_access_key_id(access_key_id)}, timeouts "
         f"{account.connect_timeout:g}s connect / {read_timeout:g}s read, "
         f"{account.deadline:g}s deadline"
     )
     return AlibabaAccess(
         access_key_id=access_key_id,
-        access_key_secret=account.secret(),
+        access_key_secret=secret,
+        security_token=token,
+        credential=mode,
+        expires_at=expires_at,
         endpoint=account.text("endpoint"),
         region=account.text("region"),
         connect_timeout=account.connect_timeout,
@@ -213,6 +235,36 @@ def alibaba_access(account: Account) -> AlibabaAccess:
         allow_insecure_endpoint=bool(account.values.get("allow_insecure_endpoint")),
         deadline=account.deadline,
     )
+
+
+def credential_mode(values: Mapping[str, object]) -> str:
+    from smsctl.core.credentials import mode_of
+
+    return mode_of(values)
+
+
+def alibaba_plan(account: Account, read_timeout: float | None = None) -> object:
+    """What the account's credential mode (smsctl.core.credentials) makes its credentials from."""
+    from smsctl.core import credentials, paths
+
+    secrets = account.token
+    return credentials.plan(
+        account.channel,
+        account.name,
+        account.values,
+        account.secret,
+        secrets if secrets is not None else (lambda: None),
+        state_dir=paths.state_dir(),
+        timeouts=(account.connect_timeout, read_timeout or account.read_timeout, account.deadline),
+    )
+
+
+def alibaba_session(account: Account, read_timeout: float | None = None) -> object:
+    """The credentials of an account whose mode is not access-key (exit 4 when they cannot be
+    had; nothing is sent then)."""
+    from smsctl.providers import alibaba_credentials
+
+    return alibaba_credentials.session_for(alibaba_plan(account, read_timeout))  # type: ignore[arg-type]
 
 
 def _alibaba(account: Account) -> SmsAdapter | VoiceAdapter:
@@ -223,7 +275,40 @@ def _alibaba(account: Account) -> SmsAdapter | VoiceAdapter:
 
     access = alibaba_access(account)
     remote = worker.adapter(account.channel, access)
-    return remote if remote is not None else worker.local_adapter(account.channel, access)
+    made = remote if remote is not None else worker.local_adapter(account.channel, access)
+    if access.credential in ("ram-role-arn", "oidc-role-arn"):
+        return cast("SmsAdapter | VoiceAdapter", _Refusable(made, account))
+    return made
+
+
+class _Refusable:
+    """An adapter on a role session: a session the API refuses (revoked, expired early) is
+    dropped from memory and the file cache, so that the next run obtains a new one."""
+
+    def __init__(self, adapter: object, account: Account) -> None:
+        self._adapter = adapter
+        self._account = account
+
+    def __repr__(self) -> str:
+        return repr(self._adapter)
+
+    def __getattr__(self, name: str) -> object:
+        attribute = getattr(self._adapter, name)
+        if not callable(attribute):
+            return attribute
+
+        @functools.wraps(attribute)
+        def call(*args: object, **kwargs: object) -> object:
+            try:
+                return attribute(*args, **kwargs)
+            except SmsctlError as error:
+                if (error.code or "").startswith(("InvalidSecurityToken", "MissingSecurityToken")):
+                    from smsctl.providers import alibaba_credentials
+
+                    alibaba_credentials.forget(alibaba_plan(self._account))  # type: ignore[arg-type]
+                raise
+
+        return call
 
 
 def smtp_access(account: Account) -> SmtpAccess:

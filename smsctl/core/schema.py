@@ -31,7 +31,15 @@ SECRET_KEY_PATTERN = re.compile(
 )
 # Keys that contain those words but hold no secret: an account's `secret_command` is the program
 # that prints its secret (an array of strings, checked as such), not the secret.
-NOT_SECRET_KEYS = {"access_key_id", "secret_command"}
+NOT_SECRET_KEYS = {
+    "access_key_id",
+    "secret_command",
+    "credential",
+    "credential_cache",
+    "oidc_token_file",
+}
+# How an Alibaba Cloud account gets its credentials (smsctl.core.credentials).
+CREDENTIAL_MODES = ("access-key", "sts", "ram-role-arn", "oidc-role-arn", "aliyun-cli-profile")
 
 
 @dataclass(frozen=True)
@@ -51,10 +59,21 @@ _COMMON_ITEM = {"enabled": Field("bool", default=True), "note": _str("")}
 _AUTHORIZABLE = {"default": Field("bool", default=False), "apps": Field("str_list", default=[])}
 
 ALIBABA_ACCOUNT = {
+    "credential": _str("access-key", CREDENTIAL_MODES),
     "access_key_id": _str(),
     "endpoint": _str(),
     "region": _str(),
     "allow_insecure_endpoint": Field("bool", default=False),
+    "role_arn": _str(),
+    "role_session_name": _str(),
+    "duration_seconds": Field("int", minimum=900, maximum=43200),
+    "policy": _str(),
+    "external_id": _str(),
+    "oidc_provider_arn": _str(),
+    "oidc_token_file": _str(),
+    "sts_endpoint": _str(),
+    "profile": _str(),
+    "credential_cache": Field("bool", default=False),
     **_COMMON_ITEM,
 }
 
@@ -170,6 +189,23 @@ REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
     # `account`, or `deleted_account` once the account is gone (smsctl/core/wechat.py).
     ("wechat", "rules"): ("template_id",),
 }
+
+# What each Alibaba Cloud credential mode needs in the account's table, over REQUIRED.
+MODE_REQUIRED: dict[str, tuple[str, ...]] = {
+    "access-key": ("access_key_id",),
+    "sts": ("access_key_id",),
+    "ram-role-arn": ("access_key_id", "role_arn"),
+    # Each may come from ALIBABA_CLOUD_ROLE_ARN, _OIDC_PROVIDER_ARN, _OIDC_TOKEN_FILE instead.
+    "oidc-role-arn": (),
+    "aliyun-cli-profile": (),
+}
+
+
+def required_keys(channel: str, kind: str, item: dict[str, Any]) -> tuple[str, ...]:
+    if kind == "accounts" and "credential" in COLLECTIONS[(channel, kind)]:
+        return MODE_REQUIRED.get(str(item.get("credential") or "access-key"), ())
+    return REQUIRED.get((channel, kind), ())
+
 
 SYSLOG_FACILITIES = (
     "user", "daemon", "auth", "local0", "local1", "local2", "local3", "local4", "local5",
@@ -290,7 +326,7 @@ def _check_channel(channel: str, table: dict[str, Any]) -> list[Problem]:
             for name, item in value.items():
                 problems.extend(_check_item((*path, name), item, fields))
                 if isinstance(item, dict):
-                    for required in REQUIRED.get((channel, key), ()):
+                    for required in required_keys(channel, key, item):
                         if required not in item:
                             problems.append(Problem((*path, name), f"missing `{required}`"))
     return problems

@@ -202,6 +202,38 @@ class SecretStore:
             register_secret(value)
         return value
 
+    def security_token(self, channel: str, account: str) -> SecretLookup:
+        """The STS security token of an account whose credential mode is `sts`: the variable
+        SMSCTL_SECURITY_TOKEN_<CHANNEL>_<ACCOUNT>, else the keyring entry
+        `<channel>/<account>/security-token` (smsctl.core.credentials)."""
+        from smsctl.core.credentials import token_entry, token_env_var
+
+        name = token_env_var(channel, account)
+        value = os.environ.get(name)
+        if value:
+            register_secret(value)
+            return SecretLookup(value, f"env {name}")
+        try:
+            value = self._call(
+                lambda backend: backend.get_password(SERVICE, token_entry(channel, account))
+            )
+        except CredentialError as err:  # reported as the missing token it then is
+            debug(f"security token of {channel}/{account}: keyring not asked ({err.message})")
+            value = None
+        if value:
+            register_secret(value)
+            return SecretLookup(value, "keyring")
+        return SecretLookup(None, None)
+
+    def store_security_token(self, channel: str, account: str, value: str) -> None:
+        from smsctl.core.credentials import token_entry
+
+        register_secret(value)
+        with for_account(channel, account):
+            self._call(
+                lambda backend: backend.set_password(SERVICE, token_entry(channel, account), value)
+            )
+
     def in_keyring(self, channel: str, account: str) -> bool:
         """Whether the keyring holds the entry, whatever the environment says."""
         return (

@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from smsctl.core.catalog import to_error
@@ -52,10 +53,15 @@ class AlibabaAccess:
     read_timeout: float = 10.0
     allow_insecure_endpoint: bool = False
     deadline: float = transport.DEFAULT_DEADLINE  # the most one HTTP exchange may take in all
+    # An STS token: from the `sts` mode, or the session a role mode obtained.
+    security_token: str | None = field(default=None, repr=False)
+    credential: str = "access-key"  # the account's credential mode
+    expires_at: datetime | None = None  # when temporary credentials end, when known
 
     def __repr__(self) -> str:
         return (
             f"AlibabaAccess(access_key_id={mask_key_id(self.access_key_id)!r}, "
+            f"credential={self.credential!r}, "
             f"endpoint={self.endpoint!r}, region={self.region!r}, "
             f"connect_timeout={self.connect_timeout}, read_timeout={self.read_timeout}, "
             f"deadline={self.deadline})"
@@ -115,6 +121,7 @@ def build_config(access: AlibabaAccess, default_host: str) -> Any:
     return Config(
         access_key_id=access.access_key_id,
         access_key_secret=access.access_key_secret,
+        security_token=access.security_token,
         endpoint=endpoint.host,
         protocol=endpoint.protocol,
         region_id=access.region or DEFAULT_REGION,

@@ -610,6 +610,7 @@ def _serve(
             return
         debug.enable(level)
         register_secret(access.access_key_secret)  # as the parent did when it read it
+        register_secret(access.security_token)
         try:
             key = (channel_name, access)
             if key not in adapters:

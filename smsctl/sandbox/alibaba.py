@@ -8,6 +8,7 @@ service. Facts: docs/providers.md §1 and the installed SDK models.
 
 from __future__ import annotations
 
+import hmac
 import json
 import random
 import re
@@ -912,7 +913,8 @@ class AlibabaEmulator(HttpEmulator):
         action = self._action(request)
         try:
             self._check_route(request, action)
-            self.verifier.verify(request)
+            key_id = self.verifier.verify(request)
+            self._check_security_token(request, key_id)
             params = {
                 key: value
                 for key, value in [*request.query, *request.form]
@@ -922,6 +924,40 @@ class AlibabaEmulator(HttpEmulator):
             return self._answer(action, params, request_id)
         except (ApiError, SignatureError) as error:
             return error_reply(error, action, request_id)
+
+    def _check_security_token(self, request: IncomingRequest, key_id: str) -> None:
+        """Temporary credentials (an STS AccessKey) need their own token, unexpired; a token
+        does not go with a long-term AccessKey."""
+        token = request.header("x-acs-security-token") or request.param("SecurityToken")
+        session = self.state.sts_session(key_id)
+        if session is None:
+            if token:
+                raise SignatureError(
+                    "InvalidSecurityToken.MismatchWithAccessKey",
+                    "Specified SecurityToken mismatch with the AccessKey.",
+                )
+            return
+        if not token:
+            raise SignatureError(
+                "MissingSecurityToken", "SecurityToken is mandatory for this action."
+            )
+        if not hmac.compare_digest(token, session.security_token):
+            issued = any(
+                hmac.compare_digest(token, other.security_token)
+                for other in list(self.state.sts_sessions.values())
+            )
+            if issued:
+                raise SignatureError(
+                    "InvalidSecurityToken.MismatchWithAccessKey",
+                    "Specified SecurityToken mismatch with the AccessKey.",
+                )
+            raise SignatureError(
+                "InvalidSecurityToken.Malformed", "Specified SecurityToken is malformed."
+            )
+        if self.state.now() >= session.expires_at:
+            raise SignatureError(
+                "InvalidSecurityToken.Expired", "Specified SecurityToken is expired."
+            )
 
     def _check_route(self, request: IncomingRequest, action: str) -> None:
         version = request.header("x-acs-version") or request.param("Version")

@@ -71,6 +71,7 @@ class HttpEmulator(Emulator):
         self._stopping = threading.Event()
         self.max_body_bytes = MAX_BODY_BYTES
         self.body_read_seconds = BODY_READ_SECONDS
+        self.tls_context: Any = None  # an ssl.SSLContext: serve HTTPS instead of HTTP
 
     def handle(self, request: IncomingRequest) -> Reply:
         raise NotImplementedError
@@ -89,6 +90,10 @@ class HttpEmulator(Emulator):
         self._stopping.clear()
         self._server = ThreadingHTTPServer((self.host, self._port), handler)
         self._server.daemon_threads = True
+        if self.tls_context is not None:
+            self._server.socket = self.tls_context.wrap_socket(
+                self._server.socket, server_side=True
+            )
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.1},
@@ -112,7 +117,8 @@ class HttpEmulator(Emulator):
 
     @property
     def endpoint(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.tls_context is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     def wait_stopping(self, seconds: float) -> bool:
         """Sleep up to `seconds`; True if the emulator is shutting down."""

@@ -17,6 +17,7 @@ from smsctl.sandbox.alibaba import AlibabaEmulator
 from smsctl.sandbox.emulator import Emulator
 from smsctl.sandbox.seed import load_seed
 from smsctl.sandbox.state import Seed
+from smsctl.sandbox.sts import StsEmulator
 
 
 class Component(Protocol):
@@ -38,7 +39,8 @@ class Sandbox(Emulator):
             seed = load_seed(seed)
         self.host = host
         self.alibaba = AlibabaEmulator(host=host, port=port, seed=seed)
-        self.components: list[Component] = [self.alibaba]
+        self.sts = StsEmulator(self.alibaba.state, host=host)
+        self.components: list[Component] = [self.alibaba, self.sts]
         self._started: list[Component] = []
 
     def add(self, component: Component) -> Component:

@@ -91,6 +91,25 @@ class Seed:
     faults: dict[str, str] = field(default_factory=dict)
     sms_flow_limit: FlowLimit = field(default_factory=lambda: FlowLimit(1, 5, 10))
     voice_flow_limit: FlowLimit = field(default_factory=lambda: FlowLimit(1, 5, 20))
+    # STS: the roles AssumeRole / AssumeRoleWithOIDC may assume, and the OIDC providers trusted.
+    roles: list[str] = field(default_factory=lambda: [SANDBOX_ROLE_ARN])
+    oidc_providers: list[str] = field(default_factory=lambda: [SANDBOX_OIDC_PROVIDER_ARN])
+
+
+SANDBOX_ROLE_ARN = "acs:ram::1234567890123456:role/sms-sender"
+SANDBOX_OIDC_PROVIDER_ARN = "acs:ram::1234567890123456:oidc-provider/ci"
+
+
+@dataclass
+class StsSession:
+    """Temporary credentials the emulated STS issued (their AccessKey signs like any other)."""
+
+    access_key_id: str
+    access_key_secret: str = field(repr=False)
+    security_token: str = field(repr=False)
+    expires_at: float  # on the service's clock
+    role_arn: str
+    session_name: str
 
 
 @dataclass
@@ -142,6 +161,11 @@ class State:
             self.sms_flow_limit = seed.sms_flow_limit
             self.voice_flow_limit = seed.voice_flow_limit
             self.flow_control_enabled = True
+            self.roles = set(seed.roles)
+            self.oidc_providers = set(seed.oidc_providers)
+            self.sts_sessions: dict[str, StsSession] = {}
+            self.expired_oidc_tokens: set[str] = set()
+            self.next_session: dict[str, str] | None = None
             self.sms: list[SmsRecord] = []
             self.calls: list[CallRecord] = []
             self.requests: list[tuple[str, dict[str, str]]] = []
@@ -189,6 +213,41 @@ class State:
     def lookup_key(self, key_id: str) -> AccessKey | None:
         with self.lock:
             return self.access_keys.get(key_id)
+
+    def issue_session(
+        self,
+        role_arn: str,
+        session_name: str,
+        duration: int,
+        *,
+        secret: str | None = None,
+        token: str | None = None,
+    ) -> StsSession:
+        """New temporary credentials for `role_arn`, valid `duration` seconds from now on the
+        service's clock (`secret` and `token` as given, else random; `next_session` gives
+        those of the next session STS issues)."""
+        import secrets as random
+
+        chosen = self.next_session or {}
+        self.next_session = None
+        session = StsSession(
+            access_key_id="STS.NV" + random.token_hex(10).upper(),
+            access_key_secret=secret or chosen.get("secret") or random.token_urlsafe(30),
+            security_token=token or chosen.get("token") or "CAIS" + random.token_urlsafe(96),
+            expires_at=int(self.now()) + duration,
+            role_arn=role_arn,
+            session_name=session_name,
+        )
+        with self.lock:
+            self.sts_sessions[session.access_key_id] = session
+            self.access_keys[session.access_key_id] = AccessKey(
+                session.access_key_id, session.access_key_secret
+            )
+        return session
+
+    def sts_session(self, key_id: str) -> StsSession | None:
+        with self.lock:
+            return self.sts_sessions.get(key_id)
 
     def add_access_key(self, key_id: str, secret: str, enabled: bool = True) -> None:
         with self.lock:

@@ -132,6 +132,7 @@ def test_list_and_show_mask_the_access_key_id() -> None:
             "name": "prod",
             "channel": "sms",
             "provider": "alibaba",
+            "credential": {"mode": "access-key", "expires_at": None},
             "access_key_id": "LTAI****0001",
             "endpoint": None,
             "region": None,

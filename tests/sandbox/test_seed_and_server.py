@@ -151,7 +151,9 @@ def test_sandbox_info_shape_and_extra_components():
     fake = box.add(Fake())
     with box:
         info = box.info()
-        assert set(info) == {"sms", "voice", "smtp"}
+        assert set(info) == {"sms", "voice", "smtp", "sts"}
+        assert info["sts"]["endpoint"].startswith("https://127.0.0.1:")
+        assert set(info["sts"]) == {"endpoint", "ca_file", "role_arn", "oidc_provider_arn"}
         assert set(info["sms"]) == {"endpoint", "access_key_id", "access_key_secret", "region"}
         assert info["sms"]["endpoint"].startswith("http://127.0.0.1:")
         assert info["sms"] == info["voice"]

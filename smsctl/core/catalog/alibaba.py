@@ -132,8 +132,19 @@ _GATEWAY: dict[str, Explanation] = {
     ),
     "InvalidSecurityToken.*": _e(
         "The security token is invalid or expired",
-        "Temporary (STS) credentials were used and have expired.",
-        "use a permanent AccessKey for the account (`{cli} account edit {account}`).",
+        "Temporary (STS) credentials were used and have expired, were revoked, or the token "
+        "does not belong to the AccessKey.",
+        "for credential mode sts, set SMSCTL_SECURITY_TOKEN_<CHANNEL>_<ACCOUNT> to a fresh "
+        "token with its AccessKey; for ram-role-arn or oidc-role-arn just run again (smsctl "
+        "obtains a new session, dropping the cached one); or change the mode with "
+        "`{cli} account edit {account} --credential MODE`.",
+        CREDENTIALS,
+    ),
+    "MissingSecurityToken": _e(
+        "Temporary (STS) credentials were used without their security token",
+        "The AccessKey ID is an STS one (STS.…) but the account's mode gives no token.",
+        "use `{cli} account edit {account} --credential sts` and set "
+        "SMSCTL_SECURITY_TOKEN_<CHANNEL>_<ACCOUNT>, or a permanent AccessKey.",
         CREDENTIALS,
     ),
     "InvalidAction.NotFound": _e(

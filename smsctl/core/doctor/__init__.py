@@ -95,6 +95,27 @@ def leftover_secrets(context: DoctorContext, channel: str) -> Iterator[Check]:
         )
 
 
+def credential_detail(config: Any, secrets: Any, channel: str, name: str) -> str:
+    """` (MODE, expires TIME)` for an Alibaba Cloud account whose credential mode is not
+    access-key; obtaining its credentials is the check (exit 4 when the mode cannot)."""
+    from smsctl.core import clock, connect
+
+    item = config.get(channel, "accounts", name)
+    mode = connect.credential_mode(item)
+    if mode == "access-key":
+        return ""
+    session: Any = connect.alibaba_session(connect.account_of(config, secrets, channel, name))
+    if session.expires_at is None:
+        return f" ({mode})"
+    return f" ({mode}, expires {clock.show(session.expires_at)})"
+
+
+def secret_needed(item: Any) -> bool:
+    from smsctl.core.credentials import needs_secret
+
+    return needs_secret(item)
+
+
 def _guarded(channel: str, checks: Iterator[Check]) -> Iterator[Check]:
     """A check that raises an SmsctlError becomes a failed check, not a crash."""
     try:

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from smsctl.core import resolution
-from smsctl.core.doctor import Check, DoctorContext, failed, from_error, passed
+from smsctl.core.doctor import (
+    Check,
+    DoctorContext,
+    credential_detail,
+    failed,
+    from_error,
+    passed,
+    secret_needed,
+)
 from smsctl.core.errors import SmsctlError
 
 CHANNEL = "sms"
@@ -40,24 +48,26 @@ def checks(context: DoctorContext) -> Iterator[Check]:
         if not item["enabled"]:
             continue
         check = f"account {name}"
-        try:
-            context.secrets.require(CHANNEL, name)
-        except SmsctlError as err:
-            yield from_error(CHANNEL, f"{check}: secret", err)
-            continue
-        yield passed(CHANNEL, f"{check}: secret", context.secrets.status(CHANNEL, name))
+        if secret_needed(item):
+            try:
+                context.secrets.require(CHANNEL, name)
+            except SmsctlError as err:
+                yield from_error(CHANNEL, f"{check}: secret", err)
+                continue
+            yield passed(CHANNEL, f"{check}: secret", context.secrets.status(CHANNEL, name))
         if not context.live:
             continue
         from smsctl.core import connect
 
         try:
+            detail = credential_detail(config, context.secrets, CHANNEL, name)
             client = connect.adapter(config, context.secrets, CHANNEL, name)
             client.check_credentials()
         except SmsctlError as err:
             yield from_error(CHANNEL, f"{check}: credentials", err)
             continue
         clients[name] = client
-        yield passed(CHANNEL, f"{check}: credentials", "accepted by the provider")
+        yield passed(CHANNEL, f"{check}: credentials", "accepted by the provider" + detail)
     yield from _items(context, clients)
     yield from _resolution(context)
 

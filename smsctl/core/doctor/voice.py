@@ -6,7 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from smsctl.core import templating
-from smsctl.core.doctor import Check, DoctorContext, failed, from_error, passed
+from smsctl.core.doctor import (
+    Check,
+    DoctorContext,
+    credential_detail,
+    failed,
+    from_error,
+    passed,
+    secret_needed,
+)
 from smsctl.core.errors import SmsctlError
 
 CHANNEL = "voice"
@@ -22,27 +30,29 @@ def checks(context: DoctorContext) -> Iterator[Check]:
         if not item["enabled"]:
             continue
         check = f"account {name}"
-        try:
-            # SecretStore reads the env var first and asks the keyring only without one.
-            found = context.secrets.lookup(CHANNEL, name)
-            if found.value is None:
-                from smsctl.core.secrets import missing_secret_error
+        if secret_needed(item):
+            try:
+                # SecretStore reads the env var first and asks the keyring only without one.
+                found = context.secrets.lookup(CHANNEL, name)
+                if found.value is None:
+                    from smsctl.core.secrets import missing_secret_error
 
-                raise missing_secret_error(CHANNEL, name)
-        except SmsctlError as err:
-            yield from_error(CHANNEL, f"{check}: secret", err)
-            continue
-        yield passed(CHANNEL, f"{check}: secret", f"set ({found.source})")
+                    raise missing_secret_error(CHANNEL, name)
+            except SmsctlError as err:
+                yield from_error(CHANNEL, f"{check}: secret", err)
+                continue
+            yield passed(CHANNEL, f"{check}: secret", f"set ({found.source})")
         if not context.live:
             continue
         from smsctl.core import connect
 
         try:
+            detail = credential_detail(config, context.secrets, CHANNEL, name)
             connect.adapter(config, context.secrets, CHANNEL, name).check_credentials()
         except SmsctlError as err:
             yield from_error(CHANNEL, f"{check}: credentials", err)
             continue
-        yield passed(CHANNEL, f"{check}: credentials", "accepted by the provider")
+        yield passed(CHANNEL, f"{check}: credentials", "accepted by the provider" + detail)
     yield from _templates(context)
 
 
