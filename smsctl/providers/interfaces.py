@@ -23,7 +23,13 @@ if TYPE_CHECKING:
     from email.message import EmailMessage
 
     from smsctl.providers import wechat
-    from smsctl.providers.alibaba_sms import Receipt, SendResult, SignatureInfo, TemplateInfo
+    from smsctl.providers.alibaba_sms import (
+        Receipt,
+        SendResult,
+        SignatureInfo,
+        Submitted,
+        TemplateInfo,
+    )
     from smsctl.providers.alibaba_voice import CallDetail, CallResult, VoiceFileInfo
     from smsctl.providers.smtp import SendOutcome
     from smsctl.providers.wechat import WechatTemplate
@@ -41,6 +47,31 @@ class SmsAdapter(Protocol):
     def list_signatures(self, wanted: int | None = None) -> dict[str, SignatureInfo]: ...
 
     def list_templates(self, wanted: int | None = None) -> dict[str, TemplateInfo]: ...
+
+    def create_template(
+        self, name: str, content: str, type_: str, signature: str | None, remark: str | None
+    ) -> Submitted: ...
+
+    def update_template(
+        self,
+        code: str,
+        name: str,
+        content: str,
+        type_: str,
+        signature: str | None,
+        remark: str | None,
+    ) -> Submitted: ...
+
+    def create_signature(
+        self,
+        name: str,
+        *,
+        source: str,
+        qualification_id: int,
+        remark: str | None,
+        trademark_id: int | None = None,
+        app_icp_record_id: int | None = None,
+    ) -> Submitted: ...
 
     def send(
         self,

@@ -32,7 +32,13 @@ if TYPE_CHECKING:
     from datetime import date, datetime
 
     from smsctl.providers.alibaba_common import AlibabaAccess
-    from smsctl.providers.alibaba_sms import Receipt, SendResult, SignatureInfo, TemplateInfo
+    from smsctl.providers.alibaba_sms import (
+        Receipt,
+        SendResult,
+        SignatureInfo,
+        Submitted,
+        TemplateInfo,
+    )
     from smsctl.providers.alibaba_voice import CallDetail, CallResult, VoiceFileInfo
 
 _ADAPTERS = {
@@ -423,6 +429,25 @@ class RemoteSms(_Remote):
 
     def list_templates(self, wanted: int | None = None) -> dict[str, TemplateInfo]:
         return self._call("list_templates", (wanted,))
+
+    def create_template(
+        self, name: str, content: str, type_: str, signature: str | None, remark: str | None
+    ) -> Submitted:
+        return self._call("create_template", (name, content, type_, signature, remark))
+
+    def update_template(
+        self,
+        code: str,
+        name: str,
+        content: str,
+        type_: str,
+        signature: str | None,
+        remark: str | None,
+    ) -> Submitted:
+        return self._call("update_template", (code, name, content, type_, signature, remark))
+
+    def create_signature(self, name: str, **options: Any) -> Submitted:
+        return self._call("create_signature", (name,), options)
 
     def send(
         self,
