@@ -324,3 +324,22 @@ def test_several_signatures_and_no_default_needs_signature(box, env) -> None:
                "--scenario", "login", "--content", "Code ${code}", code=2)  # fmt: skip
     assert "--signature" in done.stderr
     assert state.requests == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "exit_code"), [("throttling", 6), ("service_unavailable", 7), ("system_error", 7)]
+)
+def test_a_refused_application_request_stores_nothing(box, env, fault, exit_code) -> None:
+    state = box.alibaba.state
+    state.retry_after_ms = 0  # the retries of a throttled request do not wait
+    run(env, "signature", "add", "Acme", "--account", ACCOUNT)
+    for _ in range(10):  # a throttled request is retried a few times before giving up
+        state.fail_next("CreateSmsTemplate", fault)
+    done = run(env, "template", "submit", "T", "--account", ACCOUNT, "--type", "verification",
+               "--scenario", "login", "--content", "Code ${code}", code=exit_code)  # fmt: skip
+    assert '"error"' in done.stderr
+    assert run(env, "template", "list").json() == []
+    state.pending_faults.clear()
+    for _ in range(10):
+        state.fail_next("QuerySmsTemplateList", fault)
+    run(env, "template", "list", "--remote", code=exit_code)
