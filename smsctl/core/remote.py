@@ -23,7 +23,7 @@ _SIGN_NAME_FORBIDDEN = re.compile(r"[【】()\[\]（）,.，。\s]|test", re.IGN
 _VARIABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
-def account_for(config: Config, account: str | None) -> str:
+def account_for(config: Config, account: str | None, command: str) -> str:
     """--account, else the active SMS account, else the only one."""
     if account:
         config.get("sms", "accounts", account)
@@ -34,10 +34,14 @@ def account_for(config: Config, account: str | None) -> str:
     names = list(config.accounts("sms"))
     if len(names) == 1:
         return names[0]
+    if not names:
+        raise UsageError(
+            "There is no SMS account yet.",
+            hint="smsctl account add NAME --access-key-id ID",
+        )
     raise UsageError(
-        "Name the SMS account with --account"
-        + (f" (one of {', '.join(names)})." if names else "; there are none yet."),
-        hint="smsctl account add NAME --access-key-id ID" if not names else f"--account {names[0]}",
+        f"Name the SMS account with --account (one of {', '.join(names)}).",
+        hint=f"{command} --account {names[0]}",
     )
 
 
@@ -48,7 +52,7 @@ def discover(store: ConfigStore, secrets: Any, kind: str, account: str | None) -
     """Everything the account has at the provider (all pages of the list API), each with its
     review state and whether smsctl already has it."""
     config = store.load()
-    name = account_for(config, account)
+    name = account_for(config, account, f"smsctl {kind[:-1]} list --remote")
     client = connect.adapter(config, secrets, "sms", name)
     listing = client.list_signatures() if kind == "signatures" else client.list_templates()
     known = config.collection("sms", kind)

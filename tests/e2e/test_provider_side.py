@@ -343,3 +343,21 @@ def test_a_refused_application_request_stores_nothing(box, env, fault, exit_code
     for _ in range(10):
         state.fail_next("QuerySmsTemplateList", fault)
     run(env, "template", "list", "--remote", code=exit_code)
+
+
+def test_the_secret_never_shows_even_with_verbose_output(box, env) -> None:
+    secret = env["SMSCTL_SECRET_SMS_CI"]
+    box.alibaba.state.review.delay = 0
+    run(env, "signature", "add", "Acme", "--account", ACCOUNT)
+    for args in (
+        ("template", "list", "--remote"),
+        ("template", "submit", "T", "--account", ACCOUNT, "--type", "verification",
+         "--scenario", "login", "--content", "Code ${code}", "--wait", "5"),
+        ("signature", "submit", "Globex", "--account", ACCOUNT, "--qualification-id", "1",
+         "--source", "enterprise"),
+    ):  # fmt: skip
+        done = smsctl("-v", *args, env=env)
+        assert done.exit_code == 0, done.stderr
+        assert secret not in done.stdout + done.stderr
+    log = smsctl("--json", "log", env=env)
+    assert secret not in log.stdout
