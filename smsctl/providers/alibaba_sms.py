@@ -267,6 +267,7 @@ class AlibabaSms(AlibabaAdapter):
             related_sign_name=signature,
             remark=remark,
             intl_type=2 if type_ == "international" else None,
+            template_rule=variable_rules(content, type_),
         )
         body, _ = self.invoke("create_sms_template", request, action="CreateSmsTemplate")
         answer = _answer(body, "CreateSmsTemplate")
@@ -294,6 +295,7 @@ class AlibabaSms(AlibabaAdapter):
             related_sign_name=signature,
             remark=remark,
             intl_type=2 if type_ == "international" else None,
+            template_rule=variable_rules(content, type_),
         )
         try:
             body, _ = self.invoke("update_sms_template", request, action="UpdateSmsTemplate")
@@ -397,6 +399,16 @@ class AlibabaSms(AlibabaAdapter):
             content=detail.text("Content") or None,
             explanation=explanation,
         )
+
+
+def variable_rules(content: str, type_: str) -> str | None:
+    """TemplateRule, which an application with variables must carry: what each variable holds
+    (a verification template's are codes, others free text)."""
+    names = template_variables(content)
+    if not names:
+        return None
+    kind = "characterWithNumber" if type_ == "verification" else "others"
+    return json.dumps({name: kind for name in names}, separators=(",", ":"))
 
 
 def _reject_info(entry: Answer) -> str:

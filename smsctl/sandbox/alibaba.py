@@ -766,6 +766,14 @@ class Operations:
             raise ApiError("isv.INVALID_PARAMETERS", "参数异常：TemplateName长度不能超过30个字符")
         if len(content) > 500:
             raise ApiError("isv.PARAM_LENGTH_LIMIT", "参数超出长度限制：TemplateContent")
+        rule = params.get("TemplateRule")
+        if template_variables(content):
+            try:
+                rules = json.loads(rule) if rule else None
+            except ValueError:
+                rules = None
+            if not isinstance(rules, dict) or set(rules) != set(template_variables(content)):
+                raise ApiError("isv.INVALID_PARAMETERS", "参数异常：TemplateRule与模板变量不一致")
         related = params.get("RelatedSignName", "")
         if kind != "international":
             if not related:

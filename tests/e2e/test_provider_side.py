@@ -193,6 +193,7 @@ def test_template_submit_is_pending_until_the_review_approves_it(box, env) -> No
     (_, params), *_ = [r for r in state.requests if r[0] == "CreateSmsTemplate"]
     assert params["RelatedSignName"] == "Acme"  # the account's only signature
     assert params["TemplateType"] == "1"
+    assert params["TemplateRule"] == '{"name":"others"}'  # what each variable holds
     shown = run(env, "template", "show", code).json()
     assert shown["status"] == "pending" and shown["variables"] == ["name"]
 

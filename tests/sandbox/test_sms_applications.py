@@ -3,6 +3,8 @@ answer's fields, the refusals, the review on the service's clock, list paging bo
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from smsctl.core.errors import ConfigError
@@ -15,11 +17,20 @@ def models():
     return models
 
 
-def create(sms_client, content="Your code is ${code}", type_=0, sign="Acme", name="Login"):
+def rule(content):
+    from smsctl.sandbox.alibaba import template_variables
+
+    names = template_variables(content)
+    return json.dumps({name: "others" for name in names}) if names else None
+
+
+def create(sms_client, content="Your code is ${code}", type_=0, sign="Acme", name="Login",
+           template_rule=""):  # fmt: skip
     return sms_client.create_sms_template(
         models().CreateSmsTemplateRequest(
             template_name=name, template_content=content, template_type=type_,
-            related_sign_name=sign,
+            related_sign_name=sign, template_rule=rule(content) if template_rule == "" else
+            template_rule,
         )
     ).body  # fmt: skip
 
@@ -55,7 +66,7 @@ def test_the_reject_marker_rejects_with_the_reason_and_update_resubmits(sms_clie
     updated = sms_client.update_sms_template(
         models().UpdateSmsTemplateRequest(
             template_code=code, template_name="Login", template_content="Code ${code}",
-            template_type=0, related_sign_name="Acme",
+            template_type=0, related_sign_name="Acme", template_rule=rule("Code ${code}"),
         )
     ).body  # fmt: skip
     assert (updated.code, updated.template_code) == ("OK", code)
@@ -72,6 +83,8 @@ def test_the_reject_marker_rejects_with_the_reason_and_update_resubmits(sms_clie
         ({"name": "N" * 31}, "isv.INVALID_PARAMETERS"),
         ({"content": "x" * 501}, "isv.PARAM_LENGTH_LIMIT"),
         ({"type_": 4}, "isv.INVALID_PARAMETERS"),
+        ({"template_rule": None}, "isv.INVALID_PARAMETERS"),  # variables need their rules
+        ({"template_rule": '{"other":"others"}'}, "isv.INVALID_PARAMETERS"),
     ],
 )
 def test_refused_applications_create_nothing(sms_client, sandbox, kwargs, code):
