@@ -441,7 +441,7 @@ def _record_submit(noun: str, submitted: Any, account: str, command: str) -> Non
         command=command,
         channel="sms",
         account=account,
-        action=f"{noun}.submit",
+        action=f"{noun}.{command.split()[-1]}",
         item=submitted.name,
         request_id=submitted.request_id,
         order_id=submitted.order_id,
