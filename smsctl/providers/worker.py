@@ -446,7 +446,23 @@ class RemoteSms(_Remote):
     ) -> Submitted:
         return self._call("update_template", (code, name, content, type_, signature, remark))
 
-    def create_signature(self, name: str, **options: Any) -> Submitted:
+    def create_signature(
+        self,
+        name: str,
+        *,
+        source: str,
+        qualification_id: int,
+        remark: str | None,
+        trademark_id: int | None = None,
+        app_icp_record_id: int | None = None,
+    ) -> Submitted:
+        options = {
+            "source": source,
+            "qualification_id": qualification_id,
+            "remark": remark,
+            "trademark_id": trademark_id,
+            "app_icp_record_id": app_icp_record_id,
+        }
         return self._call("create_signature", (name,), options)
 
     def send(

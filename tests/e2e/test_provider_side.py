@@ -232,6 +232,10 @@ def test_a_rejected_template_shows_the_reason_and_can_be_resubmitted(box, env) -
     assert state.review.reason in rejected.stderr
     code = next(c for c, t in state.templates.items() if t.name == "Promo")
     assert run(env, "template", "show", code).json()["status"] == "rejected"
+    refused = smsctl("--json", "send-test", "--to", "+8613812345678", "--template", code,
+                     "--param", "link=x", "--yes", env=env)  # fmt: skip
+    assert refused.exit_code != 0 and "not approved" in refused.stderr
+    assert _requests(state, "SendSms") == 0
 
     state.requests.clear()
     again = run(env, "template", "resubmit", code, "--content", "Sale: ${item}", "--wait", "5")
