@@ -198,8 +198,9 @@ def test_template_submit_is_pending_until_the_review_approves_it(box, env) -> No
     assert shown["status"] == "pending" and shown["variables"] == ["name"]
 
     refused = smsctl("--json", "send-test", "--to", "+8613812345678", "--scenario",
-                     "notification", "--param", "name=Al", "--yes", env=env)  # fmt: skip
-    assert refused.exit_code != 0
+                     "notification", "--param", "name=Al", "--account", ACCOUNT, "--yes",
+                     env=env)  # fmt: skip
+    assert refused.exit_code == 3 and "pending" in refused.stderr, refused.stderr
     assert _requests(state, "SendSms") == 0
 
     state.advance_clock(600)
@@ -233,8 +234,8 @@ def test_a_rejected_template_shows_the_reason_and_can_be_resubmitted(box, env) -
     code = next(c for c, t in state.templates.items() if t.name == "Promo")
     assert run(env, "template", "show", code).json()["status"] == "rejected"
     refused = smsctl("--json", "send-test", "--to", "+8613812345678", "--template", code,
-                     "--param", "link=x", "--yes", env=env)  # fmt: skip
-    assert refused.exit_code != 0 and "not approved" in refused.stderr
+                     "--param", "link=x", "--account", ACCOUNT, "--yes", env=env)  # fmt: skip
+    assert refused.exit_code == 3 and "rejected" in refused.stderr, refused.stderr
     assert _requests(state, "SendSms") == 0
 
     state.requests.clear()
