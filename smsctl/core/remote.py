@@ -141,6 +141,16 @@ def import_items(
             items_module.refuse_unapproved(
                 noun, name, info.status, info.reason, allow_pending, sync=f"smsctl {noun} sync"
             )
+    known = config.collection("sms", kind)
+    for key in chosen:
+        existing = known.get(key)
+        if existing is not None and existing.get("account") != account:
+            raise ConfigError(
+                f"{noun.capitalize()} `{key}` is already in the config under account "
+                f"`{existing.get('account')}`; nothing was imported.",
+                hint=f"Delete it first: `smsctl {noun} delete {key}`.",
+                code="exists",
+            )
     for key in chosen:
         info = listing[key]
         if kind == "templates":
@@ -148,14 +158,7 @@ def import_items(
             values = sms.template_values(info, account=account, scenario=scenario)
         else:
             values = {"account": account, **items_module.review_fields(info.status, info.reason)}
-        existing = config.collection("sms", kind).get(key)
-        if existing is not None and existing.get("account") != account:
-            raise ConfigError(
-                f"{noun.capitalize()} `{key}` is already in the config under account "
-                f"`{existing.get('account')}`.",
-                hint=f"Delete it first: `smsctl {noun} delete {key}`.",
-                code="exists",
-            )
+        existing = known.get(key)
         items_module.add(store, "sms", kind, key, values, command=f"{noun} import", action="import")
         (result.added if existing is None else result.already).append(key)
     return result

@@ -367,3 +367,15 @@ def test_the_secret_never_shows_even_with_verbose_output(box, env) -> None:
         assert secret not in done.stdout + done.stderr
     log = smsctl("--json", "log", env=env)
     assert secret not in log.stdout
+
+
+def test_an_item_of_another_account_stops_the_import_before_anything_is_written(box, env):
+    info = box.info()["sms"]
+    env = {**env, "SMSCTL_SECRET_SMS_OTHER": info["access_key_secret"]}
+    run(env, "account", "add", "other", "--access-key-id", info["access_key_id"],
+        "--endpoint", info["endpoint"])  # fmt: skip
+    run(env, "signature", "add", "阿里云短信测试", "--account", "other")
+    done = run(env, "signature", "import", "--all-approved", "--account", ACCOUNT, code=3)
+    assert "under account `other`" in done.stderr
+    names = [row["name"] for row in run(env, "signature", "list").json()]
+    assert names == ["阿里云短信测试"]
