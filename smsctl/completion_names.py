@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from smsctl.core.channels import with_items
+from smsctl.core.remote import SIGN_SOURCES, TEMPLATE_TYPES
 from smsctl.core.schema import CHANNELS, SCENARIOS, SECURITY_MODES
 
 CHANNEL = "@channel"
@@ -54,6 +55,13 @@ COMPLETES: dict[tuple[str, ...], dict[str, Any]] = {
     ("*", "account", "add", "NAME"): NOTHING,
     ("signature", "add", "NAME"): NOTHING,
     ("template", "add", "CODE"): NOTHING,
+    # provider-side names smsctl does not have yet (`import`), or new ones (`submit`)
+    ("signature", "import", "NAMES"): NOTHING,
+    ("signature", "submit", "NAME"): NOTHING,
+    ("template", "import", "CODES"): NOTHING,
+    ("template", "submit", "NAME"): NOTHING,
+    ("template", "submit", "--type"): choices(*TEMPLATE_TYPES),
+    ("signature", "submit", "--source"): choices(*SIGN_SOURCES),
     ("*", "template", "add", "CODE"): NOTHING,
     ("*", "template", "add", "NAME"): NOTHING,
     ("*", "rule", "add", "NAME"): NOTHING,

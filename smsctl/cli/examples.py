@@ -97,7 +97,21 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "smsctl signature add Acme --account prod",
         "smsctl signature add Acme --account prod --allow-pending",
     ),
-    "signature list": ("smsctl signature list", "smsctl signature list --account prod"),
+    "signature list": (
+        "smsctl signature list",
+        "smsctl signature list --account prod",
+        "smsctl signature list --remote --account prod",
+    ),
+    "signature import": (
+        "smsctl signature import Acme --account prod",
+        "smsctl signature import --all-approved --account prod",
+    ),
+    "signature submit": (
+        "smsctl signature submit Acme --account prod --qualification-id 12345678"
+        " --source enterprise --remark 'Login codes for the Acme app'",
+        "smsctl signature submit Acme --account prod --qualification-id 12345678"
+        " --source trademark --trademark-id 87654321 --wait 600",
+    ),
     "signature sync": ("smsctl signature sync", "smsctl signature sync Acme"),
     **_item_examples("", "signature", "Acme"),
     "template": (
@@ -108,7 +122,25 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "smsctl template add SMS_100000001 --account prod --scenario login",
         "smsctl template add SMS_100000003 --account prod --scenario notification --default",
     ),
-    "template list": ("smsctl template list", "smsctl template list --scenario login --json"),
+    "template list": (
+        "smsctl template list",
+        "smsctl template list --scenario login --json",
+        "smsctl template list --remote --account prod",
+    ),
+    "template import": (
+        "smsctl template import SMS_100000001 SMS_100000002 --account prod --scenario login",
+        "smsctl template import --all-approved --account prod --scenario notification",
+    ),
+    "template submit": (
+        "smsctl template submit 'Login code' --account prod --type verification"
+        " --scenario login --content 'Your code is ${code}.' --signature Acme",
+        "smsctl template submit 'Order shipped' --account prod --type notification"
+        " --scenario notification --content 'Order ${order} shipped.' --wait 600",
+    ),
+    "template resubmit": (
+        "smsctl template resubmit SMS_100000005 --content 'Spring sale: ${link}'",
+        "smsctl template resubmit SMS_100000005 --remark 'Sent to opted-in customers' --wait 600",
+    ),
     "template render": (
         "smsctl template render SMS_100000001 --param code=123456",
         'smsctl template render SMS_100000001 --params-json \'{"code": "123456"}\''

@@ -227,6 +227,8 @@ def render_sync(app_ctx: AppContext, noun: str, results: list[Any]) -> None:
             "changed": r.changed,
             "reason": r.reason,
             "error": r.error.to_dict() if r.error else None,
+            "drift": r.drift,
+            "affected": r.affected,
         }
         for r in results
     ]
@@ -242,7 +244,23 @@ def render_sync(app_ctx: AppContext, noun: str, results: list[Any]) -> None:
                     f"{noun} `{r.name}`: {r.previous or 'never checked'} -> {r.status}"
                     + (f" ({r.reason})" if r.reason else "")
                 )
-            else:
+            elif not r.drift:
                 out.success(f"{noun} `{r.name}`: {r.status} (unchanged)")
+            if r.drift:
+                show_drift(out, f"{noun} `{r.name}`", r.drift, r.affected)
 
     app_ctx.output.emit(data, human)
+
+
+def show_drift(out: Any, what: str, drift: dict[str, Any], affected: list[str]) -> None:
+    """A template changed at the provider since smsctl stored it: old and new, and what no
+    longer matches."""
+    out.warn(f"{what} changed at the provider since it was added:")
+    for key, change in drift.items():
+        old, new = change["old"], change["new"]
+        if isinstance(old, list):
+            old, new = ", ".join(old) or "(none)", ", ".join(new) or "(none)"
+        out.line(f"  {key}: was  {old or '(none)'}")
+        out.line(f"  {' ' * len(key)}  now  {new or '(none)'}")
+    for line in affected:
+        out.line(f"  no longer matches: {line}")

@@ -152,6 +152,8 @@ def _describe_sms(sms: dict[str, Any], state: Any) -> list[str]:
         "  Signatures: " + (", ".join(f"{s.name} ({s.status})" for s in signatures) or "none"),
         "  Templates:",
         *[f"    {t.code} \"{t.name}\" ({t.type}, {t.status}): {t.content}" for t in templates],
+        f"  Applications (template submit, signature submit) are reviewed after "
+        f"{state.review.delay:g} s; one containing {state.review.reject_marker} is rejected.",
         "  Set up and send a test:",
         f"    export SMSCTL_SECRET_SMS_SANDBOX={shlex.quote(sms['access_key_secret'])}",
         "    " + command("smsctl", "account", "add", "sandbox", "--access-key-id",

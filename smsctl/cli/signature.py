@@ -9,6 +9,15 @@ import typer
 from smsctl.cli.context import app_context
 from smsctl.cli.items import delete_command, enable_command, item_rows, render_sync
 from smsctl.cli.options import ALLOW_PENDING
+from smsctl.cli.remote import (
+    ALL_APPROVED,
+    REMARK,
+    REMOTE,
+    WAIT,
+    follow_application,
+    remote_list,
+    render_import,
+)
 from smsctl.core import sms
 from smsctl.providers.worker import calls_alibaba
 
@@ -52,12 +61,18 @@ def add(
 
 
 @app.command("list")
+@calls_alibaba("sms", only_with="--remote")
 def list_(
     ctx: typer.Context,
     account: str = typer.Option(None, "--account", help="Only this account's signatures."),
+    remote: bool = REMOTE,
 ) -> None:
-    """List signatures with their status, account and authorized apps."""
+    """List signatures with their status, account and authorized apps; --remote: the
+    account's signatures at the provider."""
     app_ctx = app_context(ctx)
+    if remote:
+        remote_list(app_ctx, "signatures", account)
+        return
     rows = item_rows(app_ctx.config(), "sms", "signatures", account=account)
     app_ctx.output.emit(
         rows,
@@ -96,6 +111,61 @@ def sync(
     app_ctx = app_context(ctx)
     results = sms.sync(app_ctx.store, app_ctx.secrets, "signatures", [name] if name else None)
     render_sync(app_ctx, "signature", results)
+
+
+@app.command("import")
+@calls_alibaba("sms")
+def import_(
+    ctx: typer.Context,
+    names: list[str] = typer.Argument(None, metavar="[NAME]...", help="Sign names."),
+    account: str = typer.Option(..., "--account", help="The SMS account they belong to."),
+    all_approved: bool = ALL_APPROVED,
+    allow_pending: bool = ALLOW_PENDING,
+) -> None:
+    """Bring signatures the account has at the provider into smsctl (one pass over the
+    provider's list)."""
+    from smsctl.core import remote
+
+    app_ctx = app_context(ctx)
+    result = remote.import_items(
+        app_ctx.store, app_ctx.secrets, "signatures", list(names or []), account=account,
+        all_approved=all_approved, allow_pending=allow_pending,
+    )  # fmt: skip
+    render_import(app_ctx, "signature", result)
+
+
+@app.command("submit")
+@calls_alibaba("sms")
+def submit(
+    ctx: typer.Context,
+    name: str = NAME,
+    account: str = typer.Option(..., "--account", help="The SMS account to apply under."),
+    qualification_id: int = typer.Option(
+        ..., "--qualification-id", help="The approved qualification's ID (SMS console)."
+    ),
+    source: str = typer.Option(
+        ...,
+        "--source",
+        help="What the name is: enterprise (organisation name), trademark or app.",
+    ),
+    trademark_id: int = typer.Option(None, "--trademark-id", help="With --source trademark."),
+    app_icp_record_id: int = typer.Option(
+        None, "--app-icp-record-id", help="With --source app: the app's ICP filing ID."
+    ),
+    remark: str = REMARK,
+    wait: float = WAIT,
+) -> None:
+    """Apply for a new signature (CreateSmsSign); smsctl keeps it as pending, never used for
+    sending until the provider approves it."""
+    from smsctl.core import remote
+
+    app_ctx = app_context(ctx)
+    application = remote.submit_signature(
+        app_ctx.store, app_ctx.secrets, name=name, account=account, source=source,
+        qualification_id=qualification_id, remark=remark, trademark_id=trademark_id,
+        app_icp_record_id=app_icp_record_id,
+    )  # fmt: skip
+    follow_application(app_ctx, application, wait)
 
 
 enable_command(app, "sms", "signatures")

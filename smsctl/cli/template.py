@@ -22,6 +22,15 @@ from smsctl.cli.options import (
     SCENARIO_FILTER,
     SCENARIO_HELP,
 )
+from smsctl.cli.remote import (
+    ALL_APPROVED,
+    REMARK,
+    REMOTE,
+    WAIT,
+    follow_application,
+    remote_list,
+    render_import,
+)
 from smsctl.cli.render import render_added
 from smsctl.core import items, sms
 from smsctl.core.params import parse_params
@@ -68,12 +77,22 @@ def add(
 
 
 @app.command("list")
+@calls_alibaba("sms", only_with="--remote")
 def list_(
     ctx: typer.Context,
     account: str = ACCOUNT_FILTER,
     scenario: str = SCENARIO_FILTER,
+    remote: bool = REMOTE,
 ) -> None:
-    """List templates with scenario, status and authorized apps."""
+    """List templates with scenario, status and authorized apps; --remote: the account's
+    templates at the provider."""
+    if remote:
+        if scenario:
+            from smsctl.core.errors import UsageError
+
+            raise UsageError("--scenario filters smsctl's templates; the provider has none.")
+        remote_list(app_context(ctx), "templates", account)
+        return
     list_templates(
         app_context(ctx),
         "sms",
@@ -148,6 +167,80 @@ def sync(
     app_ctx = app_context(ctx)
     results = sms.sync(app_ctx.store, app_ctx.secrets, "templates", [code] if code else None)
     render_sync(app_ctx, "template", results)
+
+
+@app.command("import")
+@calls_alibaba("sms")
+def import_(
+    ctx: typer.Context,
+    codes: list[str] = typer.Argument(None, metavar="[CODE]...", help="Template codes."),
+    account: str = typer.Option(..., "--account", help="The SMS account they belong to."),
+    scenario: str = typer.Option(..., "--scenario", help=SCENARIO_HELP),
+    all_approved: bool = ALL_APPROVED,
+    allow_pending: bool = ALLOW_PENDING,
+) -> None:
+    """Bring templates the account has at the provider into smsctl, with content, variables
+    and related signature, as `add` does (one pass over the provider's list)."""
+    from smsctl.core import remote
+
+    app_ctx = app_context(ctx)
+    check_scenario(scenario)
+    result = remote.import_items(
+        app_ctx.store, app_ctx.secrets, "templates", list(codes or []), account=account,
+        scenario=scenario, all_approved=all_approved, allow_pending=allow_pending,
+    )  # fmt: skip
+    render_import(app_ctx, "template", result)
+
+
+@app.command("submit")
+@calls_alibaba("sms")
+def submit(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., metavar="NAME", help="The template's name at the provider."),
+    account: str = typer.Option(..., "--account", help="The SMS account to apply under."),
+    content: str = typer.Option(..., "--content", help="The text, variables as ${name}."),
+    type_: str = typer.Option(
+        ..., "--type", help="verification, notification, promotional or international."
+    ),
+    scenario: str = typer.Option(..., "--scenario", help=SCENARIO_HELP),
+    signature: str = typer.Option(
+        None,
+        "--signature",
+        help="The related signature (default: the account's default one; none for international).",
+    ),
+    remark: str = REMARK,
+    wait: float = WAIT,
+) -> None:
+    """Apply for a new template (CreateSmsTemplate); smsctl keeps it as pending, never used
+    for sending until the provider approves it."""
+    from smsctl.core import remote
+
+    app_ctx = app_context(ctx)
+    check_scenario(scenario)
+    application = remote.submit_template(
+        app_ctx.store, app_ctx.secrets, name=name, account=account, content=content,
+        type_=type_, scenario=scenario, signature=signature, remark=remark,
+    )  # fmt: skip
+    follow_application(app_ctx, application, wait)
+
+
+@app.command("resubmit")
+@calls_alibaba("sms")
+def resubmit(
+    ctx: typer.Context,
+    code: str = CODE,
+    content: str = typer.Option(None, "--content", help="New text (default: as it was)."),
+    remark: str = REMARK,
+    wait: float = WAIT,
+) -> None:
+    """Send a rejected template for review again (UpdateSmsTemplate), changed as given."""
+    from smsctl.core import remote
+
+    app_ctx = app_context(ctx)
+    application = remote.resubmit_template(
+        app_ctx.store, app_ctx.secrets, code, content=content, remark=remark
+    )
+    follow_application(app_ctx, application, wait)
 
 
 enable_command(app, "sms", "templates")

@@ -54,6 +54,7 @@ def add(
     *,
     command: str,
     volatile: frozenset[str] | set[str] = VOLATILE,
+    action: str = "add",
 ) -> ItemChange:
     """Add an item; the same values again is success without change (idempotent). Fields in
     `volatile` come from the provider: they may differ from the stored ones and are replaced."""
@@ -86,7 +87,7 @@ def add(
             command=command,
             channel=channel,
             account=account,
-            action=f"{NOUN[kind]}.add",
+            action=f"{NOUN[kind]}.{action}",
             item=name,
             changed=sorted(values),
         )

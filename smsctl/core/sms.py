@@ -82,6 +82,8 @@ class StatusCheck:
     info: Any = None
     kind: str = ""  # what the item is (signature, template, voice_file), for --json
     item: str = ""  # its name or code, for --json
+    drift: dict[str, Any] = field(default_factory=dict)  # templates: field -> {old, new}
+    affected: list[str] = field(default_factory=list)  # what no longer matches after drift
 
 
 def add_signature(
@@ -120,7 +122,17 @@ def add_template(
     items.refuse_unapproved(
         "template", code, info.status, info.reason, allow_pending, sync="smsctl template sync"
     )
-    values = {
+    values = template_values(info, account=account, scenario=scenario, name=name, default=default)
+    return items.add(store, "sms", "templates", code, values, command="template add"), info
+
+
+def template_values(
+    info: Any, *, account: str, scenario: str, name: str | None = None, default: bool = False
+) -> dict[str, Any]:
+    """What the config keeps of a provider template (`template add`, `import`, `submit`)."""
+    from smsctl.core import items
+
+    return {
         "account": account,
         "scenario": scenario,
         "name": name or info.name,
@@ -131,7 +143,51 @@ def add_template(
         "related_signature": info.related_signature or "",
         "default": True if default else None,
     }
-    return items.add(store, "sms", "templates", code, values, command="template add"), info
+
+
+def drift_of(item: dict[str, Any], info: Any) -> dict[str, dict[str, Any]]:
+    """What changed at the provider in a template since smsctl stored it: content, variables,
+    related signature, each as {"old": ..., "new": ...}. A template stored before smsctl kept
+    its content has nothing to compare with."""
+    if not item.get("content"):
+        return {}
+    now = {
+        "content": info.content,
+        "variables": variables(info.content),
+        "related_signature": info.related_signature or "",
+    }
+    was = {
+        "content": item.get("content", ""),
+        "variables": list(item.get("variables") or variables(item.get("content", ""))),
+        "related_signature": item.get("related_signature", ""),
+    }
+    return {key: {"old": was[key], "new": now[key]} for key in now if was[key] != now[key]}
+
+
+def drift_affects(config: Config, code: str, item: dict[str, Any], drift: dict) -> list[str]:
+    """What no longer matches after a template drifted: the apps authorized to send with it
+    (their callers pass the old variables), its scenario's resolution, and the signature smsctl
+    pairs with it when the provider relates another one."""
+    affected = []
+    if "variables" in drift:
+        apps = list(item.get("apps") or [])
+        for app in apps:
+            affected.append(f"authorization: app {app} sends {code} with the old variables")
+        affected.append(
+            f"scenario {item.get('scenario')} on account {item.get('account')}: sends resolve "
+            f"to {code}, whose variables are now {', '.join(drift['variables']['new']) or 'none'}"
+        )
+    if "related_signature" in drift:
+        new = drift["related_signature"]["new"]
+        signatures = config.collection("sms", "signatures")
+        if new and new not in signatures:
+            affected.append(
+                f"signature {new}: the provider now relates {code} to it, smsctl does not have it"
+            )
+        old = drift["related_signature"]["old"]
+        if old and old in signatures:
+            affected.append(f"signature {old}: no longer the one {code} is related to")
+    return affected
 
 
 def sync(
@@ -171,10 +227,24 @@ def sync(
                 related_signature=info.related_signature or "",
             )
         status, reason = fields["status"], fields["reason"]
-        changed = status != item["status"] or (
-            kind == "templates" and info.content != item.get("content")
+        drift = drift_of(item, info) if kind == "templates" else {}
+        changed = (
+            status != item["status"]
+            or bool(drift)
+            or (kind == "templates" and info.content != item.get("content"))
         )
-        results.append(StatusCheck(name, status, reason, changed, item["status"], info=info))
+        results.append(
+            StatusCheck(
+                name,
+                status,
+                reason,
+                changed,
+                item["status"],
+                info=info,
+                drift=drift,
+                affected=drift_affects(config, name, item, drift) if drift else [],
+            )  # fmt: skip
+        )
         updates[name] = fields
     if updates:
         with store.edit() as editor:
@@ -186,6 +256,7 @@ def sync(
             channel="sms",
             action=f"{kind[:-1]}.sync",
             changed=[f"{r.name}: {r.previous} -> {r.status}" for r in results if r.changed],
+            drifted=[r.name for r in results if r.drift] or None,
         )
     return results
 

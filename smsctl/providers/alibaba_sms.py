@@ -34,6 +34,7 @@ __all__ = [
     "SendDetail",
     "SendResult",
     "SignatureInfo",
+    "Submitted",
     "TemplateInfo",
 ]
 
@@ -45,6 +46,7 @@ _TEMPLATE_TYPE = {
     "2": "promotional",
     "3": "international",
 }
+_TEMPLATE_CODES = {kind: code for code, kind in _TEMPLATE_TYPE.items()}
 # The list APIs spell review states as words (and the template list misspells one).
 _LIST_AUDIT_STATUS = {
     "AUDIT_STATE_INIT": "pending",
@@ -82,6 +84,20 @@ class TemplateInfo:
     status: str  # approved | pending | rejected | cancelled
     reason: str
     related_signature: str | None
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What the provider answers to an application (CreateSmsTemplate, UpdateSmsTemplate,
+    CreateSmsSign): the item's code or name, and the ticket its reviewers know it by."""
+
+    name: str
+    order_id: str | None
+    request_id: str | None
+
+
+# CreateSmsSign's SignSource numbers.
+SIGN_SOURCES = {"enterprise": 0, "app": 2, "trademark": 5}
 
 
 @dataclass(frozen=True)
@@ -272,6 +288,81 @@ class AlibabaSms(AlibabaAdapter):
                 return entries
             page += 1
 
+    def create_template(
+        self, name: str, content: str, type_: str, signature: str | None, remark: str | None
+    ) -> Submitted:
+        """CreateSmsTemplate: the template is pending at the provider until reviewed."""
+        request = self._models().CreateSmsTemplateRequest(
+            template_name=name,
+            template_content=content,
+            template_type=int(_TEMPLATE_CODES[type_]),
+            related_sign_name=signature,
+            remark=remark,
+            intl_type=2 if type_ == "international" else None,
+            template_rule=variable_rules(content, type_),
+        )
+        body, _ = self.invoke("create_sms_template", request, action="CreateSmsTemplate")
+        answer = _answer(body, "CreateSmsTemplate")
+        return Submitted(
+            answer.text("TemplateCode", required=True) or "",
+            answer.text("OrderId"),
+            answer.text("RequestId"),
+        )
+
+    def update_template(
+        self,
+        code: str,
+        name: str,
+        content: str,
+        type_: str,
+        signature: str | None,
+        remark: str | None,
+    ) -> Submitted:
+        """UpdateSmsTemplate: a rejected template, changed and sent for review again."""
+        request = self._models().UpdateSmsTemplateRequest(
+            template_code=code,
+            template_name=name,
+            template_content=content,
+            template_type=int(_TEMPLATE_CODES[type_]),
+            related_sign_name=signature,
+            remark=remark,
+            intl_type=2 if type_ == "international" else None,
+            template_rule=variable_rules(content, type_),
+        )
+        try:
+            body, _ = self.invoke("update_sms_template", request, action="UpdateSmsTemplate")
+        except SmsctlError as error:
+            raise _unknown_item(error, "template", code) from None
+        answer = _answer(body, "UpdateSmsTemplate")
+        return Submitted(
+            answer.text("TemplateCode") or code, answer.text("OrderId"), answer.text("RequestId")
+        )
+
+    def create_signature(
+        self,
+        name: str,
+        *,
+        source: str,
+        qualification_id: int,
+        remark: str | None,
+        trademark_id: int | None = None,
+        app_icp_record_id: int | None = None,
+    ) -> Submitted:
+        """CreateSmsSign: the signature is pending at the provider until reviewed."""
+        request = self._models().CreateSmsSignRequest(
+            sign_name=name,
+            sign_source=SIGN_SOURCES[source],
+            qualification_id=qualification_id,
+            remark=remark,
+            trademark_id=trademark_id,
+            app_icp_record_id=app_icp_record_id,
+        )
+        body, _ = self.invoke("create_sms_sign", request, action="CreateSmsSign")
+        answer = _answer(body, "CreateSmsSign")
+        return Submitted(
+            answer.text("SignName") or name, answer.text("OrderId"), answer.text("RequestId")
+        )
+
     def _query_sms_template(self, code: str) -> tuple[dict[str, Any], str]:
         request = self._models().QuerySmsTemplateRequest(template_code=code)
         try:
@@ -428,6 +519,16 @@ def _count(answer: Answer, key: str) -> int:
     if not value.isdigit():
         raise answer.malformed(answer._name(key), value, "a count")
     return int(value)
+
+
+def variable_rules(content: str, type_: str) -> str | None:
+    """TemplateRule, which an application with variables must carry: what each variable holds
+    (a verification template's are codes, others free text)."""
+    names = template_variables(content)
+    if not names:
+        return None
+    kind = "characterWithNumber" if type_ == "verification" else "others"
+    return json.dumps({name: kind for name in names}, separators=(",", ":"))
 
 
 def _reject_info(entry: Answer) -> str:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         SendDetail,
         SendResult,
         SignatureInfo,
+        Submitted,
         TemplateInfo,
     )
     from smsctl.providers.alibaba_voice import CallDetail, CallResult, VoiceFileInfo
@@ -48,6 +49,31 @@ class SmsAdapter(Protocol):
     def list_signatures(self, wanted: int | None = None) -> dict[str, SignatureInfo]: ...
 
     def list_templates(self, wanted: int | None = None) -> dict[str, TemplateInfo]: ...
+
+    def create_template(
+        self, name: str, content: str, type_: str, signature: str | None, remark: str | None
+    ) -> Submitted: ...
+
+    def update_template(
+        self,
+        code: str,
+        name: str,
+        content: str,
+        type_: str,
+        signature: str | None,
+        remark: str | None,
+    ) -> Submitted: ...
+
+    def create_signature(
+        self,
+        name: str,
+        *,
+        source: str,
+        qualification_id: int,
+        remark: str | None,
+        trademark_id: int | None = None,
+        app_icp_record_id: int | None = None,
+    ) -> Submitted: ...
 
     def send(
         self,

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         SendDetail,
         SendResult,
         SignatureInfo,
+        Submitted,
         TemplateInfo,
     )
     from smsctl.providers.alibaba_voice import CallDetail, CallResult, VoiceFileInfo
@@ -430,6 +431,41 @@ class RemoteSms(_Remote):
 
     def list_templates(self, wanted: int | None = None) -> dict[str, TemplateInfo]:
         return self._call("list_templates", (wanted,))
+
+    def create_template(
+        self, name: str, content: str, type_: str, signature: str | None, remark: str | None
+    ) -> Submitted:
+        return self._call("create_template", (name, content, type_, signature, remark))
+
+    def update_template(
+        self,
+        code: str,
+        name: str,
+        content: str,
+        type_: str,
+        signature: str | None,
+        remark: str | None,
+    ) -> Submitted:
+        return self._call("update_template", (code, name, content, type_, signature, remark))
+
+    def create_signature(
+        self,
+        name: str,
+        *,
+        source: str,
+        qualification_id: int,
+        remark: str | None,
+        trademark_id: int | None = None,
+        app_icp_record_id: int | None = None,
+    ) -> Submitted:
+        options = {
+            "source": source,
+            "qualification_id": qualification_id,
+            "remark": remark,
+            "trademark_id": trademark_id,
+            "app_icp_record_id": app_icp_record_id,
+        }
+        return self._call("create_signature", (name,), options)
 
     def send(
         self,

@@ -99,6 +99,10 @@ INTL_TYPE_CODES = {"notification": 0, "promotional": 1, "verification": 2}
 STATISTICS_TEMPLATE_TYPES = {"0", "1", "2", "3", "7"}
 # QuerySendDetails answers for this many China dates, today included.
 DETAILS_DAYS = 30
+# CreateSmsSign's SignSource (0 organisation, 2 app, 5 trademark) and the filing each one needs.
+SIGN_SOURCE_IDS = {0: None, 2: "AppIcpRecordId", 5: "TrademarkId"}
+# A sign name is 2-12 characters, without brackets, punctuation, spaces or the word "test".
+SIGN_NAME_FORBIDDEN = re.compile(r"[【】()\[\]（）,.，。\s]|test", re.IGNORECASE)
 TEMPLATE_LIST_TYPE_CODES = {
     "notification": 0,
     "promotional": 1,
@@ -350,6 +354,9 @@ class Operations:
             "QuerySmsTemplate": self.query_sms_template,
             "GetSmsTemplate": self.get_sms_template,
             "QuerySmsTemplateList": self.query_sms_template_list,
+            "CreateSmsTemplate": self.create_sms_template,
+            "UpdateSmsTemplate": self.update_sms_template,
+            "CreateSmsSign": self.create_sms_sign,
             "SingleCallByTts": self.single_call_by_tts,
             "SingleCallByVoice": self.single_call_by_voice,
             "QueryCallDetailByCallId": self.query_call_detail_by_call_id,
@@ -738,6 +745,97 @@ class Operations:
             },
         }
 
+    # -- applying for templates and signatures ------------------------------------------------
+
+    def create_sms_template(self, params: dict[str, str]) -> dict[str, Any]:
+        name, content, kind = self._template_application(params)
+        code = f"SMS_{500000000 + len(self.state.templates) + self.state.created}"
+        self.state.created += 1
+        template = Template(
+            code, name, content, kind, related_sign_name=params.get("RelatedSignName", "")
+        )
+        template.create_date = format_time(self.state.now())
+        if kind == "international":
+            intl = {v: k for k, v in INTL_TYPE_CODES.items()}
+            template.intl_type = intl[int_param(params, "IntlType", 2, 0, 2)]
+        self.state.submit_for_review(template, content)
+        self.state.add_template(template)
+        return self._application_answer(template.code, name)
+
+    def update_sms_template(self, params: dict[str, str]) -> dict[str, Any]:
+        required(params, "TemplateCode")
+        template = self.state.current_template(params["TemplateCode"])
+        if template is None:
+            raise ApiError("isv.SMS_TEMPLATE_ILLEGAL", "该账号下找不到对应模板")
+        if template.status != "rejected":
+            raise ApiError("isv.INVALID_PARAMETERS", "参数异常：只能修改审核未通过的模板")
+        name, content, kind = self._template_application(params)
+        template.name, template.content, template.type = name, content, kind
+        template.related_sign_name = params.get("RelatedSignName", template.related_sign_name)
+        self.state.submit_for_review(template, content)
+        return self._application_answer(template.code, name)
+
+    def _template_application(self, params: dict[str, str]) -> tuple[str, str, str]:
+        required(params, "TemplateName", "TemplateContent", "TemplateType")
+        kinds = {code: kind for kind, code in TEMPLATE_TYPE_CODES.items()}
+        kind = kinds[int_param(params, "TemplateType", 0, 0, 3)]
+        name, content = params["TemplateName"], params["TemplateContent"]
+        if len(name) > 30:
+            raise ApiError("isv.INVALID_PARAMETERS", "参数异常：TemplateName长度不能超过30个字符")
+        if len(content) > 500:
+            raise ApiError("isv.PARAM_LENGTH_LIMIT", "参数超出长度限制：TemplateContent")
+        rule = params.get("TemplateRule")
+        if template_variables(content):
+            try:
+                rules = json.loads(rule) if rule else None
+            except ValueError:
+                rules = None
+            if not isinstance(rules, dict) or set(rules) != set(template_variables(content)):
+                raise ApiError("isv.INVALID_PARAMETERS", "参数异常：TemplateRule与模板变量不一致")
+        related = params.get("RelatedSignName", "")
+        if kind != "international":
+            if not related:
+                raise ApiError("isv.INVALID_PARAMETERS", "参数异常：RelatedSignName不能为空")
+            signature = self.state.current_signature(related)
+            if signature is None or signature.status != "approved":
+                raise ApiError("isv.SMS_SIGNATURE_ILLEGAL", "该账号下找不到对应签名")
+        return name, content, kind
+
+    def _application_answer(self, code: str, name: str) -> dict[str, Any]:
+        return {
+            "Code": "OK",
+            "Message": "OK",
+            "TemplateCode": code,
+            "TemplateName": name,
+            "OrderId": f"2000{stable_digits(code, 8)}",
+        }
+
+    def create_sms_sign(self, params: dict[str, str]) -> dict[str, Any]:
+        required(params, "SignName", "SignSource", "QualificationId")
+        name = params["SignName"]
+        source = int_param(params, "SignSource", 0, 0, 5)
+        if source not in SIGN_SOURCE_IDS:
+            raise ApiError("isv.INVALID_PARAMETERS", f"参数异常：SignSource={source}")
+        needed = SIGN_SOURCE_IDS[source]
+        if needed and not params.get(needed):
+            raise ApiError("isv.INVALID_PARAMETERS", f"参数异常：{needed}不能为空")
+        int_param(params, "QualificationId", 0, 1, 10**18)
+        if not 2 <= len(name) <= 12 or SIGN_NAME_FORBIDDEN.search(name):
+            raise ApiError("isv.SIGN_NAME_ILLEGAL", "签名名称不符合规范")
+        if name in self.state.signatures:
+            raise ApiError("isv.SIGN_NAME_ILLEGAL", "签名名称已存在")
+        signature = Signature(name, create_date=format_time(self.state.now()))
+        usage = int_param(params, "SignType", 1, 0, 1)
+        signature.usage = "verification" if usage == 0 else "general"
+        self.state.submit_for_review(signature, name + " " + params.get("Remark", ""))
+        self.state.add_signature(signature)
+        return {
+            "Code": "OK",
+            "Message": "OK",
+            "SignName": name,
+            "OrderId": f"2000{stable_digits(name, 8)}",
+        }
+
     # -- voice --------------------------------------------------------------------------------
 
     def single_call_by_tts(self, params: dict[str, str]) -> dict[str, Any]:
@@ -863,6 +961,9 @@ SMS_ACTIONS = {
     "QuerySmsTemplate",
     "GetSmsTemplate",
     "QuerySmsTemplateList",
+    "CreateSmsTemplate",
+    "UpdateSmsTemplate",
+    "CreateSmsSign",
 }
 VOICE_ACTIONS = {
     "SingleCallByTts",

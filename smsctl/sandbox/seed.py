@@ -23,6 +23,7 @@ from smsctl.sandbox.state import (
     TEMPLATE_TYPES,
     VOICE_KINDS,
     FlowLimit,
+    Review,
     Seed,
     Signature,
     Template,
@@ -45,6 +46,7 @@ TOP_LEVEL_KEYS = {
     "voice_templates",
     "faults",
     "flow_control",
+    "review",
 }
 
 
@@ -179,6 +181,8 @@ def seed_from_dict(raw: dict[str, Any], source: str = "seed") -> Seed:
         seed.faults = _faults(raw["faults"], f"{source}: faults")
     if "flow_control" in raw:
         _flow_control(raw["flow_control"], seed, f"{source}: flow_control")
+    if "review" in raw:
+        seed.review = _review(raw["review"], f"{source}: review")
     _check_unique(seed)
     return seed
 
@@ -249,16 +253,30 @@ def _voice_template(item: dict[str, Any], where: str) -> VoiceTemplate:
     )
 
 
-TRANSITION_KEYS = {"then_status", "then_reason", "after_queries", "after_seconds"}
+TRANSITION_KEYS = {"then_status", "then_reason", "then_content", "after_queries", "after_seconds"}
+
+
+def _review(raw: Any, where: str) -> Review:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a table")
+    _only(raw, {"delay", "reject_marker", "reason"}, where)
+    default = Review()
+    return Review(
+        delay=_number(raw["delay"], f"{where}.delay") if "delay" in raw else default.delay,
+        reject_marker=_text(raw, "reject_marker", where, default.reject_marker),
+        reason=_text(raw, "reason", where, default.reason),
+    )
 
 
 def _transitions(item: dict[str, Any], where: str) -> list[Transition]:
-    if "then_status" not in item:
+    if "then_status" not in item and "then_content" not in item:
         if TRANSITION_KEYS & set(item):
             raise ConfigError(f"{where}: after_queries/after_seconds need then_status")
         return []
-    status = item["then_status"]
-    if status not in AUDIT_STATUSES:
+    if "then_content" in item and "content" not in item:
+        raise ConfigError(f"{where}: then_content is for templates (a change of their content)")
+    status = item.get("then_status", "")
+    if status and status not in AUDIT_STATUSES:
         raise ConfigError(
             f"{where}: then_status must be one of {', '.join(AUDIT_STATUSES)}, not {status!r}"
         )
@@ -270,12 +288,16 @@ def _transitions(item: dict[str, Any], where: str) -> list[Transition]:
         raise ConfigError(f"{where}: after_queries must be a non-negative integer")
     if after_seconds is not None:
         after_seconds = _number(after_seconds, f"{where}: after_seconds")
+    content = item.get("then_content")
+    if content is not None and (not isinstance(content, str) or not content):
+        raise ConfigError(f"{where}: then_content must be a non-empty string")
     return [
         Transition(
             status=status,
             reason=_text(item, "then_reason", where, ""),
             after_queries=after_queries,
             after_seconds=after_seconds,
+            content=content,
         )
     ]
 

@@ -32,6 +32,8 @@ class Transition:
     reason: str = ""
     after_queries: int | None = None
     after_seconds: float | None = None
+    at: float | None = None  # on the service's clock (State.now): a review's end, a drift
+    content: str | None = None  # a template's new content: drift at the provider
 
 
 @dataclass
@@ -91,6 +93,7 @@ class Seed:
     faults: dict[str, str] = field(default_factory=dict)
     sms_flow_limit: FlowLimit = field(default_factory=lambda: FlowLimit(1, 5, 10))
     voice_flow_limit: FlowLimit = field(default_factory=lambda: FlowLimit(1, 5, 20))
+    review: Review = field(default_factory=lambda: Review())
     # STS: the roles AssumeRole / AssumeRoleWithOIDC may assume, and the OIDC providers trusted.
     roles: list[str] = field(default_factory=lambda: [SANDBOX_ROLE_ARN])
     oidc_providers: list[str] = field(default_factory=lambda: [SANDBOX_OIDC_PROVIDER_ARN])
@@ -110,6 +113,17 @@ class StsSession:
     expires_at: float  # on the service's clock
     role_arn: str
     session_name: str
+
+
+@dataclass
+class Review:
+    """How the emulated provider reviews what is submitted (CreateSmsTemplate, CreateSmsSign,
+    UpdateSmsTemplate): pending for `delay` seconds of the service's clock, then approved, or
+    rejected with `reason` when the content or name contains `reject_marker`."""
+
+    delay: float = 60.0
+    reject_marker: str = "REJECTME"
+    reason: str = "模板内容不符合规范：请参考模板规范修改后重新提交"
 
 
 @dataclass
@@ -160,6 +174,8 @@ class State:
             self.faults = dict(seed.faults)
             self.sms_flow_limit = seed.sms_flow_limit
             self.voice_flow_limit = seed.voice_flow_limit
+            self.review = seed.review
+            self.created = 0  # templates and signatures submitted since the reset
             self.flow_control_enabled = True
             self.roles = set(seed.roles)
             self.oidc_providers = set(seed.oidc_providers)
@@ -343,10 +359,46 @@ class State:
             nxt = item.transitions[0]
             by_count = nxt.after_queries is not None and item.queries > nxt.after_queries
             by_time = nxt.after_seconds is not None and elapsed >= nxt.after_seconds
-            if not (by_count or by_time):
+            by_clock = nxt.at is not None and self.now() >= nxt.at
+            if not (by_count or by_time or by_clock):
                 return
-            item.status, item.reason = nxt.status, nxt.reason
+            if nxt.status:
+                item.status, item.reason = nxt.status, nxt.reason
+            if nxt.content is not None and isinstance(item, Template):
+                item.content = nxt.content
             item.transitions.pop(0)
+
+    def submit_for_review(self, item: Signature | Template, text: str) -> None:
+        """Pending now; approved (or rejected, when `text` holds the reject marker) once the
+        review delay has passed on the service's clock."""
+        with self.lock:
+            item.status, item.reason = "pending", ""
+            rejected = bool(self.review.reject_marker) and self.review.reject_marker in text
+            item.transitions[:] = [
+                Transition(
+                    "rejected" if rejected else "approved",
+                    self.review.reason if rejected else "",
+                    at=self.now() + self.review.delay,
+                )
+            ]
+
+    def finish_review(self, kind: str, name: str, status: str, reason: str = "") -> None:
+        """End a pending review now (a test standing in for the provider's reviewer)."""
+        if kind == "signature":
+            self.set_signature_status(name, status, reason)
+        else:
+            self.set_template_status(name, status, reason)
+
+    def change_template(
+        self, code: str, *, content: str | None = None, related_sign_name: str | None = None
+    ) -> None:
+        """Drift: the template changes at the provider, behind smsctl's back."""
+        with self.lock:
+            template = self.templates[code]
+            if content is not None:
+                template.content = content
+            if related_sign_name is not None:
+                template.related_sign_name = related_sign_name
 
     # -- faults ------------------------------------------------------------------------------
 

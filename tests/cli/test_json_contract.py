@@ -125,6 +125,7 @@ class World:
     state: Path
     keyring: dict
     wechat_endpoint: str
+    alibaba: Any = None  # the SMS emulator's state, for cases that need the provider to act
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +148,7 @@ def built_world(sandbox, smtp_sandbox, wechat_sandbox, tmp_path_factory) -> Worl
             assert done.exit_code == 0, (args, done.all_output)
         return World(
             files, (base / "cfg" / "config.toml").read_text(), base / "state",
-            dict(MemoryKeyring.entries), wechat_sandbox.endpoint,
+            dict(MemoryKeyring.entries), wechat_sandbox.endpoint, sandbox.alibaba.state,
         )  # fmt: skip
 
 
@@ -176,6 +177,16 @@ def _placed_call(world: World) -> dict[str, str]:
     placed = invoke("--json", "voice", "send-test", "--to", PHONE, "--scenario", "login",
                     "--app", "shop", "--param", "code=1234", "--yes").json()  # fmt: skip
     return {"call_id": placed["call_id"]}
+
+
+def _rejected_template(world: World) -> dict[str, str]:
+    """A template the provider reviewed and rejected, as smsctl has it after --wait."""
+    world.alibaba.review.delay = 0
+    done = invoke("--json", "template", "submit", "Promo", "--account", "prod", "--type",
+                  "promotional", "--scenario", "notification", "--content", "REJECTME ${x}",
+                  "--signature", "Acme", "--wait", "5")  # fmt: skip
+    assert done.exit_code == 5, done.all_output
+    return {"code": next(c for c, t in world.alibaba.templates.items() if t.name == "Promo")}
 
 
 def _files(world: World) -> dict[str, str]:
@@ -251,6 +262,19 @@ CASES: list[Case] = [
                                     "--scenario", "register", "--template-id",
                                     wechat_sandbox_data.VERIFY_TEMPLATE_ID, *WECHAT_VARS)),
     Case("template list", "sms", ("template", "list")),
+    Case("template list --remote", "sms", ("template", "list", "--remote")),
+    Case("signature list --remote", "sms", ("signature", "list", "--remote")),
+    Case("template import", "sms", ("template", "import", "SMS_100000002", "--account", "prod",
+                                    "--scenario", "register")),
+    Case("signature import", "sms", ("signature", "import", "--all-approved", "--account",
+                                     "prod")),
+    Case("template submit", "sms", ("template", "submit", "Welcome", "--account", "prod",
+                                    "--type", "notification", "--scenario", "notification",
+                                    "--content", "Welcome, ${name}!", "--signature", "Acme")),
+    Case("template resubmit", "sms", ("template", "resubmit", "{code}", "--content",
+                                      "Sale: ${item}"), _rejected_template),
+    Case("signature submit", "sms", ("signature", "submit", "Globex", "--account", "prod",
+                                     "--qualification-id", "12345", "--source", "enterprise")),
     Case("template list", "voice", ("voice", "template", "list")),
     Case("template list", "email", ("email", "template", "list")),
     Case("template list", "wechat", ("wechat", "rule", "list")),

@@ -44,7 +44,12 @@ RUNS: dict[str, list[list[str]]] = {
     "account disable": [["account", "disable", "spare"]],
     "account delete": [["account", "delete", "spare", "--yes"]],
     "signature add": [["signature", "add", "Acme登录", "--account", "prod"]],
-    "signature list": [["signature", "list"]],
+    "signature list": [["signature", "list"], ["signature", "list", "--remote"]],
+    "signature import": [["signature", "import", "Acme登录", "--account", "prod"]],
+    "signature submit": [
+        ["signature", "submit", "Globex", "--account", "prod", "--qualification-id", "1"]
+        + ["--source", "enterprise"]
+    ],
     "signature show": [["signature", "show", "Acme"]],
     "signature sync": [["signature", "sync"], ["signature", "sync", "Acme"]],
     "signature enable": [["signature", "enable", "Acme"]],
@@ -53,7 +58,15 @@ RUNS: dict[str, list[list[str]]] = {
     "template add": [
         ["template", "add", "SMS_100000002", "--account", "prod", "--scenario", "register"]
     ],
-    "template list": [["template", "list"]],
+    "template list": [["template", "list"], ["template", "list", "--remote"]],
+    "template import": [
+        ["template", "import", "SMS_100000003", "--account", "prod", "--scenario", "notification"]
+    ],
+    "template submit": [
+        ["template", "submit", "Welcome", "--account", "prod", "--type", "notification"]
+        + ["--scenario", "notification", "--content", "Hi ${name}", "--signature", "Acme"]
+    ],
+    "template resubmit": [["template", "resubmit", "NAME", "--content", "Sale ${item}"]],
     "template show": [["template", "show", "SMS_100000001"]],
     "template render": [["template", "render", "SMS_100000001", "--param", "code=1234"]],
     "template edit": [["template", "edit", "SMS_100000001", "--name", "Login"]],
@@ -288,12 +301,19 @@ def configured(sandbox, smtp_sandbox, wechat_sandbox, tmp_path_factory) -> dict:
         + ["--param", "code=1234", "--yes"],
         "CALL_ID": ["--json", "voice", "send-test", "--to", SETUP_PHONE, "--scenario", "alert"]
         + ["--template", TTS, "--param", "service=db", "--yes"],
+        # a template the provider rejects (the sandbox's marker word), for `resubmit`
+        "NAME": ["--json", "template", "submit", "Promo", "--account", "prod", "--type"]
+        + ["promotional", "--scenario", "notification", "--content", "REJECTME ${x}"]
+        + ["--signature", "Acme"],
     }
+    # sees the rejection; disabled, so that `doctor` passes with it
+    after = [["template", "sync"], ["template", "disable", "NAME"]]
     env = {**_base_env(home), **secrets}
     sandbox.reset()  # the runs below share this state: one send to each number in all
-    for step in [*steps, *sends.values()]:
+    sandbox.alibaba.state.review.delay = 0  # applications are reviewed at once
+    for step in [*steps, *sends.values(), *after]:
         done = subprocess.run(
-            [str(SMSCTL), *step],
+            [str(SMSCTL), *(words.get(word, word) for word in step)],
             env=env,
             capture_output=True,
             text=True,

@@ -73,7 +73,7 @@ def checks(context: DoctorContext) -> Iterator[Check]:
 
 
 def _items(context: DoctorContext, clients: dict) -> Iterator[Check]:
-    from smsctl.core.sms import provider_items
+    from smsctl.core.sms import drift_affects, drift_of, provider_items
 
     config = context.config
     signatures = config.collection(CHANNEL, "signatures")
@@ -126,6 +126,17 @@ def _items(context: DoctorContext, clients: dict) -> Iterator[Check]:
                     check,
                     f"approved at the provider but smsctl has it as {item['status']}",
                     f"`smsctl {noun} sync {name}`",
+                    3,
+                )
+                continue
+            drift = drift_of(item, answers[name]) if kind == "templates" and client else {}
+            if drift:
+                yield failed(
+                    CHANNEL,
+                    check,
+                    drift_text(drift, drift_affects(config, name, item, drift)),
+                    f"Check the senders, then `smsctl template sync {name}` to take the "
+                    "provider's version.",
                     3,
                 )
                 continue
@@ -183,3 +194,17 @@ def _resolution(context: DoctorContext) -> Iterator[Check]:
                 yield from_error(CHANNEL, check, err)
                 continue
             yield passed(CHANNEL, check, f"{chosen.template.name} + {chosen.signature.name}")
+
+
+def drift_text(drift: dict, affected: list[str]) -> str:
+    """A drifted template in one doctor line: each changed field, old and new."""
+    parts = []
+    for key, change in drift.items():
+        old, new = change["old"], change["new"]
+        if isinstance(old, list):
+            old, new = ", ".join(old) or "none", ", ".join(new) or "none"
+        parts.append(f"{key} was {old!r}, now {new!r}")
+    text = "changed at the provider since it was added: " + "; ".join(parts)
+    if affected:
+        text += ". No longer matches: " + "; ".join(affected)
+    return text
