@@ -757,16 +757,21 @@ def show_account(app: AppContext, channel: str, name: str) -> None:
     item = config.get(channel, "accounts", name)
     shown = accounts.summary(config, channel, name, item)
     source = app.secrets.source(channel, name)
-    shown["secret"] = source.to_dict()
     credential_line = None
     if "credential" in _account_fields(channel):
         from smsctl.core import clock, credentials, paths
+
+        if not credentials.needs_secret(item):
+            from smsctl.core.secrets import SecretSource
+
+            source = SecretSource("none", f"credential mode {credentials.mode_of(item)}")
 
         expires = credentials.cached_expiry(channel, name, item, paths.state_dir())
         shown["credential"] = credentials.describe(item, expires)
         credential_line = credentials.mode_of(item) + (
             f" (cached session expires {clock.show(expires)})" if expires else ""
         )
+    shown["secret"] = source.to_dict()
     shown["depends_on_it"] = _items(model, accounts.dependents(config, channel, name))
     human_view = {
         **shown,

@@ -582,12 +582,30 @@ def _alibaba_edited(
     for key in ALL_MODE_KEYS:
         if options.get(key) == "":  # '' removes the key
             changes[key] = None
+    if "credential" in changes or any(key in changes for key in ALL_MODE_KEYS):
+        _check_mode_change(config, channel.name, name, changes)
     for flag_value, key in ((endpoint, "endpoint"), (region, "region")):
         if flag_value == "":  # resets to the provider's default
             changes[key] = None
     if options.get("called_show_number") == "":
         changes["called_show_number"] = None
     return changes
+
+
+def _check_mode_change(config: Config, channel: str, name: str, changes: dict[str, Any]) -> None:
+    """A new credential mode drops the keys only the old one used (an `--access-key-id` left
+    behind by a switch to oidc-role-arn would read as still used); the account as it would be
+    must have what its mode needs, and only that mode's keys."""
+    from smsctl.core.credentials import ALL_MODE_KEYS, MODE_KEYS, check_values, mode_of
+
+    current = dict(config.get(channel, "accounts", name))
+    if "credential" in changes:
+        keys = MODE_KEYS[mode_of(changes)]
+        for key in ALL_MODE_KEYS:
+            if current.get(key) not in (None, "", False) and key not in keys and key not in changes:
+                changes[key] = None
+    after = {k: v for k, v in {**current, **changes}.items() if v is not None}
+    check_values(after)
 
 
 def _alibaba_values(channel: channels.Channel, options: dict[str, Any]) -> dict[str, Any]:

@@ -246,7 +246,7 @@ def check_values(values: dict[str, Any], *, editing: bool = False) -> dict[str, 
     if wrong:
         flags = ", ".join("--" + k.replace("_", "-") for k in wrong)
         raise UsageError(
-            f"{flags} do(es) not apply to credential mode {mode}.",
+            f"{flags} {'does' if len(wrong) == 1 else 'do'} not apply to credential mode {mode}.",
             hint=f"Drop {flags}, or choose the mode that uses it with --credential.",
             code="credential_option",
         )

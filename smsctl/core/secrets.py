@@ -68,7 +68,8 @@ class SecretSource:
     """Where an account's secret comes from, as `--json` reports it on every channel:
     `{"source": "env", "name": "SMSCTL_SECRET_SMS_CI", "reason": null}`."""
 
-    # "env", "command", "keyring", "missing", or "unknown" (the keyring could not be asked)
+    # "env", "command", "keyring", "missing", "none" (the account's credential mode needs no
+    # secret), or "unknown" (the keyring could not be asked)
     source: str
     # the environment variable, the command line (never its output), or the keyring entry
     # (`smsctl: sms/prod`)
@@ -87,6 +88,8 @@ class SecretSource:
             return "set (keyring)"
         if self.source == "missing":
             return "missing"
+        if self.source == "none":
+            return f"not needed ({self.name})"
         return f"unknown ({self.reason})"
 
 

@@ -80,3 +80,29 @@ def test_a_hand_written_mode_needs_its_keys(config_file) -> None:
     checked = invoke("config", "check")
     assert checked.exit_code == 3
     assert "role_arn" in checked.all_output
+
+
+def test_a_new_mode_drops_the_old_modes_keys_and_needs_its_own(config_file) -> None:
+    added = invoke(
+        "account", "add", "admin", "--credential", "ram-role-arn", "--access-key-id",
+        "LTAI5tSOURCE0001", "--role-arn", SANDBOX_ROLE_ARN, "--secret-stdin", input="src\n",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.all_output
+    switched = invoke("account", "edit", "admin", "--credential", "oidc-role-arn")
+    assert switched.exit_code == 0, switched.all_output
+    text = config_file.read_text()
+    assert 'credential = "oidc-role-arn"' in text
+    assert "access_key_id" not in text  # oidc-role-arn takes no AccessKey
+    assert f'role_arn = "{SANDBOX_ROLE_ARN}"' in text  # it does take a role
+    shown = invoke("--json", "account", "show", "admin").json()
+    assert shown["secret"] == {
+        "source": "none", "name": "credential mode oidc-role-arn", "reason": None,
+    }  # fmt: skip
+
+    before = config_file.read_text()
+    back = invoke("--json", "account", "edit", "admin", "--credential", "access-key")
+    assert back.exit_code == 2 and back.error()["code"] == "credential_incomplete"
+    wrong = invoke("--json", "account", "edit", "admin", "--profile", "default")
+    assert wrong.exit_code == 2 and wrong.error()["code"] == "credential_option"
+    assert "--profile does not apply to credential mode oidc-role-arn" in wrong.stderr
+    assert config_file.read_text() == before
