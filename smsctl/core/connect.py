@@ -158,21 +158,35 @@ def adapter_for(account: Account) -> Adapter:
             code="unknown_provider",
             details={"provider": provider, "choices": known},
         )
+    secret_from = _secret_from(account)
     try:
         made = factory(account)
     except SmsctlError as error:
-        word(error, account.channel, account.name)
+        word(error, account.channel, account.name, secret_from)
         raise
-    return cast("Adapter", _Worded(made, account.channel, account.name))
+    return cast("Adapter", _Worded(made, account.channel, account.name, secret_from))
+
+
+def _secret_from(account: Account) -> str:
+    """Where the account's secret is read (smsctl.core.secrets: the variable, then the command,
+    then the keyring), so that a hint says where to put the right one."""
+    import os
+
+    from smsctl.core import channels
+
+    if os.environ.get(channels.channel(account.channel).secret_env_var(account.name)):
+        return "env"
+    return "command" if account.values.get("secret_command") else "keyring"
 
 
 class _Worded:
     """An adapter whose errors leave with their hints worded for its channel and account."""
 
-    def __init__(self, adapter: object, channel: str, account: str) -> None:
+    def __init__(self, adapter: object, channel: str, account: str, secret_from: str) -> None:
         self._adapter = adapter
         self._channel = channel
         self._account = account
+        self._secret_from = secret_from
 
     def __repr__(self) -> str:
         return repr(self._adapter)
@@ -189,7 +203,7 @@ class _Worded:
             try:
                 return attribute(*args, **kwargs)
             except SmsctlError as error:
-                word(error, self._channel, self._account)
+                word(error, self._channel, self._account, self._secret_from)
                 raise
 
         return call

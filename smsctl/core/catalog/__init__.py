@@ -85,10 +85,13 @@ class _Words(dict):
         return _FALLBACK_WORDS.get(key, "{" + key + "}")
 
 
-def words(channel: str, account: str | None, details: dict | None = None) -> dict[str, str]:
+def words(
+    channel: str, account: str | None, details: dict | None = None, secret_from: str = "keyring"
+) -> dict[str, str]:
     """What the catalog's texts name, for this channel and account: `{cli}` (the channel's
-    command prefix), `{account}`, `{secret_env_var}`, the provider's own words (`{host}`) and
-    the error's facts (`{ip}`)."""
+    command prefix), `{account}`, `{secret_env_var}`, how to put the right secret where this
+    account's secret comes from (`{store_secret}`, `{new_key}`; `secret_from` is env, command or
+    keyring), the provider's own words (`{host}`) and the error's facts (`{ip}`)."""
     from smsctl.core import channels
 
     model = channels.channel(channel)
@@ -97,6 +100,7 @@ def words(channel: str, account: str | None, details: dict | None = None) -> dic
         found.update(account=account, secret_env_var=model.secret_env_var(account))
     else:
         found["secret_env_var"] = model.secret_env_var("ACCOUNT")
+    found.update({key: text.format_map(found) for key, text in _secret_words(secret_from).items()})
     provider = (details or {}).get("provider")
     if provider:
         found.update(getattr(import_module(f"smsctl.core.catalog.{provider}"), "WORDS", {}).get(
@@ -108,7 +112,30 @@ def words(channel: str, account: str | None, details: dict | None = None) -> dic
     return found
 
 
-def word(error: SmsctlError, channel: str, account: str | None) -> SmsctlError:
+def _secret_words(secret_from: str) -> dict[str, str]:
+    if secret_from == "env":  # the keyring is not read: storing a secret there changes nothing
+        return dict(
+            store_secret="the {secret_env_var} variable (this run read the secret from it)",
+            new_key="`{cli} account edit {account} --access-key-id ID` and the new secret in "
+            "{secret_env_var}",
+        )
+    if secret_from == "command":  # rotation happens in the store the command reads
+        return dict(
+            store_secret="the store the account's secret_command reads (`{cli} account show "
+            "{account}` names the command)",
+            new_key="`{cli} account edit {account} --access-key-id ID` and the new secret in the "
+            "store its secret_command reads",
+        )
+    return dict(
+        store_secret="`{cli} account edit {account} --rotate-secret` (or the {secret_env_var} "
+        "variable)",
+        new_key="`{cli} account edit {account} --access-key-id ID --rotate-secret`",
+    )
+
+
+def word(
+    error: SmsctlError, channel: str, account: str | None, secret_from: str = "keyring"
+) -> SmsctlError:
     """Word the hint of an error a provider adapter raised, for the operator of this channel's
     account: what to check before a resend (`maybe_sent`), the adapter's own sentence, where to
     see the endpoint (`check: endpoint`), then the catalog's cause and next step for its code,
@@ -116,7 +143,7 @@ def word(error: SmsctlError, channel: str, account: str | None) -> SmsctlError:
     changed, except that `cause` and `next_step` are added for a catalog code."""
     details = error.details
     provider = details.get("provider")
-    found = words(channel, account, details)
+    found = words(channel, account, details, secret_from)
     sentences = [MAYBE_SENT] if details.get("maybe_sent") else []
     if error.hint:
         sentences.append(error.hint)

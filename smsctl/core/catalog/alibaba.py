@@ -34,7 +34,7 @@ WORDS = {"sms": {"host": "dysmsapi.aliyuncs.com"}, "voice": {"host": "dyvmsapi.a
 
 _CHECK_SECRET = (
     "check the account with `{cli} validate {account} --check-only`; if the secret is wrong, "
-    "replace it with `{cli} account edit {account} --rotate-secret`."
+    "replace it with {store_secret}."
 )
 
 _GATEWAY: dict[str, Explanation] = {
@@ -49,8 +49,7 @@ _GATEWAY: dict[str, Explanation] = {
     "InvalidAccessKeyId.Inactive": _e(
         "The AccessKey is disabled",
         "The key was deactivated in the RAM console (often during a key rotation).",
-        "re-enable it in the RAM console or switch to the new key with "
-        "`{cli} account edit {account} --access-key-id ID --rotate-secret`.",
+        "re-enable it in the RAM console or switch to the new key with {new_key}.",
         CREDENTIALS,
     ),
     "InvalidAccessKeyId": _e(
@@ -64,9 +63,8 @@ _GATEWAY: dict[str, Explanation] = {
         "The secret stored for the account does not belong to this AccessKey ID (rotated, "
         "pasted with extra characters, or from another key); more rarely a proxy rewrote the "
         "request.",
-        "store the right secret with `{cli} account edit {account} --rotate-secret` (or the "
-        "{secret_env_var} variable), then `{cli} validate {account}`; check HTTP(S)_PROXY if it "
-        "persists.",
+        "store the right secret with {store_secret}, then `{cli} validate {account}`; check "
+        "HTTP(S)_PROXY if it persists.",
         CREDENTIALS,
     ),
     "IncompleteSignature": _e(
@@ -113,8 +111,7 @@ _GATEWAY: dict[str, Explanation] = {
     "Forbidden.AccessKeyDisabled": _e(
         "The AccessKey is disabled",
         "The key was deactivated in the RAM console.",
-        "re-enable it, or switch keys with `{cli} account edit {account} --access-key-id ID "
-        "--rotate-secret`.",
+        "re-enable it, or switch keys with {new_key}.",
         CREDENTIALS,
     ),
     "Forbidden.*": _e(
@@ -126,8 +123,7 @@ _GATEWAY: dict[str, Explanation] = {
     "InvalidCredentials": _e(
         "No usable credentials were given to the Alibaba Cloud SDK",
         "The account's AccessKey ID or secret is empty.",
-        "check `smsctl config show` and `smsctl doctor`; store the secret with "
-        "`{cli} account edit {account} --rotate-secret` or the {secret_env_var} variable.",
+        "check `smsctl config show` and `smsctl doctor`; store the secret with {store_secret}.",
         CREDENTIALS,
     ),
     "InvalidSecurityToken.*": _e(
@@ -390,7 +386,7 @@ _SMS_BUSINESS: dict[str, Explanation] = {
         "The Alibaba Cloud account does not exist",
         "The AccessKey belongs to an account that is closed or was never set up for SMS.",
         "check which account owns the AccessKey; switch to a key of a working account with "
-        "`{cli} account edit {account} --access-key-id ID --rotate-secret`.",
+        "{new_key}.",
         REFUSED,
     ),
     "isv.ACCOUNT_ABNORMAL": _e(

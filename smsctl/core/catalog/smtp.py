@@ -14,8 +14,8 @@ CODES: dict[str, Explanation] = {
     "535": Explanation(
         "Authentication failed",
         "The server rejected the username or password.",
-        "Check --username, then set the password again (`{cli} account edit {account} "
-        "--rotate-secret` or {secret_env_var}); some providers require an app password.",
+        "Check --username, then set the password again with {store_secret}; some providers "
+        "require an app password.",
         4,
     ),
     "534": Explanation(
