@@ -113,6 +113,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         " --source trademark --trademark-id 87654321 --wait 600",
     ),
     "signature sync": ("smsctl signature sync", "smsctl signature sync Acme"),
+    "signature edit": (
+        "smsctl signature edit Acme --default",
+        "smsctl signature edit Acme --no-default",
+    ),
     **_item_examples("", "signature", "Acme"),
     "template": (
         "smsctl template list",

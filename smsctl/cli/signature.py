@@ -7,7 +7,13 @@ from typing import Any
 import typer
 
 from smsctl.cli.context import app_context
-from smsctl.cli.items import delete_command, enable_command, item_rows, render_sync
+from smsctl.cli.items import (
+    delete_command,
+    enable_command,
+    item_change_data,
+    item_rows,
+    render_sync,
+)
 from smsctl.cli.options import ALLOW_PENDING
 from smsctl.cli.remote import (
     ALL_APPROVED,
@@ -18,7 +24,7 @@ from smsctl.cli.remote import (
     remote_list,
     render_import,
 )
-from smsctl.core import sms
+from smsctl.core import items, sms
 from smsctl.providers.worker import calls_alibaba
 
 app = typer.Typer(
@@ -99,6 +105,35 @@ def show(ctx: typer.Context, name: str = NAME) -> None:
     app_ctx = app_context(ctx)
     item = {"name": name, **app_ctx.config().get("sms", "signatures", name)}
     app_ctx.output.emit(item, lambda out: out.fields(item))
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    name: str = NAME,
+    default: bool = typer.Option(
+        None,
+        "--default/--no-default",
+        help="Mark or unmark it as the one to use when several of its account fit.",
+    ),
+) -> None:
+    """Mark or unmark a signature as its account's default."""
+    if default is None:
+        from smsctl.core.errors import UsageError
+
+        raise UsageError("Nothing to change.", hint="Give --default or --no-default.")
+    app_ctx = app_context(ctx)
+    change = items.update(
+        app_ctx.store, "sms", "signatures", name, {"default": default}, command="signature edit"
+    )
+    data = item_change_data(app_ctx, "sms", "signatures", name, change)
+
+    def human(out: Any) -> None:
+        out.success(f"Signature `{name}` " + ("updated" if change.changed else "unchanged"))
+        for other in change.cleared_default:
+            out.info(f"`{other}` is no longer the default.")
+
+    app_ctx.output.emit(data, human)
 
 
 @app.command("sync")

@@ -223,11 +223,11 @@ def pick(
         if len(by_region) > 1:
             # No number to choose by: the mainland template, naming the one for other numbers.
             mainland, international = by_region["mainland"], by_region["international"]
-            chosen = _one_of(mainland, items, level, app, considered, noun, flag, scenario)
-            other = _one_of(international, items, level, app, [], noun, flag, scenario)
+            chosen = _one_of(mainland, items, level, app, considered, noun, flag, scenario, channel)
+            other = _one_of(international, items, level, app, [], noun, flag, scenario, channel)
             chosen.reason += f"; numbers outside the mainland get {other.name} (international)"
             return chosen
-        return _one_of(names, items, level, app, considered, noun, flag, scenario)
+        return _one_of(names, items, level, app, considered, noun, flag, scenario, channel)
     listing = "; ".join(f"{c.name} ({c.skipped})" for c in considered) or "none configured"
     message = f"No usable {noun}{_for(scenario, app)} on account `{account}`"
     hint = _none_hint(channel, noun, scenario)
@@ -259,6 +259,7 @@ def _one_of(
     noun: str,
     flag: str,
     scenario: str | None = None,
+    channel: str = "sms",
 ) -> Choice:
     """The one usable item at a level: the only one, else the one marked default."""
     if len(names) == 1:
@@ -274,7 +275,8 @@ def _one_of(
     raise ConfigError(
         f"Several {level} {noun}s fit{_for(scenario, app)}: {', '.join(sorted(names))}; "
         "none is marked default.",
-        hint=f"Name one with {flag}, or mark one default (`{noun} edit NAME --default`).",
+        hint=f"Name one with {flag}, or mark one default: "
+        f"`{channels.channel(channel).command(noun, 'edit', sorted(names)[0], '--default')}`.",
         code="ambiguous",
         details={"candidates": sorted(names)},
     )

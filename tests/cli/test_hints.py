@@ -235,6 +235,28 @@ def test_a_disabled_account_hint_enables_it(sms, config_file) -> None:
     assert invoke(*send).exit_code == 0
 
 
+def test_several_fitting_signatures_hint_the_edit_that_marks_one_default(sms, config_file) -> None:
+    add_sms(sms)
+    assert invoke("validate", "prod").exit_code == 0
+    for step in (
+        ("signature", "add", "Acme", "--account", "prod"),
+        ("signature", "add", "Acme登录", "--account", "prod"),
+        ("template", "add", "SMS_100000001", "--account", "prod", "--scenario", "login"),
+    ):
+        assert invoke(*step).exit_code == 0
+    send = ("send-test", "--to", OK_NUMBER, "--scenario", "login", "--param", "code=1",
+            "--dry-run")  # fmt: skip
+    failed = invoke("--json", *send)
+    assert failed.error()["code"] == "ambiguous"
+    (edit,) = [c for c in check_hint_commands(hint_of(failed), config(config_file))]
+    assert edit.path == ("signature", "edit")
+    assert follow(edit.text).exit_code == 0
+    assert invoke(*send).exit_code == 0
+    marked = invoke("--json", "signature", "edit", "Acme登录", "--default").json()
+    assert marked["cleared_default"] == ["Acme"]
+    assert invoke("--json", "signature", "show", "Acme").json()["default"] is False
+
+
 def test_no_accounts_yet_hints_a_complete_add(config_file) -> None:
     failed = invoke("--json", "account", "show", "prod")
     (command,) = check_hint_commands(hint_of(failed))
@@ -256,6 +278,44 @@ def test_a_wrong_secret_hints_commands_for_this_account(sms, config_file) -> Non
     rotated = follow(rotate.text + " --secret-stdin", input=sms["access_key_secret"] + "\n")
     assert rotated.exit_code == 0
     assert invoke("validate", "prod").exit_code == 0
+
+
+def test_a_wrong_secret_from_the_environment_hints_the_variable_not_the_keyring(
+    sms, config_file, monkeypatch
+) -> None:
+    monkeypatch.setenv("SMSCTL_SECRET_SMS_PROD", "wrong-secret")
+    done = invoke(
+        "account", "add", "prod", "--access-key-id", sms["access_key_id"],
+        "--endpoint", sms["endpoint"],
+    )  # fmt: skip
+    assert done.exit_code == 0, done.all_output
+    failed = invoke("--json", "validate", "prod")
+    assert failed.error()["code"] == "SignatureDoesNotMatch"
+    hint = hint_of(failed)
+    assert "--rotate-secret" not in hint
+    assert "store the right secret with the SMSCTL_SECRET_SMS_PROD variable" in hint
+    monkeypatch.setenv("SMSCTL_SECRET_SMS_PROD", sms["access_key_secret"])  # following it works
+    assert invoke("validate", "prod").exit_code == 0
+
+
+def test_a_wrong_secret_from_a_command_hints_its_store_not_the_keyring(
+    sms, config_file, tmp_path
+) -> None:
+    script = tmp_path / "print-secret"
+    script.write_text("#!/bin/sh\necho wrong-secret\n")
+    script.chmod(0o700)
+    done = invoke(
+        "account", "add", "prod", "--access-key-id", sms["access_key_id"],
+        "--endpoint", sms["endpoint"], "--secret-command", str(script),
+    )  # fmt: skip
+    assert done.exit_code == 0, done.all_output
+    failed = invoke("--json", "validate", "prod")
+    assert failed.error()["code"] == "SignatureDoesNotMatch"
+    hint = hint_of(failed)
+    assert "--rotate-secret" not in hint
+    assert "the store the account's secret_command reads" in hint
+    (show, validate) = check_hint_commands(hint, config(config_file))
+    assert show.path == ("account", "show") and follow(show.text).exit_code == 0
 
 
 def test_a_lost_send_hints_the_receipt_lookup_that_finds_it(

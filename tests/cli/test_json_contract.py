@@ -307,6 +307,7 @@ CASES: list[Case] = [
     Case("signature list", "sms", ("signature", "list")),
     Case("signature show", "sms", ("signature", "show", "Acme")),
     Case("signature sync", "sms", ("signature", "sync")),
+    Case("signature edit", "sms", ("signature", "edit", "Acme", "--no-default")),
     Case("signature enable", "sms", ("signature", "enable", "Acme")),
     Case("signature disable", "sms", ("signature", "disable", "Acme")),
     Case("signature delete", "sms", ("signature", "delete", "Acme", "--yes")),
