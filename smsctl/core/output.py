@@ -109,11 +109,11 @@ class Output:
             return
         if title:
             self.stdout.write(title + "\n")
-        widths = [len(c) for c in columns]
+        widths = [display_width(c) for c in columns]
         for row in cells:
-            widths = [max(w, len(v)) for w, v in zip(widths, row, strict=False)]
+            widths = [max(w, display_width(v)) for w, v in zip(widths, row, strict=False)]
         for row in [list(columns), *cells]:
-            padded = [v.ljust(w) for v, w in zip(row, widths, strict=False)]
+            padded = [v + " " * (w - display_width(v)) for v, w in zip(row, widths, strict=False)]
             self.stdout.write("  ".join(padded).rstrip() + "\n")
 
     def bar_table(
@@ -303,3 +303,14 @@ def _local_times(data: Any) -> Any:
     if isinstance(data, list):
         return [_local_times(item) for item in data]
     return data
+
+
+def display_width(text: str) -> int:
+    """The columns `text` takes on a terminal: a CJK character (a sign name, a template's
+    content) takes two, a combining mark none."""
+    import unicodedata
+
+    return sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        for ch in text
+    )
