@@ -159,12 +159,16 @@ def adapter_for(account: Account) -> Adapter:
             details={"provider": provider, "choices": known},
         )
     secret_from = _secret_from(account)
+
+    def worded(error: SmsctlError) -> None:
+        word(error, account.channel, account.name, secret_from)
+
     try:
         made = factory(account)
     except SmsctlError as error:
-        word(error, account.channel, account.name, secret_from)
+        worded(error)
         raise
-    return cast("Adapter", _Worded(made, account.channel, account.name, secret_from))
+    return cast("Adapter", _OnError(made, worded))
 
 
 def _secret_from(account: Account) -> str:
@@ -179,14 +183,12 @@ def _secret_from(account: Account) -> str:
     return "command" if account.values.get("secret_command") else "keyring"
 
 
-class _Worded:
-    """An adapter whose errors leave with their hints worded for its channel and account."""
+class _OnError:
+    """An adapter whose errors pass through `on_error` on their way out."""
 
-    def __init__(self, adapter: object, channel: str, account: str, secret_from: str) -> None:
+    def __init__(self, adapter: object, on_error: Callable[[SmsctlError], None]) -> None:
         self._adapter = adapter
-        self._channel = channel
-        self._account = account
-        self._secret_from = secret_from
+        self._on_error = on_error
 
     def __repr__(self) -> str:
         return repr(self._adapter)
@@ -198,12 +200,10 @@ class _Worded:
 
         @functools.wraps(attribute)
         def call(*args: object, **kwargs: object) -> object:
-            from smsctl.core.catalog import word
-
             try:
                 return attribute(*args, **kwargs)
             except SmsctlError as error:
-                word(error, self._channel, self._account, self._secret_from)
+                self._on_error(error)
                 raise
 
         return call
@@ -291,38 +291,21 @@ def _alibaba(account: Account) -> SmsAdapter | VoiceAdapter:
     remote = worker.adapter(account.channel, access)
     made = remote if remote is not None else worker.local_adapter(account.channel, access)
     if access.credential in ("ram-role-arn", "oidc-role-arn"):
-        return cast("SmsAdapter | VoiceAdapter", _Refusable(made, account))
+        return cast("SmsAdapter | VoiceAdapter", _OnError(made, _drop_refused_session(account)))
     return made
 
 
-class _Refusable:
-    """An adapter on a role session: a session the API refuses (revoked, expired early) is
-    dropped from memory and the file cache, so that the next run obtains a new one."""
+def _drop_refused_session(account: Account) -> Callable[[SmsctlError], None]:
+    """A role session the API refuses (revoked, expired early) is dropped from memory and the
+    file cache, so that the next run obtains a new one."""
 
-    def __init__(self, adapter: object, account: Account) -> None:
-        self._adapter = adapter
-        self._account = account
+    def drop(error: SmsctlError) -> None:
+        if (error.code or "").startswith(("InvalidSecurityToken", "MissingSecurityToken")):
+            from smsctl.providers import alibaba_credentials
 
-    def __repr__(self) -> str:
-        return repr(self._adapter)
+            alibaba_credentials.forget(alibaba_plan(account))  # type: ignore[arg-type]
 
-    def __getattr__(self, name: str) -> object:
-        attribute = getattr(self._adapter, name)
-        if not callable(attribute):
-            return attribute
-
-        @functools.wraps(attribute)
-        def call(*args: object, **kwargs: object) -> object:
-            try:
-                return attribute(*args, **kwargs)
-            except SmsctlError as error:
-                if (error.code or "").startswith(("InvalidSecurityToken", "MissingSecurityToken")):
-                    from smsctl.providers import alibaba_credentials
-
-                    alibaba_credentials.forget(alibaba_plan(self._account))  # type: ignore[arg-type]
-                raise
-
-        return call
+    return drop
 
 
 def smtp_access(account: Account) -> SmtpAccess:
