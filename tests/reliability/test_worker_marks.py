@@ -52,6 +52,7 @@ RUNS: dict[str, list[list[str]]] = {
     ],
     "signature show": [["signature", "show", "Acme"]],
     "signature sync": [["signature", "sync"], ["signature", "sync", "Acme"]],
+    "signature edit": [["signature", "edit", "Acme", "--default"]],
     "signature enable": [["signature", "enable", "Acme"]],
     "signature disable": [["signature", "disable", "Acme"]],
     "signature delete": [["signature", "delete", "Acme", "--yes"]],
