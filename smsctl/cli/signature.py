@@ -10,7 +10,6 @@ from smsctl.cli.context import app_context
 from smsctl.cli.items import (
     delete_command,
     enable_command,
-    item_change_data,
     item_rows,
     render_sync,
 )
@@ -126,7 +125,12 @@ def edit(
     change = items.update(
         app_ctx.store, "sms", "signatures", name, {"default": default}, command="signature edit"
     )
-    data = item_change_data(app_ctx, "sms", "signatures", name, change)
+    data = {  # the fields of `signature show`, and what `edit` reports on every channel
+        "name": name,
+        **app_ctx.config(fresh=True).get("sms", "signatures", name),
+        "changed": change.changed,
+        "cleared_default": list(change.cleared_default),
+    }
 
     def human(out: Any) -> None:
         out.success(f"Signature `{name}` " + ("updated" if change.changed else "unchanged"))
