@@ -144,6 +144,14 @@ class SecretStore:
         name = env_var_name(channel, account)
         value = os.environ.get(name)
         if value:
+            if any("\ud800" <= ch <= "\udfff" for ch in value):  # bytes that are not UTF-8
+                raise CredentialError(
+                    f"{name} is not valid UTF-8 text, so it cannot be the secret of {channel} "
+                    f"account `{account}`.",
+                    hint=f"Set {name} to the secret as UTF-8 text (as the provider's console "
+                    "shows it).",
+                    code="secret_not_utf8",
+                )
             register_secret(value)
             return SecretLookup(value, f"env {name}")
         return None

@@ -104,3 +104,12 @@ def test_explicitly_configured_backend_is_used() -> None:
     store = SecretStore(configured_backend="tests.support.memory_keyring.MemoryKeyring")
     store.store("sms", "a", "x1234")
     assert store.backend_name().endswith("MemoryKeyring")
+
+
+def test_an_env_secret_that_is_not_utf8_is_exit_4_naming_the_variable(monkeypatch) -> None:
+    monkeypatch.setenv("SMSCTL_SECRET_SMS_PROD", "ab\udcffcd")  # how Python reads byte 0xff
+    with pytest.raises(CredentialError) as caught:
+        SecretStore().require("sms", "prod")
+    assert caught.value.exit_code == 4 and caught.value.code == "secret_not_utf8"
+    assert "SMSCTL_SECRET_SMS_PROD is not valid UTF-8" in caught.value.message
+    assert "cd" not in caught.value.message
