@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smsctl.core.catalog import explain, to_error, word
+from smsctl.core.catalog import explain, to_error, word, words
 from smsctl.core.catalog.alibaba import CODES, flow_control_sentence, flow_control_window
 from smsctl.core.catalog.receipts import (
     call_answered,
@@ -127,7 +127,13 @@ def test_next_steps_name_smsctl_commands_where_there_is_one():
     assert "smsctl template sync" in CODES["isv.SMS_TEMPLATE_ILLEGAL"].next_step
     # `{cli}` becomes `smsctl` or `smsctl voice` when the core words the hint (catalog.word).
     assert "{cli} validate" in CODES["InvalidAccessKeyId.NotFound"].next_step
-    assert "--rotate-secret" in CODES["SignatureDoesNotMatch"].next_step
+    # `{store_secret}` names the edit that stores a keyring secret, or where else it comes from.
+    wrong_secret = CODES["SignatureDoesNotMatch"].next_step
+    assert "`smsctl account edit prod --rotate-secret`" in wrong_secret.format_map(
+        words("sms", "prod")
+    )
+    from_env = wrong_secret.format_map(words("sms", "prod", secret_from="env"))
+    assert "SMSCTL_SECRET_SMS_PROD variable" in from_env and "--rotate-secret" not in from_env
 
 
 def test_exact_codes_win_over_catch_alls():
