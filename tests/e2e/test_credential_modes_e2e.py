@@ -307,7 +307,7 @@ def test_the_file_cache_is_opt_in_0600_and_respects_expiry(box, base_env, state_
     again = send(env, to="13812345670")
     assert again.exit_code == 0, again.stderr
     assert assume_role_calls(box) == calls  # the cached session signed it
-    shown = smsctl("--json", "account", "show", "ci", env=env).json()
+    shown = smsctl("--json", "account", "show", "ci", env={**env, "TZ": "UTC"}).json()
     expires = shown["credential"]["expires_at"]
     assert shown["credential"]["mode"] == "ram-role-arn" and "+00:00" in expires
     human = smsctl("account", "show", "ci", env={**env, "TZ": "UTC"})
@@ -341,7 +341,8 @@ def test_a_revoked_cached_session_is_exit_4_then_dropped(box, base_env, state_di
 def test_config_show_names_the_mode_token_source_and_cached_expiry(box, base_env) -> None:
     env = {**base_env, "SMSCTL_SECRET_SMS_CI": box.info()["sms"]["access_key_secret"]}
     setup_account(box, [*sts_add(box), "--credential-cache"], env)
-    settings = {s["key"]: s for s in smsctl("--json", "config", "show", env=env).json()["settings"]}
+    shown = smsctl("--json", "config", "show", env={**env, "TZ": "UTC"})
+    settings = {s["key"]: s for s in shown.json()["settings"]}
     assert settings["sms.accounts.ci.credential"]["value"] == "ram-role-arn"
     expires = settings["sms.accounts.ci.credential_expires_at"]
     assert expires["source"] == "cache" and "+00:00" in expires["value"]
