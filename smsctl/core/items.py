@@ -80,7 +80,13 @@ def add(
         cleared = (
             _clear_other_defaults(editor, channel, kind, name) if values.get("default") else []
         )
-        changed = editor.changed
+        # When the provider was asked is refreshed on every add; it alone is not a change (the
+        # same add a second later is still "nothing changed").
+        changed = (
+            existing is None
+            or bool(cleared)
+            or any(existing.get(k) != v for k, v in values.items() if k != "checked_at")
+        )
     if changed:
         audit.record(
             "config.change",

@@ -28,15 +28,22 @@ def account(fresh_sandbox_state) -> dict:
     return info
 
 
-def test_signature_add_approved_is_stored_with_its_status(account, config_file: Path) -> None:
+def test_signature_add_approved_is_stored_with_its_status(
+    account, config_file: Path, monkeypatch
+) -> None:
+    from smsctl.core import clock
+
+    monkeypatch.setattr(clock, "source", lambda: 1_800_000_000.0)
     result = invoke("--json", "signature", "add", "Acme", "--account", "prod")
     assert result.exit_code == 0, result.all_output
     assert result.json()["status"] == "approved"
     shown = invoke("--json", "signature", "show", "Acme").json()
     assert shown["status"] == "approved"
     assert shown["account"] == "prod"
+    monkeypatch.setattr(clock, "source", lambda: 1_800_000_005.0)  # asked again, 5 s later
     again = invoke("--json", "signature", "add", "Acme", "--account", "prod")
     assert again.json()["changed"] is False
+    assert invoke("--json", "signature", "show", "Acme").json()["checked_at"] != shown["checked_at"]
 
 
 def test_chinese_signature_name(account) -> None:
